@@ -1,0 +1,384 @@
+package ballot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// A Kind is a ballot kind (docs/record.md §5).
+type Kind string
+
+// Ballot kinds.
+const (
+	// KindApproval: approve between Min and Max projects.
+	KindApproval Kind = "approval"
+	// KindApprovalCost: approve projects costing at most Limit in total.
+	KindApprovalCost Kind = "approval-cost"
+	// KindCumulative: give each project 0 to Cap points, at most Total in all.
+	KindCumulative Kind = "cumulative"
+)
+
+// A BallotSpec is a ballot kind and its limits. Only the fields of its Kind
+// are set; the others are zero: Min and Max for [KindApproval], Limit for
+// [KindApprovalCost], Total and Cap for [KindCumulative].
+type BallotSpec struct {
+	Kind       Kind
+	Min, Max   int
+	Limit      int64
+	Total, Cap int64
+}
+
+// A Project is one project on the ballot.
+type Project struct {
+	ID       string // identifier, unique in the manifest
+	Cost     int64  // ≥ 1, in the fund's currency unit
+	Category string // category identifier
+	Title    string // Text
+}
+
+// A Manifest is the frozen description of a round (docs/record.md §5). It is
+// leaf 0 of the round's log, signed by the council. A Manifest returned by
+// [ParseManifestBody] or [OpenManifest] is valid; one built by hand is
+// validated by [Manifest.Body].
+type Manifest struct {
+	Round, Community, Fund, Title string
+	Budget                        int64
+	Ballot                        BallotSpec
+	Rule, Tiebreak, Revote        string
+	LogOrigin, LogKey, CouncilKey string
+	RollHash                      [32]byte
+	RollCount                     int
+	Projects                      []Project // strictly ascending by ID
+}
+
+// Tie-breaking orders and revote policies allowed in a manifest.
+const (
+	TiebreakLexicographic = "lexicographic"
+	TiebreakDefault       = "min-cost,max-votes,lot"
+	RevoteNone            = "none"
+	RevoteLast            = "last"
+)
+
+// validOrigin reports whether s can be a log origin: 1 to 255 printable
+// ASCII characters other than space and '+' (a note key name, §5).
+func validOrigin(s string) bool {
+	if len(s) < 1 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f || s[i] == '+' {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks every rule of §5. Errors wrap ErrInvalidManifest (and
+// ErrBadKey for a bad vkey).
+func (m *Manifest) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidManifest}, args...)...)
+	}
+	switch {
+	case !ValidID(m.Round):
+		return bad("round %q is not an identifier", m.Round)
+	case !ValidID(m.Community):
+		return bad("community %q is not an identifier", m.Community)
+	case !ValidID(m.Fund):
+		return bad("fund %q is not an identifier", m.Fund)
+	case !ValidText(m.Title):
+		return bad("title is not a valid text")
+	case m.Budget < 1 || !validDecimal(m.Budget):
+		return bad("budget %d out of range", m.Budget)
+	case !ValidID(m.Rule):
+		return bad("rule %q is not an identifier", m.Rule)
+	case m.Tiebreak != TiebreakLexicographic && m.Tiebreak != TiebreakDefault:
+		return bad("unknown tiebreak %q", m.Tiebreak)
+	case m.Revote != RevoteNone && m.Revote != RevoteLast:
+		return bad("unknown revote policy %q", m.Revote)
+	case !validOrigin(m.LogOrigin):
+		return bad("log origin %q is not valid", m.LogOrigin)
+	case m.RollCount < 0 || !validDecimal(int64(m.RollCount)):
+		return bad("roll count %d out of range", m.RollCount)
+	case len(m.Projects) == 0:
+		return bad("no projects")
+	}
+	b := m.Ballot
+	switch b.Kind {
+	case KindApproval:
+		if b.Limit != 0 || b.Total != 0 || b.Cap != 0 {
+			return bad("approval ballot with cost or point limits")
+		}
+		if b.Min < 0 || b.Max < 1 || b.Min > b.Max || b.Min > len(m.Projects) || !validDecimal(int64(b.Max)) {
+			return bad("approval limits %d..%d invalid for %d projects", b.Min, b.Max, len(m.Projects))
+		}
+	case KindApprovalCost:
+		if b.Min != 0 || b.Max != 0 || b.Total != 0 || b.Cap != 0 {
+			return bad("approval-cost ballot with count or point limits")
+		}
+		if b.Limit < 1 || !validDecimal(b.Limit) {
+			return bad("approval-cost limit %d out of range", b.Limit)
+		}
+	case KindCumulative:
+		if b.Min != 0 || b.Max != 0 || b.Limit != 0 {
+			return bad("cumulative ballot with count or cost limits")
+		}
+		if b.Cap < 1 || b.Cap > b.Total || !validDecimal(b.Total) {
+			return bad("cumulative total %d and cap %d invalid", b.Total, b.Cap)
+		}
+	default:
+		return bad("unknown ballot kind %q", b.Kind)
+	}
+	logName, _, err := ParseVerifierKey(m.LogKey)
+	if err != nil {
+		return fmt.Errorf("%w: log-key: %w", ErrInvalidManifest, err)
+	}
+	if logName != m.LogOrigin {
+		return bad("log-key name %q differs from log-origin %q", logName, m.LogOrigin)
+	}
+	if _, _, err := ParseVerifierKey(m.CouncilKey); err != nil {
+		return fmt.Errorf("%w: council-key: %w", ErrInvalidManifest, err)
+	}
+	for i, p := range m.Projects {
+		switch {
+		case !ValidID(p.ID):
+			return bad("project id %q is not an identifier", p.ID)
+		case i > 0 && m.Projects[i-1].ID >= p.ID:
+			return bad("project %q not in strictly ascending order", p.ID)
+		case p.Cost < 1 || !validDecimal(p.Cost):
+			return bad("project %q cost %d out of range", p.ID, p.Cost)
+		case !ValidID(p.Category):
+			return bad("project %q category %q is not an identifier", p.ID, p.Category)
+		case !ValidText(p.Title):
+			return bad("project %q title is not a valid text", p.ID)
+		}
+	}
+	return nil
+}
+
+// Body validates m against docs/record.md §5 and returns its canonical note
+// body. Errors wrap [ErrInvalidManifest].
+func (m *Manifest) Body() ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	line := func(parts ...string) {
+		buf.WriteString(strings.Join(parts, " "))
+		buf.WriteByte('\n')
+	}
+	line("pb-manifest/v1")
+	line("round", m.Round)
+	line("community", m.Community)
+	line("fund", m.Fund)
+	line("title", m.Title)
+	line("budget", formatDecimal(m.Budget))
+	switch b := m.Ballot; b.Kind {
+	case KindApproval:
+		line("ballot", string(b.Kind), formatDecimal(int64(b.Min)), formatDecimal(int64(b.Max)))
+	case KindApprovalCost:
+		line("ballot", string(b.Kind), formatDecimal(b.Limit))
+	case KindCumulative:
+		line("ballot", string(b.Kind), formatDecimal(b.Total), formatDecimal(b.Cap))
+	}
+	line("rule", m.Rule)
+	line("tiebreak", m.Tiebreak)
+	line("revote", m.Revote)
+	line("log-origin", m.LogOrigin)
+	line("log-key", m.LogKey)
+	line("council-key", m.CouncilKey)
+	line("roll", b64.EncodeToString(m.RollHash[:]), formatDecimal(int64(m.RollCount)))
+	for _, p := range m.Projects {
+		line("project", p.ID, formatDecimal(p.Cost), p.Category, p.Title)
+	}
+	return buf.Bytes(), nil
+}
+
+// manifestHeader lists the keywords of the fixed lines of a manifest body,
+// in order, after the pb-manifest/v1 line.
+var manifestHeader = []string{"round", "community", "fund", "title", "budget", "ballot", "rule",
+	"tiebreak", "revote", "log-origin", "log-key", "council-key", "roll"}
+
+// ParseManifestBody parses a manifest note body strictly: it succeeds only
+// when body is the canonical body of a valid manifest, so that Body() of
+// the result equals body. Syntax errors are [*ParseError] values (matching
+// [ErrNotCanonical]); rule violations wrap [ErrInvalidManifest].
+func ParseManifestBody(body []byte) (*Manifest, error) {
+	perr := func(line int, reason string) error {
+		return &ParseError{Format: "manifest", Line: line, Reason: reason}
+	}
+	if len(body) == 0 || body[len(body)-1] != '\n' {
+		return nil, perr(0, "missing final newline")
+	}
+	lines := strings.Split(string(body[:len(body)-1]), "\n")
+	if lines[0] != "pb-manifest/v1" {
+		return nil, perr(1, "want pb-manifest/v1")
+	}
+	if len(lines) < 1+len(manifestHeader)+1 {
+		return nil, perr(len(lines)+1, "manifest too short")
+	}
+	val := make([]string, len(manifestHeader))
+	for i, kw := range manifestHeader {
+		v, ok := strings.CutPrefix(lines[1+i], kw+" ")
+		if !ok || v == "" {
+			return nil, perr(2+i, "want "+kw+" line")
+		}
+		val[i] = v
+	}
+	m := &Manifest{
+		Round: val[0], Community: val[1], Fund: val[2], Title: val[3],
+		Rule: val[6], Tiebreak: val[7], Revote: val[8],
+		LogOrigin: val[9], LogKey: val[10], CouncilKey: val[11],
+	}
+	var ok bool
+	if m.Budget, ok = parseDecimal(val[4]); !ok {
+		return nil, perr(6, "budget is not a decimal")
+	}
+	f := strings.Split(val[5], " ")
+	nums := make([]int64, len(f)-1)
+	for i, s := range f[1:] {
+		if nums[i], ok = parseDecimal(s); !ok {
+			return nil, perr(7, "ballot limit is not a decimal")
+		}
+	}
+	m.Ballot.Kind = Kind(f[0])
+	switch {
+	case m.Ballot.Kind == KindApproval && len(nums) == 2:
+		m.Ballot.Min, m.Ballot.Max = int(nums[0]), int(nums[1])
+	case m.Ballot.Kind == KindApprovalCost && len(nums) == 1:
+		m.Ballot.Limit = nums[0]
+	case m.Ballot.Kind == KindCumulative && len(nums) == 2:
+		m.Ballot.Total, m.Ballot.Cap = nums[0], nums[1]
+	default:
+		return nil, perr(7, "unknown ballot kind or wrong number of limits")
+	}
+	hash, count, _ := strings.Cut(val[12], " ")
+	if m.RollHash, ok = decode32(hash); !ok {
+		return nil, perr(14, "roll hash is not b64 of 32 bytes")
+	}
+	n, ok := parseDecimal(count)
+	if !ok {
+		return nil, perr(14, "roll count is not a decimal")
+	}
+	m.RollCount = int(n)
+	for i, l := range lines[1+len(manifestHeader):] {
+		v, ok := strings.CutPrefix(l, "project ")
+		f := strings.SplitN(v, " ", 4)
+		if !ok || len(f) != 4 {
+			return nil, perr(15+i, "want project <id> <cost> <category> <title>")
+		}
+		p := Project{ID: f[0], Category: f[2], Title: f[3]}
+		if p.Cost, ok = parseDecimal(f[1]); !ok {
+			return nil, perr(15+i, "project cost is not a decimal")
+		}
+		m.Projects = append(m.Projects, p)
+	}
+	out, err := m.Body()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(out, body) {
+		return nil, perr(0, "not the canonical encoding")
+	}
+	return m, nil
+}
+
+// SignManifest validates m and returns the manifest note signed by council:
+// the exact bytes of leaf 0. The signer must be the key named by
+// m.CouncilKey (same name and key hash); errors wrap [ErrInvalidManifest] or
+// [ErrBadKey].
+func SignManifest(m *Manifest, council note.Signer) ([]byte, error) {
+	body, err := m.Body()
+	if err != nil {
+		return nil, err
+	}
+	v, err := note.NewVerifier(m.CouncilKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: council-key: %w", ErrBadKey, err)
+	}
+	if council.Name() != v.Name() || council.KeyHash() != v.KeyHash() {
+		return nil, fmt.Errorf("%w: signer %s+%08x is not the manifest's council key", ErrBadKey, council.Name(), council.KeyHash())
+	}
+	msg, err := note.Sign(&note.Note{Text: string(body)}, council)
+	if err != nil {
+		return nil, fmt.Errorf("sign manifest: %w", err)
+	}
+	if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+		return nil, fmt.Errorf("%w: council signer does not match council-key", ErrBadKey)
+	}
+	return msg, nil
+}
+
+// OpenManifest verifies leaf, a manifest note, under the council verifier
+// (which must come from the trust anchors, never from the record) and parses
+// its body strictly. It also requires the signature lines to be strict b64
+// (so the note bytes, and hence the manifest hash, cannot be varied) and the
+// manifest's council-key to name the same key as council. Errors wrap
+// [ErrBadSignature] (missing or failing council signature), [ErrBadKey],
+// [ErrNotCanonical] or [ErrInvalidManifest].
+func OpenManifest(leaf []byte, council note.Verifier) (*Manifest, error) {
+	if err := checkNoteSigLines(leaf); err != nil {
+		return nil, fmt.Errorf("manifest note: %w", err)
+	}
+	n, err := note.Open(leaf, note.VerifierList(council))
+	if err != nil {
+		var inv *note.InvalidSignatureError
+		var unv *note.UnverifiedNoteError
+		if errors.As(err, &inv) || errors.As(err, &unv) {
+			return nil, fmt.Errorf("manifest note: %w: %w", ErrBadSignature, err)
+		}
+		return nil, fmt.Errorf("manifest note: %w: %w", ErrNotCanonical, err)
+	}
+	m, err := ParseManifestBody([]byte(n.Text))
+	if err != nil {
+		return nil, err
+	}
+	v, err := note.NewVerifier(m.CouncilKey)
+	if err != nil || v.Name() != council.Name() || v.KeyHash() != council.KeyHash() {
+		return nil, fmt.Errorf("%w: manifest council-key %s is not the trusted council key", ErrBadKey, m.CouncilKey)
+	}
+	return m, nil
+}
+
+// checkNoteSigLines checks that the signature block of a signed note (after
+// the last blank line) consists of lines "— <name> <b64>" with a valid name
+// and strict b64 of at least 5 bytes. note.Open accepts non-zero trailing
+// bits in b64, which would let anyone vary a note's bytes.
+func checkNoteSigLines(msg []byte) error {
+	i := bytes.LastIndex(msg, []byte("\n\n"))
+	if i < 0 || len(msg) == i+2 || msg[len(msg)-1] != '\n' {
+		return &ParseError{Format: "note", Reason: "missing signature block"}
+	}
+	for _, l := range strings.Split(string(msg[i+2:len(msg)-1]), "\n") {
+		rest, ok := strings.CutPrefix(l, "— ")
+		name, sig, ok2 := strings.Cut(rest, " ")
+		if !ok || !ok2 || !validKeyName(name) {
+			return &ParseError{Format: "note", Reason: "malformed signature line"}
+		}
+		raw, err := b64.DecodeString(sig)
+		if err != nil || len(raw) < 5 {
+			return &ParseError{Format: "note", Reason: "signature is not strict b64"}
+		}
+	}
+	return nil
+}
+
+// ManifestHash returns the manifest hash of a manifest note: SHA-256 of all
+// its bytes, exactly as logged in leaf 0.
+func ManifestHash(leaf []byte) [32]byte { return sha256.Sum256(leaf) }
+
+// Project returns the project with the given id. m's projects must be
+// sorted by ID, as in every valid manifest.
+func (m *Manifest) Project(id string) (Project, bool) {
+	i, ok := slices.BinarySearchFunc(m.Projects, id, func(p Project, id string) int { return strings.Compare(p.ID, id) })
+	if !ok {
+		return Project{}, false
+	}
+	return m.Projects[i], true
+}

@@ -1,0 +1,131 @@
+package ballot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+
+	"filippo.io/edwards25519"
+)
+
+// A Roll is the public list of the keys allowed to vote in a round
+// (docs/record.md §4): the public keys of every printed code, reserves
+// included. Keys are sorted strictly ascending by raw bytes. A Roll made by
+// [NewRoll] or [ParseRoll] is valid; do not modify Keys afterwards.
+type Roll struct {
+	Round string
+	Keys  [][32]byte
+}
+
+// CheckKey reports whether k is an acceptable Ed25519 public key: exactly 32
+// bytes, the canonical encoding of a curve point (decoding and re-encoding
+// gives k), and not of small order (8·k is not the identity). Errors wrap
+// [ErrBadKey].
+func CheckKey(k []byte) error {
+	if len(k) != 32 {
+		return fmt.Errorf("%w: %d bytes, want 32", ErrBadKey, len(k))
+	}
+	p, err := new(edwards25519.Point).SetBytes(k)
+	if err != nil {
+		return fmt.Errorf("%w: not a curve point", ErrBadKey)
+	}
+	if !bytes.Equal(p.Bytes(), k) {
+		return fmt.Errorf("%w: non-canonical point encoding", ErrBadKey)
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return fmt.Errorf("%w: small-order point", ErrBadKey)
+	}
+	return nil
+}
+
+// NewRoll returns the roll of round holding keys, sorted. It copies keys. It
+// fails if round is not an identifier, a key fails [CheckKey] (errors wrap
+// [ErrBadKey]) or a key appears twice.
+func NewRoll(round string, keys [][32]byte) (*Roll, error) {
+	if !ValidID(round) {
+		return nil, fmt.Errorf("roll: invalid round id %q", round)
+	}
+	ks := slices.Clone(keys)
+	slices.SortFunc(ks, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	for i := range ks {
+		if err := CheckKey(ks[i][:]); err != nil {
+			return nil, fmt.Errorf("roll: key %s: %w", b64.EncodeToString(ks[i][:]), err)
+		}
+		if i > 0 && ks[i] == ks[i-1] {
+			return nil, fmt.Errorf("roll: duplicate key %s", b64.EncodeToString(ks[i][:]))
+		}
+	}
+	return &Roll{Round: round, Keys: ks}, nil
+}
+
+// ParseRoll parses roll.txt strictly: it accepts b only when it is the
+// canonical encoding of a valid roll, so that r.Bytes() equals b. Errors are
+// [*ParseError] values (matching [ErrNotCanonical]; an invalid key also
+// matches [ErrBadKey]).
+func ParseRoll(b []byte) (*Roll, error) {
+	perr := func(line int, reason string, err error) error {
+		return &ParseError{Format: "roll", Line: line, Reason: reason, Err: err}
+	}
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		return nil, perr(0, "missing final newline", nil)
+	}
+	lines := strings.Split(string(b[:len(b)-1]), "\n")
+	if lines[0] != "pb-roll/v1" {
+		return nil, perr(1, "want pb-roll/v1", nil)
+	}
+	if len(lines) < 2 {
+		return nil, perr(2, "missing round line", nil)
+	}
+	round, ok := strings.CutPrefix(lines[1], "round ")
+	if !ok || !ValidID(round) {
+		return nil, perr(2, "want round <id>", nil)
+	}
+	r := &Roll{Round: round, Keys: make([][32]byte, 0, len(lines)-2)}
+	for i, line := range lines[2:] {
+		n := i + 3
+		k, ok := decode32(line)
+		if !ok {
+			return nil, perr(n, "want b64 of a 32-byte key", nil)
+		}
+		if err := CheckKey(k[:]); err != nil {
+			return nil, perr(n, err.Error(), err)
+		}
+		if len(r.Keys) > 0 {
+			switch c := bytes.Compare(r.Keys[len(r.Keys)-1][:], k[:]); {
+			case c == 0:
+				return nil, perr(n, "duplicate key", nil)
+			case c > 0:
+				return nil, perr(n, "keys not in ascending order", nil)
+			}
+		}
+		r.Keys = append(r.Keys, k)
+	}
+	return r, nil
+}
+
+// Bytes returns the canonical roll.txt bytes.
+func (r *Roll) Bytes() []byte {
+	var buf bytes.Buffer
+	buf.Grow(len("pb-roll/v1\nround \n") + len(r.Round) + 45*len(r.Keys))
+	buf.WriteString("pb-roll/v1\nround ")
+	buf.WriteString(r.Round)
+	buf.WriteByte('\n')
+	var enc [44]byte
+	for _, k := range r.Keys {
+		b64.Encode(enc[:], k[:])
+		buf.Write(enc[:])
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+// Hash returns the roll hash, SHA-256 of [Roll.Bytes].
+func (r *Roll) Hash() [32]byte { return sha256.Sum256(r.Bytes()) }
+
+// Contains reports whether k is in the roll (binary search).
+func (r *Roll) Contains(k [32]byte) bool {
+	_, ok := slices.BinarySearchFunc(r.Keys, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return ok
+}
