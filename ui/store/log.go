@@ -1,0 +1,250 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Log is one round's Merkle log (docs/record.md §7) inside a transaction:
+// its leaves, the stored hashes of golang.org/x/mod/sumdb/tlog, an index
+// from leaf hash to leaf, what each roll key has done, the signed
+// checkpoints and the result notes. Appends made through a Log obtained
+// from an Update transaction become durable together when it commits.
+//
+// Log implements [tlog.HashReader], so tlog.TreeHash, tlog.ProveRecord and
+// tlog.ProveTree work on it directly.
+type Log struct {
+	tx    *Tx
+	round string
+}
+
+// Log returns the log of a round. It exists (empty) for every round ID.
+func (tx *Tx) Log(round string) *Log { return &Log{tx: tx, round: round} }
+
+// ErrLogCorrupt reports stored log data that contradicts itself.
+var ErrLogCorrupt = errors.New("log data corrupt")
+
+// Size is the number of leaves in the log.
+func (l *Log) Size() (int64, error) {
+	v := l.tx.b(bLogSize).Get([]byte(l.round))
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("store: log %s size: %w", l.round, ErrLogCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// Append adds a leaf at the end of the log and returns its index. It
+// computes and stores the leaf's tlog stored hashes and indexes the leaf by
+// its record hash. It returns an error wrapping ErrExists when the same
+// leaf bytes are already in the log (a leaf appears at most once). Append
+// needs an Update transaction.
+func (l *Log) Append(leaf []byte) (int64, error) {
+	n, err := l.Size()
+	if err != nil {
+		return 0, err
+	}
+	h := tlog.RecordHash(leaf)
+	if idx := l.tx.b(bLeafIndex).Get(rkey(l.round, h[:])); idx != nil {
+		return 0, fmt.Errorf("store: leaf %s of %s: %w", h, l.round, ErrExists)
+	}
+	hashes, err := tlog.StoredHashesForRecordHash(n, h, l)
+	if err != nil {
+		return 0, fmt.Errorf("store: hash leaf %d of %s: %w", n, l.round, err)
+	}
+	hb := l.tx.b(bHashes)
+	base := tlog.StoredHashIndex(0, n)
+	for i, sh := range hashes {
+		if err := hb.Put(rkey(l.round, u64(uint64(base+int64(i)))), sh[:]); err != nil {
+			return 0, err
+		}
+	}
+	if err := l.tx.b(bLeaves).Put(rkey(l.round, u64(uint64(n))), leaf); err != nil {
+		return 0, err
+	}
+	if err := l.tx.b(bLeafIndex).Put(rkey(l.round, h[:]), u64(uint64(n))); err != nil {
+		return 0, err
+	}
+	if err := l.tx.b(bLogSize).Put([]byte(l.round), u64(uint64(n+1))); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Leaf returns leaf i, or ErrNotFound.
+func (l *Log) Leaf(i int64) ([]byte, error) {
+	if i < 0 {
+		return nil, ErrNotFound
+	}
+	v := l.tx.b(bLeaves).Get(rkey(l.round, u64(uint64(i))))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	return clone(v), nil
+}
+
+// ForEachLeaf calls fn for every leaf in index order. The slice passed to
+// fn is valid only during the call; fn must copy what it keeps. An error
+// from fn stops the iteration and is returned.
+func (l *Log) ForEachLeaf(fn func(i int64, leaf []byte) error) error {
+	prefix := rkey(l.round)
+	c := l.tx.b(bLeaves).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+8 {
+			return fmt.Errorf("store: log %s leaf key: %w", l.round, ErrLogCorrupt)
+		}
+		if err := fn(int64(binary.BigEndian.Uint64(k[len(prefix):])), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Find returns the index of the leaf whose record hash is h, or
+// ErrNotFound.
+func (l *Log) Find(h tlog.Hash) (int64, error) {
+	v := l.tx.b(bLeafIndex).Get(rkey(l.round, h[:]))
+	if v == nil {
+		return 0, ErrNotFound
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("store: log %s leaf index: %w", l.round, ErrLogCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// LeafHashes returns the record hashes of leaves [0, n).
+func (l *Log) LeafHashes(n int64) ([]tlog.Hash, error) {
+	idx := make([]int64, n)
+	for i := range idx {
+		idx[i] = tlog.StoredHashIndex(0, int64(i))
+	}
+	return l.ReadHashes(idx)
+}
+
+// ReadHashes returns the stored hashes at the given tlog stored-hash
+// indexes; it implements [tlog.HashReader].
+func (l *Log) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	hb := l.tx.b(bHashes)
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		v := hb.Get(rkey(l.round, u64(uint64(x))))
+		if len(v) != len(tlog.Hash{}) {
+			return nil, fmt.Errorf("store: log %s: stored hash %d missing", l.round, x)
+		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+// TreeHash returns the root hash of the log's first n leaves.
+func (l *Log) TreeHash(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, l) }
+
+// Voter returns what the log records for a roll key (zero when nothing).
+func (l *Log) Voter(key [32]byte) (Voter, error) {
+	v := l.tx.b(bVoters).Get(rkey(l.round, key[:]))
+	if v == nil {
+		return Voter{}, nil
+	}
+	if len(v) != 17 {
+		return Voter{}, fmt.Errorf("store: log %s voter: %w", l.round, ErrLogCorrupt)
+	}
+	return Voter{
+		Ballots: int(binary.BigEndian.Uint64(v[0:8])),
+		Last:    int64(binary.BigEndian.Uint64(v[8:16])),
+		Voided:  v[16] == 1,
+	}, nil
+}
+
+// PutVoter records what the log holds for a roll key.
+func (l *Log) PutVoter(key [32]byte, v Voter) error {
+	b := make([]byte, 17)
+	binary.BigEndian.PutUint64(b[0:8], uint64(v.Ballots))
+	binary.BigEndian.PutUint64(b[8:16], uint64(v.Last))
+	if v.Voided {
+		b[16] = 1
+	}
+	return l.tx.b(bVoters).Put(rkey(l.round, key[:]), b)
+}
+
+// PutCheckpoint stores the signed checkpoint note for tree size size.
+// Sizes must increase: storing a size not larger than the latest stored
+// one returns an error (a log never signs two checkpoints of one size).
+func (l *Log) PutCheckpoint(size int64, note []byte) error {
+	last, _, err := l.LatestCheckpoint()
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err == nil && size <= last {
+		return fmt.Errorf("store: log %s: checkpoint size %d after %d", l.round, size, last)
+	}
+	return l.tx.b(bCheckpoints).Put(rkey(l.round, u64(uint64(size))), note)
+}
+
+// LatestCheckpoint returns the largest stored checkpoint and its size, or
+// ErrNotFound when there is none.
+func (l *Log) LatestCheckpoint() (int64, []byte, error) {
+	prefix := rkey(l.round)
+	c := l.tx.b(bCheckpoints).Cursor()
+	k, v := c.Seek(prefixEnd(prefix))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	if k == nil || !hasPrefix(k, prefix) {
+		return 0, nil, ErrNotFound
+	}
+	return int64(binary.BigEndian.Uint64(k[len(prefix):])), clone(v), nil
+}
+
+// CheckpointCovering returns the first stored checkpoint whose tree holds
+// leaf i (the smallest size > i), with its size, or ErrNotFound. Because
+// every batch of appends ends with a checkpoint, this is the checkpoint
+// that was current when leaf i was first acknowledged.
+func (l *Log) CheckpointCovering(i int64) (int64, []byte, error) {
+	prefix := rkey(l.round)
+	c := l.tx.b(bCheckpoints).Cursor()
+	k, v := c.Seek(rkey(l.round, u64(uint64(i+1))))
+	if k == nil || !hasPrefix(k, prefix) {
+		return 0, nil, ErrNotFound
+	}
+	return int64(binary.BigEndian.Uint64(k[len(prefix):])), clone(v), nil
+}
+
+// Checkpoints returns every stored checkpoint note in increasing size
+// order.
+func (l *Log) Checkpoints() ([][]byte, error) {
+	var out [][]byte
+	prefix := rkey(l.round)
+	c := l.tx.b(bCheckpoints).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		out = append(out, clone(v))
+	}
+	return out, nil
+}
+
+// AppendResult adds a result note to the round's chain of results.
+func (l *Log) AppendResult(note []byte) error {
+	rs, err := l.Results()
+	if err != nil {
+		return err
+	}
+	return l.tx.b(bResults).Put(rkey(l.round, u64(uint64(len(rs)))), note)
+}
+
+// Results returns the round's result notes in chain order.
+func (l *Log) Results() ([][]byte, error) {
+	var out [][]byte
+	prefix := rkey(l.round)
+	c := l.tx.b(bResults).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		out = append(out, clone(v))
+	}
+	return out, nil
+}

@@ -1,0 +1,202 @@
+package store
+
+import "time"
+
+// Phase is where a round is in its lifecycle. Phases only move forward, in
+// the order of the constants below; the server (package ui) enforces the
+// transitions, the store only records them.
+type Phase string
+
+// The phases of a round.
+const (
+	PhaseDraft     Phase = "draft"     // being set up by the coordinator
+	PhaseProposals Phase = "proposals" // residents submit ideas
+	PhaseReview    Phase = "review"    // the coordinator accepts, rejects and prices ideas
+	PhaseFrozen    Phase = "frozen"    // manifest signed, roll attached, leaf 0 logged
+	PhaseVoting    Phase = "voting"    // ballots are accepted
+	PhaseClosed    Phase = "closed"    // close leaf and co-signed final checkpoint logged
+	PhasePublished Phase = "published" // result note signed and published
+)
+
+// Phases lists every phase in lifecycle order.
+var phases = []Phase{PhaseDraft, PhaseProposals, PhaseReview, PhaseFrozen, PhaseVoting, PhaseClosed, PhasePublished}
+
+// Phases returns every phase in lifecycle order.
+func Phases() []Phase { return append([]Phase(nil), phases...) }
+
+// Order is the position of p in the lifecycle (0 for draft), or -1 for an
+// unknown phase.
+func (p Phase) Order() int {
+	for i, q := range phases {
+		if p == q {
+			return i
+		}
+	}
+	return -1
+}
+
+// Frozen reports whether the round's manifest is fixed (frozen or later).
+func (p Phase) Frozen() bool { return p.Order() >= PhaseFrozen.Order() }
+
+// Fund is a municipality's pooled budget (pulje), paid out in yearly
+// tranches and shared among communities by a formula.
+type Fund struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Total    int64     `json:"total"`    // whole DKK over all tranches
+	Tranches []Tranche `json:"tranches"` // in year order
+	Formula  string    `json:"formula"`  // tally.FormulaEqual, FormulaPerInhabitant, FormulaBasePerInhabitant
+	Base     int64     `json:"base"`     // per-community base amount (base+per-inhabitant only)
+	// ResultHead is the b64 hash of the last result note published in this
+	// fund's chain, empty before the first.
+	ResultHead string    `json:"result_head,omitempty"`
+	Created    time.Time `json:"created"`
+}
+
+// Tranche is one year's part of a fund.
+type Tranche struct {
+	Year   int   `json:"year"`
+	Amount int64 `json:"amount"`
+}
+
+// Community is a local area (lokalområde) taking part in a fund.
+type Community struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Population int64     `json:"population"`
+	Fund       string    `json:"fund"`
+	Created    time.Time `json:"created"`
+}
+
+// BallotRules are the ballot kind and limits of a round (docs/record.md
+// §5): Kind is "approval" (Min..Max projects), "approval-cost" (total cost
+// at most Limit) or "cumulative" (at most Total points, at most Cap each).
+type BallotRules struct {
+	Kind  string `json:"kind"`
+	Min   int    `json:"min,omitempty"`
+	Max   int    `json:"max,omitempty"`
+	Limit int64  `json:"limit,omitempty"`
+	Total int    `json:"total,omitempty"`
+	Cap   int    `json:"cap,omitempty"`
+}
+
+// Round is one community's participatory-budgeting round.
+type Round struct {
+	ID          string      `json:"id"`
+	Community   string      `json:"community"`
+	Fund        string      `json:"fund"`
+	Year        int         `json:"year"` // the fund tranche the round spends
+	Title       string      `json:"title"`
+	Description string      `json:"description,omitempty"`
+	Budget      int64       `json:"budget"`
+	Phase       Phase       `json:"phase"`
+	Ballot      BallotRules `json:"ballot"`
+	Rule        string      `json:"rule"`
+	Tiebreak    string      `json:"tiebreak"`
+	Revote      string      `json:"revote"`
+	Categories  []Category  `json:"categories"`
+
+	LogOrigin  string `json:"log_origin"`
+	LogKey     string `json:"log_key"`     // vkey
+	CouncilKey string `json:"council_key"` // vkey
+
+	// Set when the roll is attached.
+	RollSource string `json:"roll_source,omitempty"` // "generated" or "uploaded"
+	RollCount  int    `json:"roll_count,omitempty"`
+
+	// Set at freeze.
+	ManifestHash string `json:"manifest_hash,omitempty"` // b64
+	Fingerprint  string `json:"fingerprint,omitempty"`   // 16 Crockford digits
+
+	// Optional schedule; zero means the coordinator opens or closes by hand.
+	OpensAt  time.Time `json:"opens_at,omitzero"`
+	ClosesAt time.Time `json:"closes_at,omitzero"`
+
+	Created   time.Time `json:"created"`
+	Frozen    time.Time `json:"frozen,omitzero"`
+	Opened    time.Time `json:"opened,omitzero"`
+	Closed    time.Time `json:"closed,omitzero"`
+	Published time.Time `json:"published,omitzero"`
+}
+
+// Category is a project category of a round.
+type Category struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Proposal statuses.
+const (
+	ProposalPending  = "pending"
+	ProposalAccepted = "accepted"
+	ProposalRejected = "rejected"
+)
+
+// Proposal is a resident's idea for a round. The coordinator accepts it
+// (it becomes a [Project]) or rejects it with a public reason.
+type Proposal struct {
+	Round         string    `json:"round"`
+	ID            int64     `json:"id"` // 1, 2, ... per round
+	Title         string    `json:"title"`
+	Description   string    `json:"description"`
+	EstimatedCost int64     `json:"estimated_cost"`
+	Category      string    `json:"category"`
+	Status        string    `json:"status"`
+	Reason        string    `json:"reason,omitempty"`  // public reason of the decision
+	Project       string    `json:"project,omitempty"` // project ID once accepted
+	Submitted     time.Time `json:"submitted"`
+	Decided       time.Time `json:"decided,omitzero"`
+}
+
+// Project is an entry on a round's ballot.
+type Project struct {
+	Round       string `json:"round"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Cost        int64  `json:"cost"` // final cost set by the coordinator
+	Category    string `json:"category"`
+	Proposal    int64  `json:"proposal,omitempty"` // the proposal it came from, if any
+}
+
+// Roles of an [Account].
+const (
+	RoleAdmin       = "admin"       // municipality administrator: everything
+	RoleCoordinator = "coordinator" // one community's coordinator
+)
+
+// Account is a user of the administration.
+type Account struct {
+	Name         string    `json:"name"`
+	Role         string    `json:"role"`
+	Community    string    `json:"community,omitempty"` // coordinators only
+	PasswordHash string    `json:"password_hash"`       // PHC string, argon2id
+	Created      time.Time `json:"created"`
+}
+
+// Session is a logged-in browser or client. It is stored under the
+// SHA-256 of its token, so the database never holds a usable cookie.
+type Session struct {
+	Account string    `json:"account"`
+	CSRF    string    `json:"csrf"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+}
+
+// AuditEntry is one line of the administration's action log. It never
+// holds voting codes, private keys or ballot choices.
+type AuditEntry struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Account string    `json:"account"`
+	Action  string    `json:"action"`
+	Target  string    `json:"target,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// Voter is what the log knows about one roll key.
+type Voter struct {
+	Ballots int   // ballot leaves by this key
+	Last    int64 // index of its last ballot leaf; meaningful when Ballots > 0
+	Voided  bool  // a void leaf for this key is in the log
+}
