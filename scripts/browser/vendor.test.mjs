@@ -1,0 +1,15 @@
+// The vendored @noble/ed25519 in static/vendor must be the pinned npm package, unmodified.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { here, root } from './lib.mjs';
+
+it('static/vendor/noble-ed25519 equals the pinned npm package', () => {
+  const pkg = path.join(here, 'node_modules', '@noble', 'ed25519');
+  const want = JSON.parse(readFileSync(path.join(here, 'package.json'), 'utf8')).devDependencies['@noble/ed25519'];
+  assert.equal(JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')).version, want);
+  for (const f of ['index.js', 'LICENSE']) {
+    assert.ok(readFileSync(path.join(pkg, f)).equals(readFileSync(path.join(root, 'static', 'vendor', 'noble-ed25519', f))), f);
+  }
+});
