@@ -82,10 +82,12 @@ func decode32(s string) ([32]byte, bool) {
 	if len(s) != 44 {
 		return out, false
 	}
-	n, err := b64.Decode(out[:], []byte(s))
+	var buf [33]byte // Decode needs room for DecodedLen(44) = 33 bytes
+	n, err := b64.Decode(buf[:], []byte(s))
 	if err != nil || n != 32 {
 		return out, false
 	}
+	copy(out[:], buf[:32])
 	return out, true
 }
 
