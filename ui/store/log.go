@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -14,8 +15,8 @@ import (
 // checkpoints and the result notes. Appends made through a Log obtained
 // from an Update transaction become durable together when it commits.
 //
-// Log implements [tlog.HashReader], so tlog.TreeHash, tlog.ProveRecord and
-// tlog.ProveTree work on it directly.
+// Log implements ledger.Storage (and so [tlog.HashReader]): wrap it with
+// ledger.NewLog to append batches and build proofs inside one transaction.
 type Log struct {
 	tx    *Tx
 	round string
@@ -39,41 +40,79 @@ func (l *Log) Size() (int64, error) {
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
-// Append adds a leaf at the end of the log and returns its index. It
-// computes and stores the leaf's tlog stored hashes and indexes the leaf by
-// its record hash. It returns an error wrapping ErrExists when the same
-// leaf bytes are already in the log (a leaf appears at most once). Append
-// needs an Update transaction.
-func (l *Log) Append(leaf []byte) (int64, error) {
+// Append stores leaves at indexes start, start+1, … and the given tlog
+// stored hashes at stored-hash indexes tlog.StoredHashCount(start), …, and
+// indexes each leaf by its record hash. It implements the Append method of
+// ledger.Storage; callers normally go through ledger.NewLog(tx.Log(round)),
+// which computes the hashes. Append needs an Update transaction, and when it
+// fails the caller must abort the transaction (return the error from the
+// Update function), which stores nothing.
+//
+// It fails unless start is the log's size and the number of hashes is
+// right for the leaves, and with an error wrapping ErrExists when a leaf's
+// bytes are already in the log or twice in the batch (a leaf appears at
+// most once).
+func (l *Log) Append(start int64, leaves [][]byte, hashes []tlog.Hash) error {
 	n, err := l.Size()
 	if err != nil {
-		return 0, err
+		return err
 	}
-	h := tlog.RecordHash(leaf)
-	if idx := l.tx.b(bLeafIndex).Get(rkey(l.round, h[:])); idx != nil {
-		return 0, fmt.Errorf("store: leaf %s of %s: %w", h, l.round, ErrExists)
+	if start != n {
+		return fmt.Errorf("store: log %s: append at %d, size is %d", l.round, start, n)
 	}
-	hashes, err := tlog.StoredHashesForRecordHash(n, h, l)
-	if err != nil {
-		return 0, fmt.Errorf("store: hash leaf %d of %s: %w", n, l.round, err)
+	end := start + int64(len(leaves))
+	if int64(len(hashes)) != tlog.StoredHashCount(end)-tlog.StoredHashCount(start) {
+		return fmt.Errorf("store: log %s: %d hashes for leaves [%d, %d)", l.round, len(hashes), start, end)
+	}
+	li := l.tx.b(bLeafIndex)
+	seen := make(map[tlog.Hash]bool, len(leaves))
+	for _, leaf := range leaves {
+		h := tlog.RecordHash(leaf)
+		if seen[h] || li.Get(rkey(l.round, h[:])) != nil {
+			return fmt.Errorf("store: leaf %s of %s: %w", h, l.round, ErrExists)
+		}
+		seen[h] = true
 	}
 	hb := l.tx.b(bHashes)
-	base := tlog.StoredHashIndex(0, n)
+	base := tlog.StoredHashCount(start)
 	for i, sh := range hashes {
 		if err := hb.Put(rkey(l.round, u64(uint64(base+int64(i)))), sh[:]); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	if err := l.tx.b(bLeaves).Put(rkey(l.round, u64(uint64(n))), leaf); err != nil {
-		return 0, err
+	for i, leaf := range leaves {
+		idx := start + int64(i)
+		h := tlog.RecordHash(leaf)
+		if err := l.tx.b(bLeaves).Put(rkey(l.round, u64(uint64(idx))), leaf); err != nil {
+			return err
+		}
+		if err := li.Put(rkey(l.round, h[:]), u64(uint64(idx))); err != nil {
+			return err
+		}
 	}
-	if err := l.tx.b(bLeafIndex).Put(rkey(l.round, h[:]), u64(uint64(n))); err != nil {
-		return 0, err
+	return l.tx.b(bLogSize).Put([]byte(l.round), u64(uint64(end)))
+}
+
+// ReadLeaves returns the leaves with indexes start ≤ i < end; it
+// implements the ReadLeaves method of ledger.Storage.
+func (l *Log) ReadLeaves(start, end int64) ([][]byte, error) {
+	n, err := l.Size()
+	if err != nil {
+		return nil, err
 	}
-	if err := l.tx.b(bLogSize).Put([]byte(l.round), u64(uint64(n+1))); err != nil {
-		return 0, err
+	if start < 0 || end < start || end > n {
+		return nil, fmt.Errorf("store: log %s: leaves [%d, %d) outside [0, %d)", l.round, start, end, n)
 	}
-	return n, nil
+	out := make([][]byte, 0, end-start)
+	lb := l.tx.b(bLeaves)
+	for i := start; i < end; i++ {
+		v := lb.Get(rkey(l.round, u64(uint64(i))))
+		if v == nil {
+			return nil, fmt.Errorf("store: log %s leaf %d: %w", l.round, i, ErrLogCorrupt)
+		}
+		out = append(out, clone(v))
+	}
+	return out, nil
 }
 
 // Leaf returns leaf i, or ErrNotFound.
@@ -247,4 +286,46 @@ func (l *Log) Results() ([][]byte, error) {
 		out = append(out, clone(v))
 	}
 	return out, nil
+}
+
+// LogStorage is a round's log outside any transaction: each read runs in
+// its own read transaction and each Append in its own Update. It implements
+// ledger.Storage for readers (proofs, receipts, record downloads); since a
+// log only grows, reads from separate transactions are consistent with each
+// other for any tree size they have seen.
+type LogStorage struct {
+	s     *Store
+	round string
+}
+
+// LogStorage returns the log of a round outside transactions.
+func (s *Store) LogStorage(round string) *LogStorage { return &LogStorage{s: s, round: round} }
+
+func (ls *LogStorage) view(fn func(l *Log) error) error {
+	return ls.s.db.View(func(btx *bolt.Tx) error { return fn((&Tx{tx: btx}).Log(ls.round)) })
+}
+
+// ReadHashes implements ledger.Storage.
+func (ls *LogStorage) ReadHashes(indexes []int64) (hs []tlog.Hash, err error) {
+	err = ls.view(func(l *Log) error { hs, err = l.ReadHashes(indexes); return err })
+	return hs, err
+}
+
+// ReadLeaves implements ledger.Storage.
+func (ls *LogStorage) ReadLeaves(start, end int64) (out [][]byte, err error) {
+	err = ls.view(func(l *Log) error { out, err = l.ReadLeaves(start, end); return err })
+	return out, err
+}
+
+// Size implements ledger.Storage.
+func (ls *LogStorage) Size() (n int64, err error) {
+	err = ls.view(func(l *Log) error { n, err = l.Size(); return err })
+	return n, err
+}
+
+// Append implements ledger.Storage in its own Update transaction.
+func (ls *LogStorage) Append(start int64, leaves [][]byte, hashes []tlog.Hash) error {
+	return ls.s.db.Update(func(btx *bolt.Tx) error {
+		return (&Tx{tx: btx}).Log(ls.round).Append(start, leaves, hashes)
+	})
 }

@@ -57,6 +57,41 @@ func view(tb testing.TB, s *Store, fn func(tx *Tx) error) {
 	}
 }
 
+// appendLeaves appends leaves to a round's log the way ledger.Log does:
+// computing the tlog stored hashes, then one Append.
+func appendLeaves(tx *Tx, round string, leaves ...[]byte) (int64, error) {
+	l := tx.Log(round)
+	start, err := l.Size()
+	if err != nil {
+		return 0, err
+	}
+	var pending []tlog.Hash
+	base := tlog.StoredHashCount(start)
+	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			if x >= base {
+				out[i] = pending[x-base]
+				continue
+			}
+			h, err := l.ReadHashes([]int64{x})
+			if err != nil {
+				return nil, err
+			}
+			out[i] = h[0]
+		}
+		return out, nil
+	})
+	for i, leaf := range leaves {
+		hs, err := tlog.StoredHashes(start+int64(i), leaf, r)
+		if err != nil {
+			return 0, err
+		}
+		pending = append(pending, hs...)
+	}
+	return start, l.Append(start, leaves, pending)
+}
+
 func TestRecordsSurviveReopen(t *testing.T) {
 	s := MustOpen(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -188,7 +223,7 @@ func TestUpdateErrorWritesNothing(t *testing.T) {
 		if err := tx.CreateFund(Fund{ID: "f"}); err != nil {
 			return err
 		}
-		if _, err := tx.Log("r").Append([]byte("leaf")); err != nil {
+		if _, err := appendLeaves(tx, "r", []byte("leaf")); err != nil {
 			return err
 		}
 		return boom
@@ -281,15 +316,15 @@ func TestLogMatchesTlog(t *testing.T) {
 	for start := 0; start < n; {
 		end := min(n, start+1+start%7)
 		update(t, s, func(tx *Tx) error {
+			idx, err := appendLeaves(tx, "r", leaves[start:end]...)
+			if err != nil {
+				return err
+			}
+			if idx != int64(start) {
+				t.Fatalf("Append at %d, want %d", idx, start)
+			}
 			for i := start; i < end; i++ {
-				idx, err := tx.Log("r").Append(leaves[i])
-				if err != nil {
-					return err
-				}
-				if idx != int64(i) {
-					t.Fatalf("Append returned index %d, want %d", idx, i)
-				}
-				if _, err := tx.Log("other").Append(append([]byte("x"), leaves[i]...)); err != nil {
+				if _, err := appendLeaves(tx, "other", append([]byte("x"), leaves[i]...)); err != nil {
 					return err
 				}
 			}
@@ -383,13 +418,43 @@ func TestLogMatchesTlog(t *testing.T) {
 		return nil
 	})
 
-	// A leaf appears at most once.
+	// A leaf appears at most once, also within one batch.
+	for _, batch := range [][][]byte{{leaves[5]}, {[]byte("new"), []byte("new")}} {
+		err := s.Update(context.Background(), func(tx *Tx) error {
+			_, err := appendLeaves(tx, "r", batch...)
+			return err
+		})
+		if !errors.Is(err, ErrExists) {
+			t.Errorf("appending a duplicate leaf: %v, want ErrExists", err)
+		}
+	}
+	// Appends at the wrong place or with the wrong hash count fail.
 	err := s.Update(context.Background(), func(tx *Tx) error {
-		_, err := tx.Log("r").Append(leaves[5])
-		return err
+		if err := tx.Log("r").Append(3, [][]byte{[]byte("z")}, make([]tlog.Hash, 1)); err == nil {
+			t.Errorf("Append at 3 of a log of size %d succeeded", n)
+		}
+		if err := tx.Log("r").Append(n, [][]byte{[]byte("z")}, nil); err == nil {
+			t.Errorf("Append without hashes succeeded")
+		}
+		return nil
 	})
-	if !errors.Is(err, ErrExists) {
-		t.Errorf("appending a duplicate leaf: %v, want ErrExists", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LogStorage reads the same log outside transactions.
+	ls := s.LogStorage("r")
+	if size, err := ls.Size(); err != nil || size != n {
+		t.Errorf("LogStorage.Size = %d, %v", size, err)
+	}
+	got, err := ls.ReadLeaves(3, 5)
+	if err != nil || len(got) != 2 || !bytes.Equal(got[1], leaves[4]) {
+		t.Errorf("LogStorage.ReadLeaves(3, 5) = %q, %v", got, err)
+	}
+	if _, err := ls.ReadLeaves(5, n+1); err == nil {
+		t.Errorf("ReadLeaves past the end succeeded")
+	}
+	if root, err := tlog.TreeHash(n, ls); err != nil || root != func() tlog.Hash { h, _ := tlog.TreeHash(n, ref); return h }() {
+		t.Errorf("LogStorage tree hash = %v, %v", root, err)
 	}
 }
 
@@ -508,7 +573,7 @@ func TestSessionsAndAudit(t *testing.T) {
 func TestBackupIsAConsistentCopy(t *testing.T) {
 	s := MustOpen(t)
 	update(t, s, func(tx *Tx) error {
-		_, err := tx.Log("r").Append([]byte("first"))
+		_, err := appendLeaves(tx, "r", []byte("first"))
 		return err
 	})
 	// Keep writing while the backup streams.
@@ -524,7 +589,7 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 			default:
 			}
 			s.Update(context.Background(), func(tx *Tx) error {
-				_, err := tx.Log("r").Append([]byte(fmt.Sprint("more ", i)))
+				_, err := appendLeaves(tx, "r", []byte(fmt.Sprint("more ", i)))
 				return err
 			})
 		}
