@@ -1,0 +1,467 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hedensted-pb/pb/ballot"
+)
+
+// DemoOptions describe a demo round for [BuildDemo]. Zero fields take the
+// defaults given.
+type DemoOptions struct {
+	Seed     uint64      // seeds the ChaCha8 generator of every key, code and choice
+	Ballots  int         // voters who cast a ballot (default 0)
+	Reserve  int         // codes in the roll beyond the voters (default Ballots/10 + 2)
+	Round    string      // round ID (default "demo-2026")
+	Kind     ballot.Kind // ballot kind (default approval, 1 to 3 projects)
+	Revote   string      // revote policy (default none)
+	Revotes  int         // under revote last: voters who cast a second ballot later
+	Voids    int         // voters whose ballot the council voids; each votes again with a reserve code
+	Batch    int         // leaves per checkpoint (default 50)
+	Receipts int         // receipts to issue for the first ballots (default 3)
+	Rule     string      // counting rule name (default "greedy")
+	Tiebreak string      // tie-break order (default "lexicographic")
+	// Count computes the result's funding. When nil, BuildDemo funds
+	// projects greedily by votes (most votes first, ties by project ID),
+	// skipping those that do not fit the budget.
+	Count CountFunc
+}
+
+// A Demo is a complete, valid round built by [BuildDemo]: its record, trust
+// anchors and some receipts, plus the secrets that made it, so tests can
+// derive variants of it. Demo secrets are derived from a public seed: never
+// use them for a real round.
+type Demo struct {
+	Record   *Record
+	Anchors  *Anchors
+	Manifest *ballot.Manifest
+	Roll     *ballot.Roll
+	Codes    []ballot.Code // every code of the roll, in generation order
+	Receipts []*Receipt    // receipts of the first ballots
+
+	LogSkey, CouncilSkey string // note signer keys (PRIVATE+KEY+...)
+
+	opts       DemoOptions
+	manifest   []byte // leaf 0
+	logS       note.Signer
+	councilS   note.Signer
+	bodyLeaves [][]byte
+	cuts       []int
+}
+
+// demoProjects is the default project list of a demo round.
+func demoProjects() []ballot.Project {
+	return []ballot.Project{
+		{ID: "boldbane", Cost: 40000, Category: "fritid-og-faellesskab", Title: "Ny kunstgræsbane ved hallen"},
+		{ID: "cykelsti", Cost: 75000, Category: "fritid-og-faellesskab", Title: "Lys på cykelstien til skolen"},
+		{ID: "legeplads", Cost: 30000, Category: "fritid-og-faellesskab", Title: "Legeplads ved forsamlingshuset"},
+		{ID: "lektiecafe", Cost: 15000, Category: "laering", Title: "Lektiecafé i biblioteket"},
+		{ID: "praktik", Cost: 20000, Category: "beskaeftigelse", Title: "Praktikpladser for unge"},
+		{ID: "spisefaellesskab", Cost: 10000, Category: "social-omsorg", Title: "Spisefællesskab for ældre"},
+	}
+}
+
+// BuildDemo builds a valid round deterministically from opts.Seed: note
+// keys for the log and the council, voting codes and their roll, a signed
+// manifest, random valid ballots (and voids and revotes when asked),
+// checkpoints after every batch, the close leaf, the final checkpoint
+// co-signed by the council, and a result note. The same options always give
+// the same bytes.
+func BuildDemo(opts DemoOptions) (*Demo, error) {
+	if opts.Round == "" {
+		opts.Round = "demo-2026"
+	}
+	if opts.Kind == "" {
+		opts.Kind = ballot.KindApproval
+	}
+	if opts.Revote == "" {
+		opts.Revote = ballot.RevoteNone
+	}
+	if opts.Reserve == 0 {
+		opts.Reserve = opts.Ballots/10 + 2
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 50
+	}
+	if opts.Receipts == 0 {
+		opts.Receipts = 3
+	}
+	if opts.Rule == "" {
+		opts.Rule = "greedy"
+	}
+	if opts.Tiebreak == "" {
+		opts.Tiebreak = ballot.TiebreakLexicographic
+	}
+	switch {
+	case opts.Ballots < 0 || opts.Reserve < 0 || opts.Revotes < 0 || opts.Voids < 0 || opts.Receipts < 0:
+		return nil, fmt.Errorf("demo: negative count")
+	case opts.Voids > opts.Reserve || opts.Voids > opts.Ballots:
+		return nil, fmt.Errorf("demo: %d voids need as many reserve codes and voters", opts.Voids)
+	case opts.Revotes > opts.Ballots || opts.Revotes > 0 && opts.Revote != ballot.RevoteLast:
+		return nil, fmt.Errorf("demo: revotes need revote last and at most one per voter")
+	}
+	var seed [32]byte
+	copy(seed[:], "pb demo round seed/v1")
+	binary.LittleEndian.PutUint64(seed[24:], opts.Seed)
+	rng := rand.NewChaCha8(seed)
+	d := &Demo{opts: opts}
+	if err := d.setup(rng); err != nil {
+		return nil, err
+	}
+	if err := d.castBallots(rng); err != nil {
+		return nil, err
+	}
+	rec, receipts, err := d.assemble(d.bodyLeaves, d.cuts)
+	if err != nil {
+		return nil, err
+	}
+	d.Record = rec
+	d.Receipts = receipts
+	return d, nil
+}
+
+// setup makes the keys, codes, roll and manifest.
+func (d *Demo) setup(rng *rand.ChaCha8) error {
+	o := d.opts
+	origin := "pb.example/" + o.Round
+	var ks [32]byte
+	rng.Read(ks[:])
+	logSkey, logVkey, err := ballot.NoteKeyFromSeed(origin, ks[:])
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	rng.Read(ks[:])
+	councilSkey, councilVkey, err := ballot.NoteKeyFromSeed("council.example/"+o.Round, ks[:])
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	d.LogSkey, d.CouncilSkey = logSkey, councilSkey
+	if d.logS, err = note.NewSigner(logSkey); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if d.councilS, err = note.NewSigner(councilSkey); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	n := o.Ballots + o.Reserve
+	d.Codes = make([]ballot.Code, n)
+	keys := make([][32]byte, n)
+	for i := range d.Codes {
+		if d.Codes[i], err = ballot.NewCode(rng); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		keys[i] = ballot.PublicKey(ballot.DeriveKey(d.Codes[i], o.Round))
+	}
+	if d.Roll, err = ballot.NewRoll(o.Round, keys); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	spec := ballot.BallotSpec{Kind: o.Kind}
+	switch o.Kind {
+	case ballot.KindApproval:
+		spec.Min, spec.Max = 1, 3
+	case ballot.KindApprovalCost:
+		spec.Limit = 100000
+	case ballot.KindCumulative:
+		spec.Total, spec.Cap = 10, 5
+	default:
+		return fmt.Errorf("demo: unknown ballot kind %q", o.Kind)
+	}
+	d.Manifest = &ballot.Manifest{
+		Round: o.Round, Community: "riverside", Fund: "demo-fund", Title: "Demo round: what should Riverside build?",
+		Budget: 100000, Ballot: spec, Rule: o.Rule, Tiebreak: o.Tiebreak, Revote: o.Revote,
+		LogOrigin: origin, LogKey: logVkey, CouncilKey: councilVkey,
+		RollHash: d.Roll.Hash(), RollCount: len(d.Roll.Keys), Projects: demoProjects(),
+	}
+	if d.manifest, err = ballot.SignManifest(d.Manifest, d.councilS); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	d.Anchors = &Anchors{Round: o.Round, LogKey: logVkey, CouncilKey: councilVkey, Manifest: ballot.Fingerprint(d.manifest)}
+	return nil
+}
+
+// castBallots makes the body leaves (everything between the manifest and
+// the close leaf) and the checkpoint cuts.
+func (d *Demo) castBallots(rng *rand.ChaCha8) error {
+	o := d.opts
+	r := rand.New(rng)
+	// Project popularity weights make the result less uniform.
+	weights := make([]int, len(d.Manifest.Projects))
+	for i := range weights {
+		weights[i] = 1 + r.IntN(9)
+	}
+	var body [][]byte
+	cast := func(code ballot.Code) {
+		body = append(body, d.randomBallot(r, weights, code))
+	}
+	for i := 0; i < o.Ballots; i++ {
+		cast(d.Codes[i])
+	}
+	// Revotes: voters 0, 1, ... vote again at the end.
+	for i := 0; i < o.Revotes; i++ {
+		cast(d.Codes[i])
+	}
+	// Voids: the council voids voter i's key; the resident votes with
+	// reserve code i.
+	for i := 0; i < o.Voids; i++ {
+		key := ballot.PublicKey(ballot.DeriveKey(d.Codes[o.Ballots-1-i], o.Round))
+		v := &Void{Round: o.Round, Manifest: ballot.ManifestHash(d.manifest), Key: key, Reason: "Stjålet stemmeseddel"}
+		leaf, err := SignVoid(v, d.councilS)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		body = append(body, leaf)
+		cast(d.Codes[o.Ballots+i])
+	}
+	d.bodyLeaves = body
+	// Checkpoints after the manifest and after every batch.
+	d.cuts = []int{0}
+	for c := o.Batch; c < len(body); c += o.Batch {
+		d.cuts = append(d.cuts, c)
+	}
+	if len(body) > 0 {
+		d.cuts = append(d.cuts, len(body))
+	}
+	return nil
+}
+
+// randomBallot returns a valid signed ballot leaf for code.
+func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code) []byte {
+	m := d.Manifest
+	// A weighted random order of the projects.
+	order := make([]int, 0, len(weights))
+	left := slices.Clone(weights)
+	for range weights {
+		total := 0
+		for _, w := range left {
+			total += w
+		}
+		x := r.IntN(total)
+		for j, w := range left {
+			if x < w {
+				order = append(order, j)
+				left[j] = 0
+				break
+			}
+			x -= w
+		}
+	}
+	b := &ballot.Ballot{Round: m.Round, Manifest: ballot.ManifestHash(d.manifest)}
+	switch m.Ballot.Kind {
+	case ballot.KindApproval:
+		k := m.Ballot.Min + r.IntN(m.Ballot.Max-m.Ballot.Min+1)
+		for _, j := range order[:k] {
+			b.Approve = append(b.Approve, m.Projects[j].ID)
+		}
+	case ballot.KindApprovalCost:
+		var cost int64
+		k := 1 + r.IntN(len(order))
+		for _, j := range order[:k] {
+			if p := m.Projects[j]; cost+p.Cost <= m.Ballot.Limit {
+				cost += p.Cost
+				b.Approve = append(b.Approve, p.ID)
+			}
+		}
+	case ballot.KindCumulative:
+		pts := make([]int64, len(m.Projects))
+		n := 1 + r.Int64N(m.Ballot.Total)
+		for range n {
+			j := order[r.IntN(1+r.IntN(len(order)))]
+			if pts[j] < m.Ballot.Cap {
+				pts[j]++
+			}
+		}
+		for j, p := range pts {
+			if p > 0 {
+				b.Points = append(b.Points, ballot.Points{Project: m.Projects[j].ID, N: p})
+			}
+		}
+		b.Cumulative = true
+	}
+	slices.Sort(b.Approve)
+	b.Sign(ballot.DeriveKey(code, m.Round))
+	return b.Bytes()
+}
+
+// Reseal builds a record around different body leaves (the leaves between
+// the manifest and the close leaf) with the demo's manifest, roll and keys:
+// a close leaf counting the ballot leaves, a checkpoint after the manifest
+// and after every cut (a number of body leaves, increasing), the final
+// checkpoint co-signed, and a result note from the counted ballots. It is
+// for building test vectors for verifiers: a record that is valid except
+// for what the caller changed.
+func (d *Demo) Reseal(body [][]byte, cuts []int) (*Record, error) {
+	rec, _, err := d.assemble(body, cuts)
+	return rec, err
+}
+
+// assemble appends the manifest, the body in batches (a checkpoint after
+// each cut), the close leaf and the final checkpoint to a fresh log, and
+// computes and signs the result.
+func (d *Demo) assemble(body [][]byte, cuts []int) (*Record, []*Receipt, error) {
+	origin := d.Manifest.LogOrigin
+	mh := ballot.ManifestHash(d.manifest)
+	l := NewLog(&MemStorage{})
+	rec := &Record{Roll: d.Roll.Bytes()}
+	var receipts []*Receipt
+	sign := func(signers ...note.Signer) ([]byte, error) {
+		c, err := l.Head(origin)
+		if err != nil {
+			return nil, err
+		}
+		msg, err := SignCheckpoint(c, signers...)
+		if err != nil {
+			return nil, err
+		}
+		rec.Checkpoints = append(rec.Checkpoints, msg)
+		return msg, nil
+	}
+	if _, err := l.Append([][]byte{d.manifest}); err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	prev := 0
+	for _, c := range append(slices.Clone(cuts), len(body)) {
+		if c < prev || c > len(body) {
+			return nil, nil, fmt.Errorf("demo: bad cut %d", c)
+		}
+		if c == prev && len(rec.Checkpoints) > 0 {
+			continue
+		}
+		start, err := l.Append(body[prev:c])
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		msg, err := sign(d.logS)
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		for i := start; i < start+int64(c-prev) && len(receipts) < d.opts.Receipts; i++ {
+			if KindOf(body[i-1]) != LeafBallot {
+				continue
+			}
+			rc, err := l.Receipt(msg, i)
+			if err != nil {
+				return nil, nil, fmt.Errorf("demo: %w", err)
+			}
+			receipts = append(receipts, rc)
+		}
+		prev = c
+	}
+	size, err := l.Size()
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	var ballots int64
+	for _, b := range body {
+		if KindOf(b) == LeafBallot {
+			ballots++
+		}
+	}
+	closeLeaf, err := SignClose(&Close{Round: d.Manifest.Round, Manifest: mh, Size: size, Ballots: ballots}, d.councilS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	if _, err := l.Append([][]byte{closeLeaf}); err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	final, err := l.Head(origin)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	if _, err := sign(d.logS, d.councilS); err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	if rec.Leaves, err = l.Leaves(0, final.Size); err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	res, err := d.result(rec, final)
+	if err != nil {
+		return nil, nil, err
+	}
+	msg, err := SignResult(res, d.councilS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	rec.Results = [][]byte{msg}
+	return rec, receipts, nil
+}
+
+// result counts rec (whose results are not yet set) and returns the result.
+func (d *Demo) result(rec *Record, final Checkpoint) (*Result, error) {
+	counted := CountedBallots(rec, d.Anchors)
+	m := d.Manifest
+	var out *Outcome
+	if d.opts.Count != nil {
+		var err error
+		if out, err = safeCount(d.opts.Count, m, counted, final.Root); err != nil {
+			return nil, fmt.Errorf("demo: count: %w", err)
+		}
+	} else {
+		out = greedyByVotes(m, Votes(m, counted))
+	}
+	return &Result{
+		Round: m.Round, Fund: m.Fund, Manifest: ballot.ManifestHash(d.manifest),
+		Checkpoint: Checkpoint{Size: final.Size, Root: final.Root},
+		Rule:       m.Rule, Tiebreak: m.Tiebreak, Budget: m.Budget,
+		Ballots: int64(len(counted)), Spent: out.Spent, Projects: out.Projects,
+	}, nil
+}
+
+// CountedBallots returns the ballots of rec that count (valid, not voided,
+// not superseded), in log order, as [Verify] determines them with the given
+// anchors. It returns nil when the manifest or roll do not verify.
+func CountedBallots(rec *Record, a *Anchors) []*ballot.Ballot {
+	v := &verifier{rec: rec, opts: VerifyOptions{Anchors: a}, rep: newReport()}
+	v.checkAnchors()
+	if !v.passed(CheckAnchors) {
+		return nil
+	}
+	v.checkManifest()
+	v.checkRoll()
+	if v.m == nil || v.roll == nil {
+		return nil
+	}
+	v.parseLeaves()
+	v.checkKeys()
+	v.checkSignatures()
+	v.checkLimits()
+	v.checkOneBallot()
+	return v.counted()
+}
+
+// greedyByVotes funds projects by votes (most first, ties by ID), skipping
+// those that no longer fit the budget. It is the demo's default rule, not
+// a reference implementation of any counting rule.
+func greedyByVotes(m *ballot.Manifest, votes []int64) *Outcome {
+	order := make([]int, len(m.Projects))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if votes[a] != votes[b] {
+			if votes[a] > votes[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(m.Projects[a].ID, m.Projects[b].ID)
+	})
+	out := &Outcome{Projects: make([]ResultProject, len(m.Projects))}
+	left := m.Budget
+	for i, p := range m.Projects {
+		out.Projects[i] = ResultProject{ID: p.ID, Votes: votes[i]}
+	}
+	for _, i := range order {
+		if c := m.Projects[i].Cost; c <= left {
+			left -= c
+			out.Projects[i].Funded = true
+			out.Projects[i].Amount = c
+			out.Spent += c
+		}
+	}
+	return out
+}

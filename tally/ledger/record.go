@@ -1,0 +1,242 @@
+package ledger
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+)
+
+// The files of a round record (docs/record.md §10.1), in archive order.
+const (
+	RollFile        = "roll.txt"
+	LeavesFile      = "leaves.txt"
+	CheckpointsFile = "checkpoints.txt"
+	ResultsFile     = "results.txt"
+)
+
+// RecordFiles returns the names of a record's files in archive order.
+func RecordFiles() []string { return []string{RollFile, LeavesFile, CheckpointsFile, ResultsFile} }
+
+// MaxRecordFile bounds the size of one record file when reading (256 MiB).
+const MaxRecordFile = 256 << 20
+
+// A Record is a round's public record (docs/record.md §10): the roll, every
+// leaf, every checkpoint note the log signed and every result note, as
+// exact bytes.
+type Record struct {
+	Roll        []byte   // roll.txt
+	Leaves      [][]byte // leaf bytes, index order
+	Checkpoints [][]byte // checkpoint notes, increasing size, the final one last
+	Results     [][]byte // result notes, chain order
+}
+
+// encodeLines returns one strict b64 line per item.
+func encodeLines(items [][]byte) []byte {
+	n := 0
+	for _, it := range items {
+		n += (len(it)+2)/3*4 + 1
+	}
+	out := make([]byte, 0, n)
+	for _, it := range items {
+		out = strictB64.AppendEncode(out, it)
+		out = append(out, '\n')
+	}
+	return out
+}
+
+// decodeLines parses a b64-lines file strictly: empty, or lines of
+// non-empty strict b64 each ending in LF.
+func decodeLines(name string, data []byte) ([][]byte, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	if data[len(data)-1] != '\n' {
+		return nil, &FileError{Name: name, Err: errors.New("missing final newline")}
+	}
+	var items [][]byte
+	line := 0
+	for len(data) > 0 {
+		line++
+		i := bytes.IndexByte(data, '\n')
+		s := data[:i]
+		data = data[i+1:]
+		if len(s) == 0 {
+			return nil, &FileError{Name: name, Line: line, Err: errors.New("empty line")}
+		}
+		b, ok := decodeB64(string(s))
+		if !ok {
+			return nil, &FileError{Name: name, Line: line, Err: errors.New("not strict b64")}
+		}
+		items = append(items, b)
+	}
+	return items, nil
+}
+
+// File returns the bytes of one record file by name.
+func (r *Record) File(name string) ([]byte, error) {
+	switch name {
+	case RollFile:
+		return r.Roll, nil
+	case LeavesFile:
+		return encodeLines(r.Leaves), nil
+	case CheckpointsFile:
+		return encodeLines(r.Checkpoints), nil
+	case ResultsFile:
+		return encodeLines(r.Results), nil
+	}
+	return nil, fmt.Errorf("record: no file %q", name)
+}
+
+// ParseRecord builds a record from its files' contents; read returns the
+// bytes of a named file. I/O errors from read are returned wrapped; a file
+// whose content is malformed gives a [*FileError]. Only the framing is
+// checked here (strict b64 lines); [Verify] checks the content.
+func ParseRecord(read func(name string) ([]byte, error)) (*Record, error) {
+	r := &Record{}
+	var err error
+	if r.Roll, err = read(RollFile); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		dst  *[][]byte
+	}{{LeavesFile, &r.Leaves}, {CheckpointsFile, &r.Checkpoints}, {ResultsFile, &r.Results}} {
+		data, err := read(f.name)
+		if err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+		if *f.dst, err = decodeLines(f.name, data); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// ReadRecord reads a record directory: the four files at the root of fsys.
+func ReadRecord(fsys fs.FS) (*Record, error) {
+	return ParseRecord(func(name string) ([]byte, error) {
+		f, err := fsys.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, MaxRecordFile+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > MaxRecordFile {
+			return nil, fmt.Errorf("%s: larger than %d bytes", name, MaxRecordFile)
+		}
+		return b, nil
+	})
+}
+
+// WriteFiles writes the record's four files through write, in archive
+// order.
+func (r *Record) WriteFiles(write func(name string, data []byte) error) error {
+	for _, name := range RecordFiles() {
+		b, err := r.File(name)
+		if err != nil {
+			return err
+		}
+		if err := write(name, b); err != nil {
+			return fmt.Errorf("record: write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// WriteArchive writes the record as a POSIX ustar archive (§10.1): the four
+// files at top level in order, mode 0644, uid and gid 0, mtime 0, empty
+// user and group names, then the two zero blocks that end the archive. The
+// bytes depend only on the record.
+func (r *Record) WriteArchive(w io.Writer) error {
+	files := make(map[string][]byte)
+	for _, name := range RecordFiles() {
+		b, err := r.File(name)
+		if err != nil {
+			return err
+		}
+		files[name] = b
+	}
+	if err := writeArchive(w, files); err != nil {
+		return fmt.Errorf("record: archive: %w", err)
+	}
+	return nil
+}
+
+// writeArchive writes files (keyed by name) in the canonical archive form.
+func writeArchive(w io.Writer, files map[string][]byte) error {
+	tw := tar.NewWriter(w)
+	for _, name := range RecordFiles() {
+		b := files[name]
+		hdr := &tar.Header{
+			Typeflag: tar.TypeReg,
+			Name:     name,
+			Size:     int64(len(b)),
+			Mode:     0o644,
+			ModTime:  time.Unix(0, 0),
+			Format:   tar.FormatUSTAR,
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := tw.Write(b); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+// ErrArchive reports an archive that is not the canonical ustar form of a
+// record (§10.1).
+var ErrArchive = errors.New("not a canonical record archive")
+
+// MaxArchive bounds the size of a record archive when reading (1 GiB).
+const MaxArchive = 1 << 30
+
+// ReadArchive reads a record archive strictly: it must hold exactly the
+// four files in order and be byte for byte what [Record.WriteArchive]
+// writes for them. Structural problems wrap [ErrArchive]; malformed file
+// content gives a [*FileError].
+func ReadArchive(r io.Reader) (*Record, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxArchive+1))
+	if err != nil {
+		return nil, fmt.Errorf("record: read archive: %w", err)
+	}
+	if len(data) > MaxArchive {
+		return nil, fmt.Errorf("record: %w: larger than %d bytes", ErrArchive, MaxArchive)
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	files := make(map[string][]byte)
+	for i, want := range RecordFiles() {
+		hdr, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("record: %w: entry %d: %v", ErrArchive, i+1, err)
+		}
+		if hdr.Name != want || hdr.Typeflag != tar.TypeReg || hdr.Size < 0 || hdr.Size > MaxRecordFile {
+			return nil, fmt.Errorf("record: %w: entry %d is %q, want regular file %q", ErrArchive, i+1, hdr.Name, want)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("record: %w: %s: %v", ErrArchive, want, err)
+		}
+		files[want] = b
+	}
+	if _, err := tr.Next(); err != io.EOF {
+		return nil, fmt.Errorf("record: %w: more than four entries", ErrArchive)
+	}
+	// Canonical form: re-encoding the files must give the input exactly.
+	var buf bytes.Buffer
+	if err := writeArchive(&buf, files); err != nil {
+		return nil, fmt.Errorf("record: %w: %v", ErrArchive, err)
+	}
+	if !bytes.Equal(buf.Bytes(), data) {
+		return nil, fmt.Errorf("record: %w: headers or padding differ from the canonical form", ErrArchive)
+	}
+	return ParseRecord(func(name string) ([]byte, error) { return files[name], nil })
+}
