@@ -43,6 +43,7 @@ func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own file: record.go, receipt.go,
 		// count.go, codes.go, demorecord.go.
+		"codes": cmdCodes,
 	}
 }
 
