@@ -1,10 +1,13 @@
 package ballot_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/ballot"
 )
@@ -83,4 +86,39 @@ func ExampleNewRoll() {
 	// HYt53JzojR4PfZwvxw/h5rRiv+n0f1bpDoNj/36FjKM=
 	// 5zwO48jT6qQ471NgPlKi4CGsPN9PkEL6KZ2v+7U81r4=
 	// true
+}
+
+func ExampleSignManifest() {
+	seed := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) } // use crypto/rand in production
+	councilSkey, councilVkey, _ := ballot.NoteKeyFromSeed("juelsminde-lokalraad", seed(1))
+	_, logVkey, _ := ballot.NoteKeyFromSeed("pb.example.dk/juelsminde-2026", seed(2))
+	roll, _ := ballot.NewRoll("juelsminde-2026", nil)
+	m := &ballot.Manifest{
+		Round: "juelsminde-2026", Community: "juelsminde", Fund: "landdistriktspuljen", Title: "Borgerbudget 2026",
+		Budget: 100000, Ballot: ballot.BallotSpec{Kind: ballot.KindApproval, Min: 0, Max: 2},
+		Rule: "greedy", Tiebreak: ballot.TiebreakDefault, Revote: ballot.RevoteNone,
+		LogOrigin: "pb.example.dk/juelsminde-2026", LogKey: logVkey, CouncilKey: councilVkey,
+		RollHash: roll.Hash(), RollCount: len(roll.Keys),
+		Projects: []ballot.Project{
+			{ID: "multibane", Cost: 80000, Category: "fritid-og-faellesskab", Title: "Multibane"},
+			{ID: "spisevenner", Cost: 15000, Category: "social-omsorg", Title: "Spisevenner"},
+		},
+	}
+	signer, _ := note.NewSigner(councilSkey)
+	leaf, err := ballot.SignManifest(m, signer)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	verifier, _ := note.NewVerifier(councilVkey)
+	opened, err := ballot.OpenManifest(leaf, verifier)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(opened.Round, len(opened.Projects))
+	fmt.Println(ballot.FormatFingerprint(ballot.Fingerprint(leaf)))
+	// Output:
+	// juelsminde-2026 2
+	// RDQ4-S61F-R0V3-B1M7
 }
