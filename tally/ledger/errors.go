@@ -3,17 +3,20 @@ package ledger
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hedensted-pb/pb/ballot"
 )
 
 // Sentinel errors. Functions in this package return them wrapped, so test
 // with [errors.Is].
 var (
 	// ErrNotCanonical reports bytes that are not the one canonical encoding
-	// of a value (syntax errors included).
-	ErrNotCanonical = errors.New("not canonical")
+	// of a value (syntax errors included). It is ballot.ErrNotCanonical, so
+	// one test covers ballot and ledger formats.
+	ErrNotCanonical = ballot.ErrNotCanonical
 	// ErrBadSignature reports a signature line from a known key that does
-	// not verify.
-	ErrBadSignature = errors.New("bad signature")
+	// not verify. It is ballot.ErrBadSignature.
+	ErrBadSignature = ballot.ErrBadSignature
 	// ErrNotSigned reports a note that lacks the signature of a key it must
 	// carry.
 	ErrNotSigned = errors.New("missing signature")
