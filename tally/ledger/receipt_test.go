@@ -69,16 +69,18 @@ func TestReceiptTamper(t *testing.T) {
 		r    *Receipt
 		want error
 	}{
-		"wrong index":         {mod(func(r *Receipt) { r.Index++ }), ErrBadProof},
-		"index beyond size":   {mod(func(r *Receipt) { r.Index = 1000 }), ErrBadProof},
-		"one hash too many":   {mod(func(r *Receipt) { r.Proof = append(r.Proof, r.Proof[0]) }), ErrBadProof},
-		"one hash too few":    {mod(func(r *Receipt) { r.Proof = r.Proof[:len(r.Proof)-1] }), ErrBadProof},
-		"corrupted hash":      {mod(func(r *Receipt) { r.Proof[0][3] ^= 1 }), ErrBadProof},
-		"corrupted extra":     {mod(func(r *Receipt) { r.Extra[len(r.Extra)-3] ^= 1 }), ErrNotCanonical},
-		"extra not a ballot":  {mod(func(r *Receipt) { r.Extra = d.Record.Leaves[0] }), ErrNotCanonical},
-		"other valid ballot":  {mod(func(r *Receipt) { r.Extra = d.Record.Leaves[1] }), ErrBadProof},
-		"wrong origin":        {mod(func(r *Receipt) {}), ErrWrongOrigin},
-		"checkpoint unsigned": {mod(func(r *Receipt) { r.Checkpoint = []byte("x\n1\n" + encodeB64(make([]byte, 32)) + "\n\n— x AAAAAAA=\n") }), ErrNotSigned},
+		"wrong index":        {mod(func(r *Receipt) { r.Index++ }), ErrBadProof},
+		"index beyond size":  {mod(func(r *Receipt) { r.Index = 1000 }), ErrBadProof},
+		"one hash too many":  {mod(func(r *Receipt) { r.Proof = append(r.Proof, r.Proof[0]) }), ErrBadProof},
+		"one hash too few":   {mod(func(r *Receipt) { r.Proof = r.Proof[:len(r.Proof)-1] }), ErrBadProof},
+		"corrupted hash":     {mod(func(r *Receipt) { r.Proof[0][3] ^= 1 }), ErrBadProof},
+		"corrupted extra":    {mod(func(r *Receipt) { r.Extra[len(r.Extra)-3] ^= 1 }), ErrNotCanonical},
+		"extra not a ballot": {mod(func(r *Receipt) { r.Extra = d.Record.Leaves[0] }), ErrNotCanonical},
+		"other valid ballot": {mod(func(r *Receipt) { r.Extra = d.Record.Leaves[1] }), ErrBadProof},
+		"wrong origin":       {mod(func(r *Receipt) {}), ErrWrongOrigin},
+		"checkpoint unsigned": {mod(func(r *Receipt) {
+			r.Checkpoint = []byte("x\n1\n" + encodeB64(make([]byte, 32)) + "\n\n— x AAAAAAA=\n")
+		}), ErrNotSigned},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
