@@ -112,6 +112,10 @@ type Round struct {
 	OpensAt  time.Time `json:"opens_at,omitzero"`
 	ClosesAt time.Time `json:"closes_at,omitzero"`
 
+	// Set at publication.
+	Spent      int64  `json:"spent,omitempty"`       // the result's total funded amount
+	ResultHash string `json:"result_hash,omitempty"` // b64 hash of the last result note
+
 	Created   time.Time `json:"created"`
 	Frozen    time.Time `json:"frozen,omitzero"`
 	Opened    time.Time `json:"opened,omitzero"`

@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+func (a *App) handleCreateRound(c *fiber.Ctx) error {
+	var req RoundRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	r, err := a.CreateRound(c.UserContext(), AccountOf(c), req)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(r)
+}
+
+func (a *App) handleUpdateRound(c *fiber.Ctx) error {
+	var s RoundSettings
+	if err := parseBody(c, &s); err != nil {
+		return err
+	}
+	r, err := a.UpdateRound(c.UserContext(), AccountOf(c), c.Params("round"), s)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (a *App) handlePhase(c *fiber.Ctx) error {
+	var req struct {
+		Phase store.Phase `json:"phase" form:"phase"`
+	}
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	r, err := a.SetPhase(c.UserContext(), AccountOf(c), c.Params("round"), req.Phase)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (a *App) handleSubmitProposal(c *fiber.Ctx) error {
+	var req ProposalRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	p, err := a.SubmitProposal(c.UserContext(), c.Params("round"), req)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(ProposalView{ID: p.ID, Title: p.Title, Description: p.Description,
+		EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Submitted: p.Submitted})
+}
+
+func (a *App) handleDecide(c *fiber.Ctx) error {
+	pid, err := strconv.ParseInt(c.Params("proposal"), 10, 64)
+	if err != nil || pid < 1 {
+		return notFound("no proposal %q", c.Params("proposal"))
+	}
+	var d Decision
+	if err := parseBody(c, &d); err != nil {
+		return err
+	}
+	p, err := a.DecideProposal(c.UserContext(), AccountOf(c), c.Params("round"), pid, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (a *App) handlePutProject(c *fiber.Ctx) error {
+	var req ProjectRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	p, err := a.PutProject(c.UserContext(), AccountOf(c), c.Params("round"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (a *App) handleDeleteProject(c *fiber.Ctx) error {
+	if err := a.DeleteProject(c.UserContext(), AccountOf(c), c.Params("round"), c.Params("project")); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"ok": true})
+}
+
+// handleUploadRoll is PUT /api/rounds/:round/roll with roll.txt as the body.
+func (a *App) handleUploadRoll(c *fiber.Ctx) error {
+	r, err := a.UploadRoll(c.UserContext(), AccountOf(c), c.Params("round"), c.Body())
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+// handleCodes is POST /api/rounds/:round/codes: generates codes and
+// answers with the printable slip sheet (HTML), once.
+func (a *App) handleCodes(c *fiber.Ctx) error {
+	var req struct {
+		Count   int `json:"count" form:"count"`
+		Reserve int `json:"reserve" form:"reserve"`
+	}
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	sheet, err := a.GenerateCodes(c.UserContext(), AccountOf(c), c.Params("round"), req.Count, req.Reserve)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+c.Params("round")+`-slips.html"`)
+	return c.Send(sheet)
+}
+
+func (a *App) handleSchedule(c *fiber.Ctx) error {
+	var req struct {
+		OpensAt  string `json:"opens_at" form:"opens_at"`
+		ClosesAt string `json:"closes_at" form:"closes_at"`
+	}
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	parse := func(name, s string) (time.Time, error) {
+		if s == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return t, badRequest("%s must be an RFC 3339 time such as 2026-05-01T19:00:00+02:00", name)
+		}
+		return t, nil
+	}
+	opens, err := parse("opens_at", req.OpensAt)
+	if err != nil {
+		return err
+	}
+	closes, err := parse("closes_at", req.ClosesAt)
+	if err != nil {
+		return err
+	}
+	r, err := a.Schedule(c.UserContext(), AccountOf(c), c.Params("round"), opens, closes)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (a *App) handleVoid(c *fiber.Ctx) error {
+	var req VoidRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	idx, err := a.Void(c.UserContext(), AccountOf(c), c.Params("round"), req)
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"index": idx})
+}

@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Body limits. Fiber reads bodies up to maxUploadBody (roll uploads);
+// every other route checks its own, smaller limit.
+const (
+	maxUploadBody = 8 << 20  // roll.txt uploads
+	maxBallotBody = 64 << 10 // a ballot leaf is < 2 KiB with 64 projects
+	maxFormBody   = 64 << 10 // JSON and form requests
+)
+
+// Locals keys.
+const (
+	localRequestID = "pb.request_id"
+	localAccount   = "pb.account"
+	localSession   = "pb.session"
+)
+
+type ctxKey int
+
+const ctxRequestID ctxKey = 0
+
+// requestTimeout bounds the user context of a request; a ballot waits at
+// most this long for its batch.
+const requestTimeout = 60 * time.Second
+
+// requestContext gives each request an id (X-Request-Id) and a user
+// context carrying it, with a timeout. It must be the first middleware.
+func (a *App) requestContext(c *fiber.Ctx) error {
+	var b [8]byte
+	if _, err := io.ReadFull(a.rand, b[:]); err != nil {
+		return err
+	}
+	rid := hex.EncodeToString(b[:])
+	c.Locals(localRequestID, rid)
+	c.Set("X-Request-Id", rid)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), ctxRequestID, rid), requestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// accessLog logs one line per request: method, path without the query,
+// status, latency and request id. Never the client address, the query
+// string, headers or the body: ballot routes must not leave traces of who
+// voted, and codes must never reach a log. Errors are rendered here, so
+// the logged status is the one sent.
+func (a *App) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := a.errorHandler(c, err); herr != nil {
+			c.Status(http.StatusInternalServerError)
+		}
+	}
+	rid, _ := c.Locals(localRequestID).(string)
+	a.log.Info("request",
+		"method", c.Method(),
+		"path", c.Path(),
+		"status", c.Response().StatusCode(),
+		"latency", time.Since(start).Round(time.Microsecond).String(),
+		"request_id", rid)
+	return nil
+}
+
+// securityHeaders sets headers every response carries.
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+// sameOrigin refuses state-changing requests that a browser marks as coming
+// from another site (Origin or Sec-Fetch-Site headers). Clients that send
+// neither header (pbverify, scripts) pass; sessions additionally need the
+// CSRF token ([App.RequireCSRF]).
+func (a *App) sameOrigin(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if c.Get("Sec-Fetch-Site") == "cross-site" {
+		return forbidden("cross-site request refused")
+	}
+	if o := c.Get(fiber.HeaderOrigin); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		base, _ := url.Parse(a.cfg.BaseURL)
+		if err != nil || (u.Host != base.Host && u.Host != string(c.Request().Host())) {
+			return forbidden("cross-site request refused")
+		}
+	}
+	return c.Next()
+}
+
+// limitBody refuses request bodies larger than n bytes with 413.
+func limitBody(n int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Body()) > n {
+			return errorf(http.StatusRequestEntityTooLarge, "request body too large (limit %d bytes)", n)
+		}
+		return c.Next()
+	}
+}
+
+// requestID returns the request id stored in ctx, or "".
+func requestID(ctx context.Context) string {
+	s, _ := ctx.Value(ctxRequestID).(string)
+	return s
+}

@@ -1,0 +1,423 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// The sequencer turns submitted leaves into log batches. It collects
+// leaves for the batch period (starting with the first leaf of an empty
+// batch), shuffles each round's part of the batch with crypto/rand (so the
+// log order does not reveal arrival order), appends everything in one
+// store transaction together with a checkpoint per round signed by the log
+// key, and only after that transaction has committed (with fsync) answers
+// each waiting submitter with the index of its leaf. Leaves of the same
+// key keep their arrival order (a revote follows the ballot it replaces,
+// a void follows the ballots it cancels).
+//
+// The authoritative one-ballot-per-key checks run inside the transaction,
+// serialised with every other append: a repeated leaf gets the index it
+// already has, a second ballot of a key under revote none is refused, and
+// nothing is accepted for a voided key.
+type sequencer struct {
+	a      *App
+	period time.Duration
+	in     chan *entry
+	ops    chan *seqOp
+	quit   chan struct{}
+	done   chan struct{}
+	seq    uint64 // arrival counter, owned by run
+}
+
+// entry is one leaf waiting for its batch.
+type entry struct {
+	round string
+	leaf  []byte
+	hash  tlog.Hash
+	key   [32]byte
+	void  bool
+	seq   uint64
+	done  chan outcome // buffered, receives exactly one outcome
+}
+
+// outcome is what the sequencer answers for an entry.
+type outcome struct {
+	index int64
+	dup   bool // the leaf was already in the log
+	err   error
+}
+
+// seqOp is a function run by the sequencer between batches.
+type seqOp struct {
+	fn   func() error
+	done chan error
+}
+
+func newSequencer(a *App, period time.Duration) *sequencer {
+	return &sequencer{a: a, period: period, in: make(chan *entry), ops: make(chan *seqOp),
+		quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+var errShuttingDown = errorf(http.StatusServiceUnavailable, "the server is shutting down; try again in a moment")
+
+// submit queues a leaf and waits until its batch is on disk.
+func (s *sequencer) submit(ctx context.Context, e *entry) (outcome, error) {
+	e.done = make(chan outcome, 1)
+	e.hash = tlog.RecordHash(e.leaf)
+	select {
+	case s.in <- e:
+	case <-s.done:
+		return outcome{}, errShuttingDown
+	case <-ctx.Done():
+		return outcome{}, errorf(http.StatusServiceUnavailable, "timed out waiting for the log; send the ballot again")
+	}
+	// Once queued, the entry will be answered: wait for it even past the
+	// context, so that nothing is acknowledged before it is on disk.
+	o := <-e.done
+	return o, o.err
+}
+
+// do runs fn in the sequencer goroutine after appending the batch in
+// flight, so fn is serialised with every batch.
+func (s *sequencer) do(ctx context.Context, fn func() error) error {
+	op := &seqOp{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- op:
+	case <-s.done:
+		return errShuttingDown
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-op.done
+}
+
+// stop appends the batch in flight and stops the sequencer. Later
+// submissions fail with 503.
+func (s *sequencer) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	close(s.quit)
+	<-s.done
+}
+
+func (s *sequencer) run() {
+	defer close(s.done)
+	var pending []*entry
+	var timer *time.Timer
+	var tick <-chan time.Time
+	flush := func() {
+		if timer != nil {
+			timer.Stop()
+			timer, tick = nil, nil
+		}
+		if len(pending) > 0 {
+			s.flush(pending)
+			pending = nil
+		}
+	}
+	for {
+		select {
+		case e := <-s.in:
+			s.seq++
+			e.seq = s.seq
+			pending = append(pending, e)
+			if timer == nil {
+				timer = time.NewTimer(s.period)
+				tick = timer.C
+			}
+		case <-tick:
+			timer, tick = nil, nil
+			s.flush(pending)
+			pending = nil
+		case op := <-s.ops:
+			flush()
+			op.done <- op.fn()
+		case <-s.quit:
+			flush()
+			return
+		}
+	}
+}
+
+// flush appends one batch: every round's entries in one transaction.
+func (s *sequencer) flush(batch []*entry) {
+	ctx := context.Background()
+	byRound := make(map[string][]*entry)
+	for _, e := range batch {
+		byRound[e.round] = append(byRound[e.round], e)
+	}
+	// Load the frozen data of each round before the write transaction.
+	frozen := make(map[string]*frozenRound)
+	results := make(map[*entry]outcome, len(batch))
+	for round, es := range byRound {
+		fr, err := s.a.frozenRound(ctx, round)
+		if err != nil {
+			for _, e := range es {
+				results[e] = outcome{err: err}
+			}
+			delete(byRound, round)
+			continue
+		}
+		frozen[round] = fr
+	}
+	var events []Event
+	err := s.a.store.Update(ctx, func(tx *store.Tx) error {
+		events = events[:0]
+		for _, round := range sortedKeys(byRound) {
+			ev, err := s.appendRound(tx, frozen[round], byRound[round], results)
+			if err != nil {
+				return err
+			}
+			if ev != nil {
+				events = append(events, *ev)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.a.log.Error("append batch failed", "entries", len(batch), "err", err)
+		for _, e := range batch {
+			if _, ok := results[e]; !ok || results[e].err == nil {
+				results[e] = outcome{err: fmt.Errorf("ui: append batch: %w", err)}
+			}
+		}
+	}
+	for _, e := range batch {
+		e.done <- results[e]
+	}
+	for _, ev := range events {
+		s.a.hub.publish(ev)
+	}
+}
+
+// appendRound appends one round's entries inside tx and signs a
+// checkpoint. It fills results for every entry; it returns an error only
+// for storage failures, which abort the whole batch.
+func (s *sequencer) appendRound(tx *store.Tx, fr *frozenRound, es []*entry, results map[*entry]outcome) (*Event, error) {
+	r, err := tx.Round(fr.id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Phase != store.PhaseVoting {
+		for _, e := range es {
+			results[e] = outcome{err: errNotVoting(r)}
+		}
+		return nil, nil
+	}
+	l := tx.Log(fr.id)
+	voters := make(map[[32]byte]store.Voter)
+	first := make(map[tlog.Hash]*entry) // first accepted entry of each leaf in this batch
+	var followers []*entry
+	var accepted []*entry
+	for _, e := range es {
+		if idx, err := l.Find(e.hash); err == nil {
+			results[e] = outcome{index: idx, dup: true}
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if _, ok := first[e.hash]; ok {
+			followers = append(followers, e)
+			continue
+		}
+		v, ok := voters[e.key]
+		if !ok {
+			if v, err = l.Voter(e.key); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case e.void && v.Voided:
+			results[e] = outcome{err: conflict("this key is already voided")}
+			continue
+		case e.void:
+			v.Voided = true
+		case v.Voided:
+			results[e] = outcome{err: errVoided}
+			continue
+		case fr.manifest.Revote == ballot.RevoteNone && v.Ballots > 0:
+			results[e] = outcome{err: errUsed}
+			continue
+		default:
+			v.Ballots++
+		}
+		voters[e.key] = v
+		first[e.hash] = e
+		accepted = append(accepted, e)
+	}
+	if len(accepted) > 0 {
+		order, err := shuffleKeepingKeys(accepted, s.a.rand)
+		if err != nil {
+			return nil, err
+		}
+		leaves := make([][]byte, len(order))
+		for i, e := range order {
+			leaves[i] = e.leaf
+		}
+		lg := ledger.NewLog(l)
+		start, err := lg.Append(leaves)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range order {
+			idx := start + int64(i)
+			results[e] = outcome{index: idx}
+			if !e.void {
+				v := voters[e.key]
+				v.Last = idx // order keeps a key's entries in arrival order: the last wins
+				voters[e.key] = v
+			}
+		}
+		for k, v := range voters {
+			if err := l.PutVoter(k, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, e := range followers {
+		results[e] = results[first[e.hash]]
+	}
+	if len(accepted) == 0 {
+		return nil, nil
+	}
+	lg := ledger.NewLog(l)
+	head, err := lg.Head(fr.origin)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := ledger.SignCheckpoint(head, fr.logSigner)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.PutCheckpoint(head.Size, cp); err != nil {
+		return nil, err
+	}
+	return &Event{Round: fr.id, Size: head.Size, Checkpoint: cp}, nil
+}
+
+var (
+	errUsed   = conflict("this voting code has already been used: under this round's rules only the first ballot counts")
+	errVoided = conflict("this voting code was voided by the council: ask for a reserve slip")
+)
+
+func errNotVoting(r store.Round) *Error {
+	return conflict("voting in round %s is not open (phase %s)", r.ID, r.Phase)
+}
+
+// shuffleKeepingKeys returns es in a uniformly random order (Fisher-Yates
+// with rand, a cryptographic source), except that entries of the same key
+// keep their arrival order among the places they got.
+func shuffleKeepingKeys(es []*entry, rand io.Reader) ([]*entry, error) {
+	out := slices.Clone(es)
+	for i := len(out) - 1; i > 0; i-- {
+		j, err := randIntn(rand, i+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i], out[j] = out[j], out[i]
+	}
+	places := make(map[[32]byte][]int)
+	for i, e := range out {
+		places[e.key] = append(places[e.key], i)
+	}
+	for _, ps := range places {
+		if len(ps) < 2 {
+			continue
+		}
+		same := make([]*entry, len(ps))
+		for i, p := range ps {
+			same[i] = out[p]
+		}
+		slices.SortFunc(same, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
+		for i, p := range ps {
+			out[p] = same[i]
+		}
+	}
+	return out, nil
+}
+
+// randIntn returns a uniform integer in [0, n) read from rand.
+func randIntn(rand io.Reader, n int) (int, error) {
+	max := ^uint64(0) - ^uint64(0)%uint64(n)
+	var b [8]byte
+	for {
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return 0, fmt.Errorf("ui: shuffle: %w", err)
+		}
+		if v := binary.BigEndian.Uint64(b[:]); v < max {
+			return int(v % uint64(n)), nil
+		}
+	}
+}
+
+// checkpointAll makes sure the latest checkpoint of every round's log
+// covers the whole log (run at shutdown). Batches always end with a
+// checkpoint, so normally there is nothing to do.
+func (a *App) checkpointAll(ctx context.Context) error {
+	var rounds []store.Round
+	if err := a.store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		rounds, err = tx.Rounds()
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, r := range rounds {
+		if !r.Phase.Frozen() {
+			continue
+		}
+		fr, err := a.frozenRound(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		var ev *Event
+		err = a.store.Update(ctx, func(tx *store.Tx) error {
+			l := tx.Log(r.ID)
+			size, err := l.Size()
+			if err != nil {
+				return err
+			}
+			last, _, err := l.LatestCheckpoint()
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if size == 0 || last == size {
+				return nil
+			}
+			head, err := ledger.NewLog(l).Head(fr.origin)
+			if err != nil {
+				return err
+			}
+			cp, err := ledger.SignCheckpoint(head, fr.logSigner)
+			if err != nil {
+				return err
+			}
+			ev = &Event{Round: r.ID, Size: head.Size, Checkpoint: cp}
+			return l.PutCheckpoint(head.Size, cp)
+		})
+		if err != nil {
+			return fmt.Errorf("ui: final checkpoint of %s: %w", r.ID, err)
+		}
+		if ev != nil {
+			a.log.Info("signed checkpoint at shutdown", "round", r.ID, "size", ev.Size)
+			a.hub.publish(*ev)
+		}
+	}
+	return nil
+}
