@@ -29,10 +29,10 @@ type RoundSummary struct {
 // RoundView is the public description of a round (GET /api/rounds/:round).
 type RoundView struct {
 	store.Round
-	Projects []store.Project `json:"projects"`
-	LogSize  int64           `json:"log_size"`
+	Projects []store.Project   `json:"projects"`
+	LogSize  int64             `json:"log_size"`
 	URLs     map[string]string `json:"urls"`
-	Result   *ResultView     `json:"result,omitempty"`
+	Result   *ResultView       `json:"result,omitempty"`
 }
 
 // ResultView is a published result with project titles.

@@ -101,7 +101,7 @@ func (a *App) Publish(ctx context.Context, actor *Identity, id string) (store.Ro
 	m := fr.manifest
 	res := &ledger.Result{Round: id, Fund: m.Fund, Prev: prev, Manifest: fr.hash,
 		Checkpoint: ledger.Checkpoint{Size: final.Size, Root: final.Root},
-		Rule: m.Rule, Tiebreak: m.Tiebreak, Budget: m.Budget, Ballots: int64(len(counted)),
+		Rule:       m.Rule, Tiebreak: m.Tiebreak, Budget: m.Budget, Ballots: int64(len(counted)),
 		Spent: out.Spent, Projects: out.Projects}
 	note, err := ledger.SignResult(res, fr.council)
 	if err != nil {

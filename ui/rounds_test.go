@@ -66,7 +66,10 @@ func TestRoundLifecycle(t *testing.T) {
 
 	// Frozen: nothing that would change the manifest is accepted.
 	before := e.storeSnapshot()
-	for _, tc := range []struct{ method, path string; body any }{
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
 		{"PATCH", "/api/rounds/barrit-2026", map[string]string{"title": "Nyt navn"}},
 		{"POST", "/api/rounds/barrit-2026/projects", ProjectRequest{ID: "ny", Title: "Ny", Cost: 1, Category: "laering"}},
 		{"DELETE", "/api/rounds/barrit-2026/projects/hundeskov", nil},
@@ -181,4 +184,3 @@ func fetchRecord(t *testing.T, c *client, round string) *ledger.Record {
 	}
 	return rec
 }
-
