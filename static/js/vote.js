@@ -1,0 +1,307 @@
+// The voting page (/v/ROUND) and the kiosk (/k/ROUND), progressively
+// enhanced: the server-rendered form works without JavaScript (the server
+// then derives the key and signs). With JavaScript the code is read from the
+// URL fragment and removed from the address bar, the key is derived and the
+// ballot signed here, and the receipt is checked here against the log key of
+// the manifest.
+//
+// The page holds:
+//   <script type="application/json" id="pb-data">{ manifest, submit, check, kiosk, texts }</script>
+//   form#ballot with input#code, checkboxes name=p or number inputs name=pt-<id>
+//   section#review, section#receipt, div#status
+
+import { b64decode, b64encode } from './bytes.js';
+import { CodeError, parseCode } from './code.js';
+import { deriveKey } from './ed25519.js';
+import { buildBallot, checkLimits, parseManifest } from './ballot.js';
+import { verifyReceipt } from './receipt.js';
+import { recordHash } from './merkle.js';
+
+const $ = (id) => document.getElementById(id);
+const data = JSON.parse($('pb-data').textContent);
+const T = data.texts;
+
+function fmt(s, ...args) {
+  let i = 0;
+  return s.replace(/%[sd]/g, () => String(args[i++]));
+}
+
+function amount(n) {
+  return data.lang === 'da' ? n.toLocaleString('da-DK') + ' kr.' : 'DKK ' + n.toLocaleString('en-GB');
+}
+
+const state = { code: null, key: null, manifest: null, selection: null, busy: false };
+
+function status(kind, text) {
+  const el = $('status');
+  el.className = text ? 'msg ' + kind : '';
+  el.textContent = text || '';
+  if (text && kind === 'bad') el.focus();
+}
+
+function show(id) {
+  for (const s of ['ballot', 'review', 'receipt']) $(s).hidden = s !== id;
+  const h = $(id).querySelector('h2, legend, h1');
+  if (h) {
+    h.tabIndex = -1;
+    h.focus();
+  }
+  window.scrollTo(0, 0);
+}
+
+function selection() {
+  const form = $('ballot');
+  if (state.manifest.ballot.kind === 'cumulative') {
+    const sel = {};
+    for (const p of state.manifest.projects) {
+      const el = form.elements['pt-' + p.id];
+      const v = el && el.value !== '' ? Number(el.value) : 0;
+      sel[p.id] = Number.isInteger(v) && v >= 0 ? v : NaN;
+    }
+    return sel;
+  }
+  const ids = [];
+  for (const el of form.querySelectorAll('input[name=p]')) if (el.checked) ids.push(el.value);
+  return ids;
+}
+
+function limitText(err) {
+  const b = state.manifest.ballot;
+  switch (err.reason) {
+    case 'too-few':
+      return fmt(T.tooFew, b.min);
+    case 'too-many':
+      return fmt(T.tooMany, b.max);
+    case 'over-budget':
+      return fmt(T.overBudget, amount(err.total - b.limit));
+    case 'over-cap':
+      return fmt(T.overCap, b.cap);
+    case 'over-total':
+      return fmt(T.overTotal, b.total);
+    default:
+      return T.badChoice;
+  }
+}
+
+// meter updates the live budget meter, counter or points left.
+function meter() {
+  const m = state.manifest;
+  const sel = selection();
+  const out = $('meter-text');
+  const bar = $('meter-bar');
+  if (!out) return;
+  if (m.ballot.kind === 'approval-cost') {
+    const cost = {};
+    for (const p of m.projects) cost[p.id] = p.cost;
+    const used = sel.reduce((s, id) => s + cost[id], 0);
+    out.textContent = fmt(T.meterCost, amount(used), amount(m.ballot.limit));
+    if (bar) {
+      bar.firstElementChild.style.width = Math.min(100, (100 * used) / m.ballot.limit) + '%';
+      bar.classList.toggle('over', used > m.ballot.limit);
+      bar.setAttribute('aria-valuenow', String(used));
+    }
+  } else if (m.ballot.kind === 'cumulative') {
+    let used = 0;
+    for (const id in sel) used += sel[id] || 0;
+    out.textContent = fmt(T.meterPoints, m.ballot.total - used, m.ballot.total);
+    if (bar) {
+      bar.firstElementChild.style.width = Math.min(100, (100 * used) / m.ballot.total) + '%';
+      bar.classList.toggle('over', used > m.ballot.total);
+      bar.setAttribute('aria-valuenow', String(used));
+    }
+  } else {
+    out.textContent = fmt(T.meterCount, sel.length, m.ballot.max);
+  }
+}
+
+function readCode() {
+  if (state.code) return state.code;
+  const el = $('code');
+  try {
+    state.code = parseCode(el.value.trim());
+    return state.code;
+  } catch (e) {
+    const msg = e instanceof CodeError && e.reason === 'check' ? T.codeTypo : e instanceof CodeError && e.reason === 'length' ? T.codeLength : T.codeChar;
+    status('bad', msg);
+    el.setAttribute('aria-invalid', 'true');
+    return null;
+  }
+}
+
+function review(ev) {
+  ev.preventDefault();
+  if (state.busy) return;
+  status('', '');
+  const sel = selection();
+  const err = checkLimits(state.manifest, sel);
+  if (err) {
+    status('bad', limitText(err));
+    return;
+  }
+  if (!readCode()) return;
+  state.selection = sel;
+  const list = $('review-list');
+  list.textContent = '';
+  const titles = {};
+  for (const p of state.manifest.projects) titles[p.id] = $('title-' + p.id) ? $('title-' + p.id).textContent : p.title;
+  const ids = Array.isArray(sel) ? sel : Object.keys(sel).filter((id) => sel[id] > 0);
+  for (const id of ids) {
+    const li = document.createElement('li');
+    li.textContent = Array.isArray(sel) ? titles[id] : fmt(T.pointsFor, titles[id], sel[id]);
+    list.appendChild(li);
+  }
+  $('review-empty').hidden = ids.length > 0;
+  show('review');
+}
+
+async function submit() {
+  if (state.busy) return;
+  state.busy = true;
+  const btn = $('sign');
+  btn.disabled = true;
+  status('', T.signing);
+  try {
+    if (!state.key) state.key = await deriveKey(state.code, state.manifest.round);
+    const b = await buildBallot(state.manifest, state.key, state.selection);
+    const res = await fetch(data.submit, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8', accept: 'text/plain, application/json' },
+      body: b.leaf,
+      credentials: 'same-origin',
+    });
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (!res.ok) {
+      let code = '';
+      try {
+        code = JSON.parse(new TextDecoder().decode(body)).code || '';
+      } catch (e) {
+        /* not JSON */
+      }
+      throw Object.assign(new Error('server said ' + res.status), { status: res.status, code });
+    }
+    await showReceipt(body, b.leaf);
+  } catch (e) {
+    status('bad', failureText(e));
+  } finally {
+    state.busy = false;
+    btn.disabled = false;
+  }
+}
+
+function failureText(e) {
+  if (e.code === 'used' || e.status === 409) return T.used;
+  if (e.code === 'not-in-roll' || e.status === 403) return T.wrongCode;
+  if (e.code === 'closed' || e.status === 423 || e.status === 410) return T.closed;
+  if (e.status) return fmt(T.serverError, e.status);
+  return fmt(T.failed, e.message);
+}
+
+async function showReceipt(bytes, leaf) {
+  // Forget the code and key as soon as the ballot is in.
+  state.code = null;
+  state.key = null;
+  const items = $('receipt-checks');
+  items.textContent = '';
+  const item = (cls, text) => {
+    const li = document.createElement('li');
+    li.className = cls;
+    li.textContent = text;
+    items.appendChild(li);
+  };
+  show('receipt');
+  try {
+    const v = await verifyReceipt(bytes, state.manifest.logKey, state.manifest);
+    if (b64encode(v.leaf) !== b64encode(leaf)) throw Object.assign(new Error('the receipt is for another ballot'), { step: 'ballot' });
+    $('tracker').textContent = v.tracker;
+    item('ok', T.chkSigned);
+    item('ok', fmt(T.chkIncluded, v.index, v.size));
+    item('ok', T.chkLogKey);
+    status('ok', T.verified);
+    const h = await recordHash(v.leaf);
+    const hb = b64encode(h).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const checkURL = data.check + '#' + hb;
+    const link = $('check-link');
+    if (link) link.href = checkURL;
+    const qr = $('receipt-qr');
+    if (qr) qr.src = data.qr + '?h=' + hb;
+    const dl = $('download');
+    if (dl) {
+      dl.href = URL.createObjectURL(new Blob([bytes], { type: 'text/plain' }));
+      dl.download = v.tracker + '.tlog-proof';
+    }
+    if (data.kiosk) kioskTimer();
+  } catch (e) {
+    item('bad', fmt(T.chkFailed, e.message));
+    status('bad', T.notVerified);
+  }
+}
+
+// The kiosk never keeps a code or receipt on screen: it resets after the
+// resident taps Done, or after a minute, or when the tablet is hidden.
+let resetTimer = null;
+function kioskReset() {
+  window.location.replace(window.location.pathname);
+}
+function kioskTimer() {
+  clearTimeout(resetTimer);
+  resetTimer = setTimeout(kioskReset, data.kioskSeconds * 1000);
+}
+
+async function start() {
+  try {
+    state.manifest = await parseManifest(b64decode(data.manifest));
+  } catch (e) {
+    status('bad', fmt(T.failed, e.message));
+    return;
+  }
+  document.documentElement.classList.add('js');
+  // The fingerprint shown is computed here from the manifest this page uses.
+  for (const el of document.querySelectorAll('[data-fingerprint]')) el.textContent = state.manifest.fingerprint;
+  const frag = window.location.hash.slice(1);
+  if (frag) {
+    // The code never stays in the address bar, the history or a bookmark.
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    try {
+      state.code = parseCode(decodeURIComponent(frag));
+      $('code-field').hidden = true;
+      $('code-ok').hidden = false;
+    } catch (e) {
+      status('bad', T.codeFromLinkBad);
+    }
+  }
+  $('nojs-note').hidden = true;
+  $('js-note').hidden = false;
+  const form = $('ballot');
+  form.addEventListener('submit', review);
+  form.addEventListener('change', meter);
+  form.addEventListener('input', meter);
+  $('code').addEventListener('input', () => {
+    state.code = null;
+    $('code').removeAttribute('aria-invalid');
+  });
+  $('back').addEventListener('click', () => {
+    status('', '');
+    show('ballot');
+  });
+  $('sign').addEventListener('click', submit);
+  const done = $('done');
+  if (done) done.addEventListener('click', kioskReset);
+  if (data.kiosk) {
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden && !$('receipt').hidden) kioskReset();
+    });
+  }
+  meter();
+  // Derive the key in the background while the resident reads the projects.
+  if (state.code) {
+    deriveKey(state.code, state.manifest.round).then(
+      (k) => {
+        state.key = k;
+        document.documentElement.dataset.backend = k.backend;
+      },
+      () => {},
+    );
+  }
+}
+
+start();

@@ -1,0 +1,359 @@
+package ui
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// Administration pages: sign in, the dashboard (funds, communities,
+// accounts, rounds) and one page per round with its whole lifecycle. Every
+// form posts with the session's CSRF token and redirects back (303), so
+// reloading never repeats an action.
+
+// needLogin sends visitors without a session to the sign-in page.
+func (p *pages) needLogin(c *fiber.Ctx) error {
+	if AccountOf(c) == nil {
+		if c.Method() == fiber.MethodGet {
+			return c.Redirect("/admin/login?next="+url.QueryEscape(string(c.Request().URI().RequestURI())), http.StatusSeeOther)
+		}
+		return errorf(http.StatusUnauthorized, "sign in first")
+	}
+	return c.Next()
+}
+
+// loginPage is GET /admin/login.
+func (p *pages) loginPage(c *fiber.Ctx) error {
+	if AccountOf(c) != nil {
+		return c.Redirect("/admin", http.StatusSeeOther)
+	}
+	v := p.newView(c, "login.title")
+	v.D = struct{ Next, Name, Error string }{Next: localPath(c.Query("next")), Error: ""}
+	return p.render(c, http.StatusOK, "login", v)
+}
+
+// login is POST /admin/login.
+func (p *pages) login(c *fiber.Ctx) error {
+	name, password := strings.TrimSpace(c.FormValue("name")), c.FormValue("password")
+	next := localPath(c.FormValue("next"))
+	if next == "/" {
+		next = "/admin"
+	}
+	token, sess, _, err := p.app.Login(c.UserContext(), name, password)
+	if err != nil {
+		status, msg, public := PublicError(err)
+		if !public {
+			return err
+		}
+		v := p.newView(c, "login.title")
+		if status == http.StatusUnauthorized {
+			msg = v.T("login.wrong")
+		}
+		v.D = struct{ Next, Name, Error string }{next, name, msg}
+		return p.render(c, status, "login", v)
+	}
+	p.app.setSessionCookie(c, token, sess.Expires)
+	return c.Redirect(next, http.StatusSeeOther)
+}
+
+// logout is POST /admin/logout.
+func (p *pages) logout(c *fiber.Ctx) error {
+	token := c.Cookies(SessionCookie)
+	id := AccountOf(c)
+	err := p.app.store.Update(c.UserContext(), func(tx *store.Tx) error {
+		if err := tx.DeleteSession(sessionID(token)); err != nil {
+			return err
+		}
+		return p.app.audit(tx, id.Name, "logout", "", "")
+	})
+	if err != nil {
+		return err
+	}
+	p.app.setSessionCookie(c, "", time.Unix(0, 0))
+	return c.Redirect("/", http.StatusSeeOther)
+}
+
+// dashboard is GET /admin.
+func (p *pages) dashboard(c *fiber.Ctx) error {
+	id := AccountOf(c)
+	var d struct {
+		Funds       []store.Fund
+		Communities []store.Community
+		Accounts    []store.Account
+		Rounds      []store.Round
+		Year        int
+	}
+	d.Year = p.app.clock().Year()
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		if d.Funds, err = tx.Funds(); err != nil {
+			return err
+		}
+		comms, err := tx.Communities()
+		if err != nil {
+			return err
+		}
+		for _, cm := range comms {
+			if id.CanManage(cm.ID) {
+				d.Communities = append(d.Communities, cm)
+			}
+		}
+		rounds, err := tx.Rounds()
+		if err != nil {
+			return err
+		}
+		for _, r := range rounds {
+			if id.CanManage(r.Community) {
+				d.Rounds = append(d.Rounds, r)
+			}
+		}
+		if id.IsAdmin() {
+			d.Accounts, err = tx.Accounts()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	v := p.newView(c, "admin.title")
+	v.Wide = true
+	p.flash(c, v)
+	v.D = d
+	return p.render(c, http.StatusOK, "admin", v)
+}
+
+// flash shows the outcome of the previous form, passed in ?done= or ?err=.
+func (p *pages) flash(c *fiber.Ctx, v *view) {
+	if k := c.Query("done"); k != "" && isFlashKey(k) {
+		v.Flash, v.FlashKind = v.T("flash."+k), "ok"
+	}
+}
+
+func isFlashKey(k string) bool {
+	for _, r := range k {
+		if !('a' <= r && r <= 'z' || r == '-') {
+			return false
+		}
+	}
+	return len(k) < 40
+}
+
+func formInt(c *fiber.Ctx, name string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(name)), 10, 64)
+	return n
+}
+
+// adminAction wraps a form handler: on success it redirects to where the
+// handler says; a public error re-renders nothing but shows an error page
+// with a link back.
+func (p *pages) adminAction(h func(c *fiber.Ctx, id *Identity) (string, error)) fiber.Handler {
+	return p.handle(func(c *fiber.Ctx) error {
+		to, err := h(c, AccountOf(c))
+		if err != nil {
+			return err
+		}
+		return c.Redirect(to, http.StatusSeeOther)
+	})
+}
+
+func (p *pages) createFund(c *fiber.Ctx, id *Identity) (string, error) {
+	req := FundRequest{ID: strings.TrimSpace(c.FormValue("id")), Name: strings.TrimSpace(c.FormValue("name")),
+		Total: formInt(c, "total"), Formula: c.FormValue("formula"), Base: formInt(c, "base")}
+	for _, y := range strings.FieldsFunc(c.FormValue("years"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(y)
+		if err != nil {
+			return "", badRequest("years must be numbers separated by commas")
+		}
+		req.Years = append(req.Years, n)
+	}
+	_, err := p.app.CreateFund(c.UserContext(), id, req)
+	return "/admin?done=fund", err
+}
+
+func (p *pages) createCommunity(c *fiber.Ctx, id *Identity) (string, error) {
+	_, err := p.app.CreateCommunity(c.UserContext(), id, CommunityRequest{ID: strings.TrimSpace(c.FormValue("id")),
+		Name: strings.TrimSpace(c.FormValue("name")), Population: formInt(c, "population"), Fund: c.FormValue("fund")})
+	return "/admin?done=community", err
+}
+
+func (p *pages) createAccount(c *fiber.Ctx, id *Identity) (string, error) {
+	_, err := p.app.CreateAccount(c.UserContext(), id, AccountRequest{Name: strings.TrimSpace(c.FormValue("name")),
+		Password: c.FormValue("password"), Role: c.FormValue("role"), Community: c.FormValue("community")})
+	return "/admin?done=account", err
+}
+
+func (p *pages) createRound(c *fiber.Ctx, id *Identity) (string, error) {
+	r, err := p.app.CreateRound(c.UserContext(), id, RoundRequest{ID: strings.TrimSpace(c.FormValue("id")),
+		Community: c.FormValue("community"), Year: int(formInt(c, "year")), Title: strings.TrimSpace(c.FormValue("title")),
+		Budget: formInt(c, "budget")})
+	return "/admin/rounds/" + r.ID + "?done=round", err
+}
+
+// roundPage is GET /admin/rounds/:round.
+func (p *pages) roundPage(c *fiber.Ctx) error {
+	id := AccountOf(c)
+	var d struct {
+		Round          store.Round
+		Projects       []projectView
+		Proposals      []store.Proposal
+		Phases         []store.Phase
+		Next           store.Phase
+		Blockers       []string
+		Fingerprint    string
+		DefaultCount   int
+		DefaultReserve int
+	}
+	var ps []store.Project
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		if d.Round, err = tx.Round(c.Params("round")); err != nil {
+			return err
+		}
+		if ps, err = tx.Projects(d.Round.ID); err != nil {
+			return err
+		}
+		d.Proposals, err = tx.Proposals(d.Round.ID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no such round")
+	}
+	if err != nil {
+		return err
+	}
+	if !id.CanManage(d.Round.Community) {
+		return forbidden("you may not manage this round")
+	}
+	r := d.Round
+	d.Projects = projectViews(r, ps)
+	d.Phases = store.Phases()
+	if n := nextPhase(r.Phase); n != "(none)" {
+		d.Next = n
+	}
+	v := p.newView(c, "admin.title")
+	v.Title = r.Title
+	v.Wide = true
+	p.flash(c, v)
+	if d.Next == store.PhaseFrozen {
+		if len(ps) == 0 {
+			d.Blockers = append(d.Blockers, v.T("admin.block.projects"))
+		}
+		if r.RollCount == 0 {
+			d.Blockers = append(d.Blockers, v.T("admin.block.roll"))
+		}
+		for _, pr := range d.Proposals {
+			if pr.Status == store.ProposalPending {
+				d.Blockers = append(d.Blockers, v.T("admin.block.pending"))
+				break
+			}
+		}
+	}
+	if r.Fingerprint != "" {
+		d.Fingerprint = ballot.FormatFingerprint(r.Fingerprint)
+	}
+	d.DefaultCount, d.DefaultReserve = 100, 10
+	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
+	v.D = d
+	return p.render(c, http.StatusOK, "admin_round", v)
+}
+
+func (p *pages) setPhase(c *fiber.Ctx, id *Identity) (string, error) {
+	r, err := p.app.SetPhase(c.UserContext(), id, c.Params("round"), store.Phase(c.FormValue("to")))
+	return "/admin/rounds/" + r.ID + "?done=phase", err
+}
+
+func (p *pages) roundSettings(c *fiber.Ctx, id *Identity) (string, error) {
+	title, desc := strings.TrimSpace(c.FormValue("title")), strings.TrimSpace(c.FormValue("description"))
+	budget := formInt(c, "budget")
+	rules := store.BallotRules{Kind: c.FormValue("kind")}
+	switch rules.Kind {
+	case "approval":
+		rules.Min, rules.Max = int(formInt(c, "min")), int(formInt(c, "max"))
+	case "approval-cost":
+		rules.Limit = formInt(c, "limit")
+	case "cumulative":
+		rules.Total, rules.Cap = int(formInt(c, "total")), int(formInt(c, "cap"))
+	}
+	rule, tb, revote := strings.TrimSpace(c.FormValue("rule")), c.FormValue("tiebreak"), c.FormValue("revote")
+	s := RoundSettings{Title: &title, Description: &desc, Budget: &budget, Ballot: &rules, Rule: &rule, Tiebreak: &tb, Revote: &revote}
+	r, err := p.app.UpdateRound(c.UserContext(), id, c.Params("round"), s)
+	return "/admin/rounds/" + r.ID + "?done=settings", err
+}
+
+func (p *pages) decide(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	pid, err := strconv.ParseInt(c.Params("pid"), 10, 64)
+	if err != nil {
+		return "", notFound("no such proposal")
+	}
+	d := Decision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")), Cost: formInt(c, "cost")}
+	_, err = p.app.DecideProposal(c.UserContext(), id, round, pid, d)
+	return "/admin/rounds/" + round + "?done=decided", err
+}
+
+func (p *pages) putProject(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	_, err := p.app.PutProject(c.UserContext(), id, round, ProjectRequest{ID: strings.TrimSpace(c.FormValue("id")),
+		Title: strings.TrimSpace(c.FormValue("title")), Description: strings.TrimSpace(c.FormValue("description")),
+		Cost: formInt(c, "cost"), Category: c.FormValue("category")})
+	return "/admin/rounds/" + round + "?done=project", err
+}
+
+func (p *pages) uploadRoll(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	fh, err := c.FormFile("roll")
+	if err != nil {
+		return "", badRequest("choose a roll.txt file")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxUploadBody))
+	if err != nil {
+		return "", err
+	}
+	_, err = p.app.UploadRoll(c.UserContext(), id, round, b)
+	return "/admin/rounds/" + round + "?done=roll", err
+}
+
+// slips is POST /admin/rounds/:round/codes: it generates the codes and
+// answers with the printable slip sheet itself. The codes exist only in
+// this one response (never stored, never logged), so the sheet opens once:
+// print it from the browser, then close it.
+func (p *pages) slips(c *fiber.Ctx) error {
+	sheet, err := p.app.GenerateCodes(c.UserContext(), AccountOf(c), c.Params("round"), int(formInt(c, "count")), int(formInt(c, "reserve")))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(sheet)
+}
+
+// void is POST /admin/rounds/:round/void: the council cancels the ballots
+// of a stolen slip's code. The code is used only to derive its public key.
+func (p *pages) void(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	code, err := ballot.ParseCode(strings.TrimSpace(c.FormValue("code")))
+	if err != nil {
+		return "", badRequest("the voting code is not valid: check it for typing mistakes")
+	}
+	key := ballot.PublicKey(ballot.DeriveKey(code, round))
+	_, err = p.app.Void(c.UserContext(), id, round, VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]),
+		Reason: strings.TrimSpace(c.FormValue("reason"))})
+	return "/admin/rounds/" + round + "?done=void", err
+}

@@ -1,0 +1,275 @@
+package ui
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// The projector page with its server-sent events, the QR images, and the
+// record page.
+
+// projectorScript is the JSON the projector page hands to projector.js.
+type projectorScript struct {
+	Manifest   string            `json:"manifest"`
+	Checkpoint string            `json:"checkpoint"`
+	Events     string            `json:"events"`
+	Proof      string            `json:"proof"`
+	QR         string            `json:"qr"`
+	Slips      int               `json:"slips"`
+	Lang       string            `json:"lang"`
+	Texts      map[string]string `json:"texts"`
+}
+
+// latestCheckpoint returns the size and note of a round's latest checkpoint.
+func (p *pages) latestCheckpoint(c *fiber.Ctx, round string) (int64, []byte, error) {
+	var size int64
+	var cp []byte
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		size, cp, err = tx.Log(round).LatestCheckpoint()
+		return err
+	})
+	return size, cp, err
+}
+
+// projector is GET /p/:round: the meeting's live view of the log head.
+func (p *pages) projector(c *fiber.Ctx) error {
+	fr, err := p.app.frozenRound(c.UserContext(), c.Params("round"))
+	if err != nil {
+		return err
+	}
+	r, _, _, err := p.roundData(c, fr.id)
+	if err != nil {
+		return err
+	}
+	size, cp, err := p.latestCheckpoint(c, fr.id)
+	if err != nil {
+		return err
+	}
+	ck, err := ledger.OpenCheckpoint(cp, fr.origin, fr.logVerifier)
+	if err != nil {
+		return fmt.Errorf("ui: latest checkpoint of %s: %w", fr.id, err)
+	}
+	v := p.newView(c, "projector.title")
+	v.Title = r.Title
+	v.BodyClass = "projector"
+	v.NoFooter = true
+	v.Scripts = []string{"js/projector.js"}
+	ballots := size - 1
+	if r.Phase.Order() >= store.PhaseClosed.Order() {
+		ballots--
+	}
+	turnout := "–"
+	if r.RollCount > 0 {
+		turnout = strconv.FormatInt(max(ballots, 0)*100/int64(r.RollCount), 10) + " %"
+	}
+	v.D = struct {
+		Round       store.Round
+		Ballots     int64
+		Slips       int
+		Turnout     string
+		Size        int64
+		Root        string
+		Fingerprint string
+		QR          string
+		Published   bool
+		Script      projectorScript
+	}{r, max(ballots, 0), r.RollCount, turnout, size, ballot.FormatFingerprint(crockford(ck.Root[:10])),
+		ballot.FormatFingerprint(ballot.Fingerprint(fr.leaf0)), "/p/" + fr.id + "/qr.png?size=" + strconv.FormatInt(size, 10),
+		r.Phase == store.PhasePublished,
+		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
+			Events: "/p/" + fr.id + "/events", Proof: "/api/rounds/" + fr.id + "/consistency",
+			QR: "/p/" + fr.id + "/qr.png", Slips: r.RollCount, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
+	return p.render(c, http.StatusOK, "projector", v)
+}
+
+const crockfordAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// crockford writes bytes as Crockford base32 digits, most significant bit
+// first, zero-padded to a multiple of 5 bits (docs/record.md §1).
+func crockford(b []byte) string {
+	var sb strings.Builder
+	acc, bits := 0, 0
+	for _, x := range b {
+		acc = acc<<8 | int(x)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			sb.WriteByte(crockfordAlphabet[(acc>>bits)&31])
+		}
+		acc &= 1<<bits - 1
+	}
+	if bits > 0 {
+		sb.WriteByte(crockfordAlphabet[(acc<<(5-bits))&31])
+	}
+	return sb.String()
+}
+
+// sseHeartbeat is how often the event stream sends a comment, which also
+// notices closed connections and a round's publication.
+const sseHeartbeat = 5 * time.Second
+
+// events is GET /p/:round/events: server-sent events, one "checkpoint"
+// event (data: the b64 checkpoint note) per new signed checkpoint, and a
+// "published" event once the result is out. The projector checks each
+// checkpoint's consistency proof before it shows it.
+func (p *pages) events(c *fiber.Ctx) error {
+	fr, err := p.app.frozenRound(c.UserContext(), c.Params("round"))
+	if err != nil {
+		return err
+	}
+	ch, stop := p.app.Subscribe(fr.id)
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set("X-Accel-Buffering", "no")
+	st := p.app.store
+	id := fr.id
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer stop()
+		tick := time.NewTicker(sseHeartbeat)
+		defer tick.Stop()
+		if _, err := w.WriteString("retry: 2000\n\n"); err != nil || w.Flush() != nil {
+			return
+		}
+		published := false
+		for {
+			select {
+			case ev, ok := <-ch:
+				if !ok {
+					return
+				}
+				fmt.Fprintf(w, "event: checkpoint\ndata: %s\n\n", base64.StdEncoding.EncodeToString(ev.Checkpoint))
+			case <-tick.C:
+				if !published {
+					var r store.Round
+					_ = st.View(context.Background(), func(tx *store.Tx) error {
+						var err error
+						r, err = tx.Round(id)
+						return err
+					})
+					if r.Phase == store.PhasePublished {
+						published = true
+						w.WriteString("event: published\ndata: 1\n\n")
+					}
+				}
+				w.WriteString(": ping\n\n")
+			}
+			if err := w.Flush(); err != nil {
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// checkpointQR is GET /p/:round/qr.png?size=N: the QR code of the signed
+// checkpoint note of that size (the latest when size is absent), for
+// photographs of the projector.
+func (p *pages) checkpointQR(c *fiber.Ctx) error {
+	fr, err := p.app.frozenRound(c.UserContext(), c.Params("round"))
+	if err != nil {
+		return err
+	}
+	want, _ := strconv.ParseInt(c.Query("size"), 10, 64)
+	var note []byte
+	err = p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		cps, err := tx.Log(fr.id).Checkpoints()
+		if err != nil {
+			return err
+		}
+		for _, cp := range cps {
+			ck, err := ledger.ParseCheckpointNote(cp)
+			if err == nil && (ck.Size == want || want == 0) {
+				note = cp
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if note == nil {
+		return notFound("no checkpoint of that size")
+	}
+	return sendQR(c, string(note), 512)
+}
+
+// receiptQR is GET /r/:round/qr.png?h=HASH: the QR code of the check-page
+// URL of a ballot's leaf hash (b64url, 43 characters).
+func (p *pages) receiptQR(c *fiber.Ctx) error {
+	h := c.Query("h")
+	if raw, err := base64.RawURLEncoding.Strict().DecodeString(h); err != nil || len(raw) != 32 {
+		return badRequest("h must be a leaf hash in unpadded base64url")
+	}
+	round := c.Params("round")
+	if !ballot.ValidID(round) {
+		return notFound("no such round")
+	}
+	return sendQR(c, p.app.BaseURL()+"/check/"+round+"#"+h, 320)
+}
+
+func sendQR(c *fiber.Ctx, content string, size int) error {
+	png, err := qrcode.Encode(content, qrcode.Medium, size)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "image/png")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	return c.Send(png)
+}
+
+// recordFile is one download on the record page.
+type recordFile struct{ Name, URL, Desc string }
+
+// recordPage is GET /r/:round/record: downloads, anchors and how to verify.
+func (p *pages) recordPage(c *fiber.Ctx) error {
+	r, _, _, err := p.roundData(c, c.Params("round"))
+	if err != nil {
+		return err
+	}
+	anchors, err := p.app.Anchors(c, r.ID)
+	if err != nil {
+		return err
+	}
+	base := "/rounds/" + r.ID
+	d := struct {
+		Round      store.Round
+		Anchors    string
+		AnchorsURL string
+		Files      []recordFile
+		Base       string
+		RecordURL  string
+		Size       int64
+	}{Round: r, Anchors: string(anchors.Bytes()), AnchorsURL: base + "/anchors.txt", Base: p.app.BaseURL(),
+		RecordURL: p.app.BaseURL() + base + "/record.tar"}
+	if r.Phase.Frozen() {
+		d.Files = append(d.Files, recordFile{"manifest", base + "/manifest", "file.manifest"},
+			recordFile{"hashes.txt", base + "/hashes.txt", "file.hashes"}, recordFile{"checkpoint", base + "/checkpoint", "file.checkpoint"})
+		if size, _, err := p.latestCheckpoint(c, r.ID); err == nil {
+			d.Size = size
+		}
+	}
+	if r.Phase.Order() >= store.PhaseClosed.Order() {
+		for _, f := range ledger.RecordFiles() {
+			d.Files = append(d.Files, recordFile{f, base + "/record/" + f, "file." + strings.TrimSuffix(f, ".txt")})
+		}
+		d.Files = append(d.Files, recordFile{"record.tar", base + "/record.tar", "file.archive"},
+			recordFile{"round.pb", base + "/round.pb", "file.pb"})
+	}
+	v := p.newView(c, "record.title")
+	v.D = d
+	return p.render(c, http.StatusOK, "record", v)
+}

@@ -1,0 +1,359 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// Public pages: the fund overview, community and round pages (with the
+// proposal form), results and the record page.
+
+type homeFund struct {
+	Fund        store.Fund
+	Plan        FundView
+	Communities []homeCommunity
+}
+
+type homeCommunity struct {
+	Community store.Community
+	Rounds    []store.Round
+}
+
+// home is GET /: every fund with its communities and their rounds.
+func (p *pages) home(c *fiber.Ctx) error {
+	var funds []homeFund
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		fs, err := tx.Funds()
+		if err != nil {
+			return err
+		}
+		comms, err := tx.Communities()
+		if err != nil {
+			return err
+		}
+		rounds, err := tx.Rounds()
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			plan, err := fundPlan(tx, f)
+			if err != nil {
+				return err
+			}
+			hf := homeFund{Fund: f, Plan: plan}
+			for _, cm := range comms {
+				if cm.Fund != f.ID {
+					continue
+				}
+				hc := homeCommunity{Community: cm}
+				for _, r := range rounds {
+					if r.Community == cm.ID {
+						hc.Rounds = append(hc.Rounds, r)
+					}
+				}
+				hf.Communities = append(hf.Communities, hc)
+			}
+			funds = append(funds, hf)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v := p.newView(c, "home.title")
+	v.Wide = true
+	v.D = struct{ Funds []homeFund }{funds}
+	return p.render(c, http.StatusOK, "home", v)
+}
+
+// community is GET /c/:community.
+func (p *pages) community(c *fiber.Ctx) error {
+	var d struct {
+		Community store.Community
+		Fund      store.Fund
+		Rounds    []store.Round
+	}
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		if d.Community, err = tx.Community(c.Params("community")); err != nil {
+			return err
+		}
+		if f, err := tx.Fund(d.Community.Fund); err == nil {
+			d.Fund = f
+		}
+		rounds, err := tx.Rounds()
+		for _, r := range rounds {
+			if r.Community == d.Community.ID {
+				d.Rounds = append(d.Rounds, r)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	v := p.newView(c, "home.title")
+	v.Title = d.Community.Name
+	v.D = d
+	return p.render(c, http.StatusOK, "community", v)
+}
+
+// projectView is a project as pages show it, with its category's name.
+type projectView struct {
+	ID, Title, Description, Category string
+	Cost                             int64
+}
+
+func projectViews(r store.Round, ps []store.Project) []projectView {
+	names := map[string]string{}
+	for _, cat := range r.Categories {
+		names[cat.ID] = cat.Name
+	}
+	out := make([]projectView, 0, len(ps))
+	for _, pr := range ps {
+		name := names[pr.Category]
+		if name == "" {
+			name = pr.Category
+		}
+		out = append(out, projectView{ID: pr.ID, Title: pr.Title, Description: pr.Description, Category: name, Cost: pr.Cost})
+	}
+	return out
+}
+
+// roundData loads a round with its community and projects.
+func (p *pages) roundData(c *fiber.Ctx, id string) (store.Round, store.Community, []projectView, error) {
+	var r store.Round
+	var cm store.Community
+	var ps []store.Project
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.Round(id); err != nil {
+			return err
+		}
+		if cm, err = tx.Community(r.Community); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		ps, err = tx.Projects(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return r, cm, nil, notFound("no such round")
+	}
+	return r, cm, projectViews(r, ps), err
+}
+
+// round is GET /r/:round.
+func (p *pages) round(c *fiber.Ctx) error {
+	r, cm, projects, err := p.roundData(c, c.Params("round"))
+	if err != nil {
+		return err
+	}
+	var proposals []store.Proposal
+	err = p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		proposals, err = tx.Proposals(r.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	v := p.newView(c, "home.title")
+	v.Title = r.Title
+	switch c.Query("sent") {
+	case "1":
+		v.Flash, v.FlashKind = v.T("round.propose.thanks"), "ok"
+	}
+	v.D = struct {
+		Round     store.Round
+		Community store.Community
+		Projects  []projectView
+		Proposals []store.Proposal
+	}{r, cm, projects, proposals}
+	return p.render(c, http.StatusOK, "round", v)
+}
+
+// propose is POST /r/:round/proposals: a resident's idea, during the
+// proposal phase.
+func (p *pages) propose(c *fiber.Ctx) error {
+	id := c.Params("round")
+	title := strings.Join(strings.Fields(c.FormValue("title")), " ")
+	desc := strings.TrimSpace(c.FormValue("description"))
+	cat := c.FormValue("category")
+	var cost int64
+	if _, err := fmt.Sscan(c.FormValue("estimated_cost"), &cost); err != nil || cost < 1 {
+		return badRequest("the estimated cost must be a whole number of kroner")
+	}
+	if title == "" || len(title) > 200 || desc == "" || len(desc) > 2000 {
+		return badRequest("a proposal needs a title (at most 200 characters) and a description (at most 2000)")
+	}
+	err := p.app.store.Update(c.UserContext(), func(tx *store.Tx) error {
+		r, err := tx.Round(id)
+		if err != nil {
+			return err
+		}
+		if r.Phase != store.PhaseProposals {
+			return conflict("this round does not take proposals now")
+		}
+		ok := false
+		for _, k := range r.Categories {
+			ok = ok || k.ID == cat
+		}
+		if !ok {
+			return badRequest("unknown category")
+		}
+		_, err = tx.AddProposal(store.Proposal{Round: id, Title: title, Description: strings.Clone(desc),
+			EstimatedCost: cost, Category: cat, Status: store.ProposalPending, Submitted: p.app.clock()})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/r/"+id+"?sent=1#propose", http.StatusSeeOther)
+}
+
+// resultProject is one row of the results page.
+type resultProject struct {
+	ID, Title string
+	Cost      int64
+	Votes     int64
+	Funded    bool
+	Why       string
+}
+
+// results is GET /r/:round/results: the last result note of the round's
+// chain, explained per project, with a bar chart of votes and costs.
+func (p *pages) results(c *fiber.Ctx) error {
+	r, _, projects, err := p.roundData(c, c.Params("round"))
+	if err != nil {
+		return err
+	}
+	v := p.newView(c, "results.title")
+	v.Wide = true
+	var res *ledger.Result
+	if r.Phase == store.PhasePublished {
+		var notes [][]byte
+		err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+			var err error
+			notes, err = tx.Log(r.ID).Results()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(notes) > 0 {
+			verifier, err := ledger.NewVerifier(r.CouncilKey)
+			if err != nil {
+				return err
+			}
+			if res, err = ledger.OpenResult(notes[len(notes)-1], verifier); err != nil {
+				return fmt.Errorf("ui: result of %s: %w", r.ID, err)
+			}
+		}
+	}
+	d := struct {
+		Round    store.Round
+		Result   *ledger.Result
+		Projects []resultProject
+		Turnout  string
+		RuleName string
+		Chart    template.HTML
+	}{Round: r, Result: res}
+	if res != nil {
+		byID := map[string]projectView{}
+		for _, pv := range projects {
+			byID[pv.ID] = pv
+		}
+		for _, rp := range res.Projects {
+			pv := byID[rp.ID]
+			row := resultProject{ID: rp.ID, Title: pv.Title, Cost: pv.Cost, Votes: rp.Votes, Funded: rp.Funded}
+			if row.Title == "" {
+				row.Title = rp.ID
+			}
+			d.Projects = append(d.Projects, row)
+		}
+		explain(v, res, d.Projects)
+		if r.RollCount > 0 {
+			d.Turnout = fmt.Sprintf("%s / %s (%d %%)", v.Num(res.Ballots), v.Num(int64(r.RollCount)), res.Ballots*100/int64(r.RollCount))
+		} else {
+			d.Turnout = v.Num(res.Ballots)
+		}
+		d.RuleName = res.Rule
+		if t := v.T("rule." + res.Rule); !strings.HasPrefix(t, "[") {
+			d.RuleName = t + " (" + res.Rule + ")"
+		}
+		d.Chart = barChart(v, d.Projects)
+	}
+	v.D = d
+	return p.render(c, http.StatusOK, "results", v)
+}
+
+// explain writes each project's explanation from the result note: the
+// order of consideration is the rule's (by votes for the greedy rules),
+// and a project that was not funded although it has more votes than a
+// funded one did not fit in what was left of the budget.
+func explain(v *view, res *ledger.Result, rows []resultProject) {
+	var minFundedVotes int64 = -1
+	for _, r := range rows {
+		if r.Funded && (minFundedVotes < 0 || r.Votes < minFundedVotes) {
+			minFundedVotes = r.Votes
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		switch {
+		case r.Funded:
+			r.Why = v.T("why.funded", v.Num(r.Votes), v.Amount(r.Cost))
+		case r.Votes == 0:
+			r.Why = v.T("why.novotes")
+		case r.Cost > res.Budget:
+			r.Why = v.T("why.overbudget", v.Amount(r.Cost), v.Amount(res.Budget))
+		case minFundedVotes >= 0 && r.Votes > minFundedVotes:
+			r.Why = v.T("why.nofit", v.Amount(r.Cost), v.Amount(res.Budget-res.Spent))
+		default:
+			r.Why = v.T("why.fewer", v.Num(r.Votes))
+		}
+	}
+}
+
+// barChart draws votes and costs per project as an inline SVG: one row
+// per project, a dark bar for votes and a light bar for cost, each scaled
+// to its own maximum.
+func barChart(v *view, rows []resultProject) template.HTML {
+	const rowH, barH, labelW, width = 44, 14, 0, 640
+	var maxVotes, maxCost int64 = 1, 1
+	for _, r := range rows {
+		maxVotes = max(maxVotes, r.Votes)
+		maxCost = max(maxCost, r.Cost)
+	}
+	var b strings.Builder
+	h := len(rows)*rowH + 30
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">`, width, h)
+	fmt.Fprintf(&b, `<title id="chart-title">%s</title><desc id="chart-desc">%s</desc>`,
+		template.HTMLEscapeString(v.T("results.chart")), template.HTMLEscapeString(v.T("results.chart.desc")))
+	fmt.Fprintf(&b, `<rect x="0" y="4" width="12" height="12" fill="#0b5394"/><text x="16" y="15">%s</text>`, template.HTMLEscapeString(v.T("results.votescol")))
+	fmt.Fprintf(&b, `<rect x="120" y="4" width="12" height="12" fill="#9ab8d6"/><text x="136" y="15">%s</text>`, template.HTMLEscapeString(v.T("round.cost")))
+	for i, r := range rows {
+		y := 30 + i*rowH
+		wv := int64(width-200) * r.Votes / maxVotes
+		wc := int64(width-200) * r.Cost / maxCost
+		mark := ""
+		if r.Funded {
+			mark = "✓ "
+		}
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-weight="700">%s%s</text>`, y+10, mark, template.HTMLEscapeString(r.Title))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#0b5394"/><text x="%d" y="%d">%s</text>`,
+			labelW, y+14, max(wv, 1), barH-4, labelW+max(wv, 1)+4, y+23, template.HTMLEscapeString(v.Num(r.Votes)))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#9ab8d6"/><text x="%d" y="%d">%s</text>`,
+			labelW, y+26, max(wc, 1), barH-4, labelW+max(wc, 1)+4, y+35, template.HTMLEscapeString(v.Amount(r.Cost)))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

@@ -1,0 +1,479 @@
+package ui
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// greedyForTest counts approval ballots greedily by votes (ties by
+// manifest order), enough for the pages' tests; the real rules are tally's.
+func greedyForTest(m *ballot.Manifest, counted []*ballot.Ballot, _ tlog.Hash) (*ledger.Outcome, error) {
+	votes := map[string]int64{}
+	for _, b := range counted {
+		for _, id := range b.Approve {
+			votes[id]++
+		}
+	}
+	order := make([]int, len(m.Projects))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return votes[m.Projects[order[i]].ID] > votes[m.Projects[order[j]].ID] })
+	out := &ledger.Outcome{Projects: make([]ledger.ResultProject, len(m.Projects))}
+	left := m.Budget
+	for _, i := range order {
+		p := m.Projects[i]
+		rp := ledger.ResultProject{ID: p.ID, Votes: votes[p.ID]}
+		if p.Cost <= left && votes[p.ID] > 0 {
+			rp.Funded, rp.Amount = true, p.Cost
+			left -= p.Cost
+			out.Spent += p.Cost
+		}
+		out.Projects[i] = rp
+	}
+	return out, nil
+}
+
+// pageEnv is an app with pages, a signed-in admin and a round in voting.
+type pageEnv struct {
+	t      *testing.T
+	app    *App
+	cookie string
+	csrf   string
+	admin  *Identity
+	codes  []string // voting codes from the slip sheet
+}
+
+var codeRE = regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{3}`)
+
+func newPageEnv(t *testing.T) *pageEnv {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(dir + "/pb.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := store.OpenKeyring(dir + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Store: st, Keys: keys, BaseURL: "http://pb.test", Batch: 5 * time.Millisecond,
+		Argon2: Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, ScheduleEvery: -1, Count: greedyForTest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Shutdown(context.Background()) })
+	a.pageRoutes()
+	a.pageRoutes() // idempotent
+	e := &pageEnv{t: t, app: a}
+	ctx := context.Background()
+	if _, err := a.EnsureAdmin(ctx, "admin", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	token, sess, id, err := a.Login(ctx, "admin", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cookie, e.csrf, e.admin = token, sess.CSRF, id
+	return e
+}
+
+// do sends a request through the app; form values are posted when given.
+func (e *pageEnv) do(method, path string, form url.Values, hdr ...string) (*http.Response, string) {
+	e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := e.app.Test(req, -1)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return res, string(b)
+}
+
+// admin sends a signed-in form with the CSRF token.
+func (e *pageEnv) adminPost(path string, form url.Values) (*http.Response, string) {
+	e.t.Helper()
+	form.Set(CSRFField, e.csrf)
+	return e.do("POST", path, form, "Cookie", SessionCookie+"="+e.cookie)
+}
+
+// setupRound creates a fund, a community and a round of the given ballot
+// rules with three projects and 6 codes, through the admin pages, and
+// opens voting.
+func (e *pageEnv) setupRound(rules url.Values) {
+	e.t.Helper()
+	t := e.t
+	steps := []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/funds", url.Values{"id": {"landdistrikt"}, "name": {"Landdistriktspuljen"}, "total": {"300000"}, "years": {"2026"}, "formula": {"equal"}}},
+		{"/admin/communities", url.Values{"id": {"hornsyld"}, "name": {"Hornsyld"}, "population": {"1800"}, "fund": {"landdistrikt"}}},
+		{"/admin/rounds", url.Values{"id": {"hornsyld-2026"}, "title": {"Hornsyld 2026"}, "community": {"hornsyld"}, "year": {"2026"}, "budget": {"100000"}}},
+		{"/admin/rounds/hornsyld-2026/projects", url.Values{"id": {"bench"}, "title": {"Bænke ved søen"}, "description": {"Tre bænke"}, "cost": {"20000"}, "category": {"fritid-og-faellesskab"}}},
+		{"/admin/rounds/hornsyld-2026/projects", url.Values{"id": {"library"}, "title": {"Bogbytte i hallen"}, "cost": {"60000"}, "category": {"laering"}}},
+		{"/admin/rounds/hornsyld-2026/projects", url.Values{"id": {"playground"}, "title": {"Ny legeplads"}, "cost": {"50000"}, "category": {"fritid-og-faellesskab"}}},
+		{"/admin/rounds/hornsyld-2026/settings", rules},
+	}
+	for _, s := range steps {
+		res, body := e.adminPost(s.path, s.form)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s = %d, want 303\n%s", s.path, res.StatusCode, body)
+		}
+	}
+	res, sheet := e.adminPost("/admin/rounds/hornsyld-2026/codes", url.Values{"count": {"6"}, "reserve": {"1"}})
+	if res.StatusCode != 200 {
+		t.Fatalf("codes = %d\n%s", res.StatusCode, sheet)
+	}
+	e.codes = codeRE.FindAllString(sheet, -1)
+	if len(e.codes) < 6 {
+		t.Fatalf("slip sheet has %d codes, want 6", len(e.codes))
+	}
+	for _, to := range []string{"proposals", "review", "frozen", "voting"} {
+		res, body := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {to}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("phase %s = %d\n%s", to, res.StatusCode, body)
+		}
+	}
+}
+
+var approvalRules = url.Values{"title": {"Hornsyld 2026"}, "budget": {"100000"}, "kind": {"approval"}, "min": {"0"}, "max": {"2"},
+	"rule": {"greedy"}, "tiebreak": {"min-cost,max-votes,lot"}, "revote": {"none"}}
+
+func TestCatalogComplete(t *testing.T) {
+	if _, err := loadCatalog(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tKeyRE finds literal text keys in templates.
+var tKeyRE = regexp.MustCompile(`\.T "([a-zA-Z0-9_.+-]+)"`)
+
+func TestTemplatesUseKnownKeys(t *testing.T) {
+	cat, err := loadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, _ := templateFiles.ReadDir("templates")
+	for _, n := range names {
+		b, _ := templateFiles.ReadFile("templates/" + n.Name())
+		for _, m := range tKeyRE.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := cat["da"][m[1]]; !ok {
+				t.Errorf("%s uses unknown text %q", n.Name(), m[1])
+			}
+		}
+	}
+	for _, list := range [][]string{voteTexts, checkTexts, projectorTexts} {
+		for _, k := range list {
+			if _, ok := cat["da"]["js."+k]; !ok {
+				t.Errorf("script text js.%s is missing", k)
+			}
+		}
+	}
+	for _, p := range store.Phases() {
+		for _, k := range []string{"phase." + string(p), "vote.notopen." + string(p)} {
+			if _, ok := cat["da"][k]; !ok {
+				t.Errorf("text %s is missing", k)
+			}
+		}
+		if p != store.PhaseDraft {
+			for _, k := range []string{"admin.to." + string(p), "admin.to." + string(p) + ".hint"} {
+				if _, ok := cat["da"][k]; !ok {
+					t.Errorf("text %s is missing", k)
+				}
+			}
+		}
+	}
+}
+
+func TestNegotiateLang(t *testing.T) {
+	tests := []struct{ choice, header, want string }{
+		{"", "", "da"},
+		{"", "en-GB,en;q=0.9", "en"},
+		{"", "de-DE,de;q=0.9,en;q=0.5", "en"},
+		{"", "da-DK,en;q=0.8", "da"},
+		{"", "en;q=0.3,da;q=0.7", "da"},
+		{"", "sv-SE", "da"},
+		{"", "fr", "da"},
+		{"en", "da", "en"},
+		{"da", "en", "da"},
+		{"xx", "en", "en"},
+		{"", "en;q=bogus", "da"},
+	}
+	for _, tt := range tests {
+		if got := negotiateLang(tt.choice, tt.header); got != tt.want {
+			t.Errorf("negotiateLang(%q, %q) = %q, want %q", tt.choice, tt.header, got, tt.want)
+		}
+	}
+}
+
+func TestFormatAmount(t *testing.T) {
+	tests := []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"da", 1500000, "1.500.000 kr."}, {"en", 1500000, "DKK 1,500,000"}, {"da", 0, "0 kr."}, {"en", 999, "DKK 999"}, {"da", -1234, "-1.234 kr."},
+	}
+	for _, tt := range tests {
+		if got := formatAmount(tt.lang, tt.n); got != tt.want {
+			t.Errorf("formatAmount(%q, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{"/v/x": "/v/x", "//evil.example": "/", "https://evil.example": "/", "": "/", "/a\\b": "/", "/r/x?y=1": "/r/x?y=1"} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCrockford(t *testing.T) {
+	// Cross-check with the ballot package's tracker: the first 5 bytes of the record hash.
+	leaf := []byte("pb-ballot/v1\n")
+	want := ballot.Tracker(leaf)
+	rh := tlog.RecordHash(leaf)
+	if got := crockford(rh[:5]); got[:4]+"-"+got[4:] != want {
+		t.Errorf("crockford = %s, want %s", got, want)
+	}
+}
+
+func TestPagesRenderInBothLanguages(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules)
+	for _, lang := range []string{"da", "en"} {
+		for _, path := range []string{"/", "/c/hornsyld", "/r/hornsyld-2026", "/v/hornsyld-2026", "/k/hornsyld-2026", "/check",
+			"/check/hornsyld-2026", "/p/hornsyld-2026", "/r/hornsyld-2026/record", "/r/hornsyld-2026/results", "/admin/login"} {
+			res, body := e.do("GET", path, nil, "Accept-Language", lang)
+			if res.StatusCode != 200 {
+				t.Fatalf("GET %s (%s) = %d\n%s", path, lang, res.StatusCode, body)
+			}
+			if !strings.Contains(body, `<html lang="`+lang+`">`) {
+				t.Errorf("GET %s (%s): page is not in %s", path, lang, lang)
+			}
+			if strings.Contains(body, "[") && regexp.MustCompile(`\[[a-z]+\.[a-zA-Z.]+\]`).MatchString(body) {
+				t.Errorf("GET %s (%s): missing text %s", path, lang, regexp.MustCompile(`\[[a-z]+\.[a-zA-Z.]+\]`).FindString(body))
+			}
+		}
+		for _, path := range []string{"/admin", "/admin/rounds/hornsyld-2026"} {
+			res, body := e.do("GET", path, nil, "Accept-Language", lang, "Cookie", SessionCookie+"="+e.cookie)
+			if res.StatusCode != 200 || !strings.Contains(body, `<html lang="`+lang+`">`) {
+				t.Fatalf("GET %s (%s) = %d\n%s", path, lang, res.StatusCode, body)
+			}
+		}
+	}
+	// The language switch sets a cookie and goes back.
+	res, _ := e.do("GET", "/lang/en?next=/v/hornsyld-2026", nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/v/hornsyld-2026" {
+		t.Fatalf("language switch = %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if !strings.Contains(res.Header.Get("Set-Cookie"), langCookie+"=en") {
+		t.Fatalf("language switch set no cookie: %q", res.Header.Get("Set-Cookie"))
+	}
+	_, body := e.do("GET", "/v/hornsyld-2026", nil, "Cookie", langCookie+"=en", "Accept-Language", "da")
+	if !strings.Contains(body, `<html lang="en">`) {
+		t.Error("the language cookie does not override Accept-Language")
+	}
+	// Unknown pages and rounds render an HTML error.
+	res, body = e.do("GET", "/r/no-such-round", nil)
+	if res.StatusCode != 404 || !strings.Contains(body, "<html") {
+		t.Errorf("unknown round = %d\n%s", res.StatusCode, body)
+	}
+	// The admin pages need a session.
+	res, _ = e.do("GET", "/admin", nil)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/admin/login") {
+		t.Errorf("GET /admin without session = %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, _ = e.do("POST", "/admin/funds", url.Values{"id": {"x"}}, "Cookie", SessionCookie+"="+e.cookie)
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("POST without CSRF token = %d, want 403", res.StatusCode)
+	}
+}
+
+// scriptData extracts the JSON a page hands to its script.
+func scriptData(t *testing.T, body string, v any) {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="pb-data">(.*?)</script>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("page has no pb-data")
+	}
+	if err := json.Unmarshal([]byte(m[1]), v); err != nil {
+		t.Fatalf("pb-data: %v\n%s", err, m[1])
+	}
+}
+
+func TestVoteWithoutJavaScript(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules)
+	code := e.codes[0]
+	path := "/v/hornsyld-2026"
+
+	// A mistyped code is refused with a clear message; the choices stay.
+	bad := []byte(code)
+	bad[0] ^= 1
+	res, body := e.do("POST", path, url.Values{"code": {string(bad)}, "p": {"bench"}, "step": {"review"}})
+	if res.StatusCode != 400 || !strings.Contains(body, "Koden passer ikke") || !strings.Contains(body, `value="bench" checked`) {
+		t.Fatalf("bad code = %d\n%s", res.StatusCode, body)
+	}
+	// Too many projects.
+	res, _ = e.do("POST", path, url.Values{"code": {code}, "p": {"bench", "library", "playground"}, "step": {"review"}})
+	if res.StatusCode != 400 {
+		t.Fatalf("three projects with max 2 = %d, want 400", res.StatusCode)
+	}
+	// Review, then submit.
+	res, body = e.do("POST", path, url.Values{"code": {code}, "p": {"playground", "bench"}, "step": {"review"}})
+	if res.StatusCode != 200 || !strings.Contains(body, "Bænke ved søen") || !strings.Contains(body, `name="step" value="submit"`) {
+		t.Fatalf("review = %d\n%s", res.StatusCode, body)
+	}
+	res, body = e.do("POST", path, url.Values{"code": {code}, "p": {"bench", "playground"}, "step": {"submit"}})
+	if res.StatusCode != 200 || !strings.Contains(body, "tlog-proof") {
+		t.Fatalf("submit = %d\n%s", res.StatusCode, body)
+	}
+	tracker := regexp.MustCompile(`<p class="tracker">([0-9A-Z]{4}-[0-9A-Z]{4})</p>`).FindStringSubmatch(body)
+	if tracker == nil {
+		t.Fatalf("receipt page has no tracker\n%s", body)
+	}
+	dl := regexp.MustCompile(`href="data:text/plain;base64,([A-Za-z0-9+/=]+)"`).FindStringSubmatch(body)
+	if dl == nil {
+		t.Fatal("receipt page has no download")
+	}
+	raw, _ := base64.StdEncoding.DecodeString(dl[1])
+	rc, err := ledger.ParseReceipt(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Tracker() != tracker[1] || !strings.Contains(string(rc.Extra), "approve bench playground\n") {
+		t.Fatalf("receipt tracker %s, page %s; leaf %q", rc.Tracker(), tracker[1], rc.Extra)
+	}
+	// The same code again: used.
+	res, body = e.do("POST", path, url.Values{"code": {code}, "p": {"library"}, "step": {"submit"}})
+	if res.StatusCode != 409 || !strings.Contains(body, "allerede brugt") {
+		t.Fatalf("second ballot = %d\n%s", res.StatusCode, body)
+	}
+	// The check page accepts the receipt and rejects a tampered one.
+	res, body = e.do("POST", "/check", url.Values{"receipt": {string(raw)}})
+	if res.StatusCode != 200 || !strings.Contains(body, "msg ok") || !strings.Contains(body, tracker[1]) {
+		t.Fatalf("check = %d\n%s", res.StatusCode, body)
+	}
+	tampered := strings.Replace(string(raw), "\nindex ", "\nindex 1", 1)
+	_, body = e.do("POST", "/check", url.Values{"receipt": {tampered}})
+	if !strings.Contains(body, "msg bad") {
+		t.Fatalf("tampered receipt accepted\n%s", body)
+	}
+}
+
+func TestBallotEndpoint(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules)
+	var d voteScript
+	_, body := e.do("GET", "/v/hornsyld-2026", nil)
+	scriptData(t, body, &d)
+	leaf0, err := base64.StdEncoding.DecodeString(d.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Submit != "/v/hornsyld-2026/ballot" || len(d.Texts) != len(voteTexts) {
+		t.Fatalf("script data = %+v", d)
+	}
+	sign := func(code string, approve ...string) []byte {
+		c, err := ballot.ParseCode(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv := ballot.DeriveKey(c, "hornsyld-2026")
+		b := &ballot.Ballot{Round: "hornsyld-2026", Manifest: ballot.ManifestHash(leaf0), Key: ballot.PublicKey(priv), Approve: approve}
+		b.Sign(priv)
+		return b.Bytes()
+	}
+	post := func(leaf []byte) (int, string) {
+		req := httptest.NewRequest("POST", d.Submit, strings.NewReader(string(leaf)))
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		res, err := e.app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	status, body := post(sign(e.codes[1], "library"))
+	if status != 201 || !strings.HasPrefix(body, "c2sp.org/tlog-proof@v1\n") {
+		t.Fatalf("ballot = %d\n%s", status, body)
+	}
+	status, body = post(sign(e.codes[1], "bench"))
+	if status != 409 || !strings.Contains(body, `"code":"used"`) {
+		t.Fatalf("second ballot = %d %s", status, body)
+	}
+	// A code of another round derives a key that is not on the roll.
+	other, _ := ballot.NewCode(strings.NewReader(strings.Repeat("x", 64)))
+	status, body = post(sign(other.String(), "bench"))
+	if status != 403 || !strings.Contains(body, `"code":"not-in-roll"`) {
+		t.Fatalf("unknown key = %d %s", status, body)
+	}
+	// After close: closed.
+	res, b := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"closed"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close = %d\n%s", res.StatusCode, b)
+	}
+	status, body = post(sign(e.codes[2], "bench"))
+	if status != 409 || !strings.Contains(body, `"code":"closed"`) {
+		t.Fatalf("after close = %d %s", status, body)
+	}
+	res, b = e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"published"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish = %d\n%s", res.StatusCode, b)
+	}
+	_, body = e.do("GET", "/r/hornsyld-2026/results", nil, "Accept-Language", "en")
+	if !strings.Contains(body, `id="winners"`) || !strings.Contains(body, "Bogbytte i hallen") || !strings.Contains(body, "<svg") {
+		t.Fatalf("results page\n%s", body)
+	}
+	_, body = e.do("GET", "/v/hornsyld-2026", nil, "Accept-Language", "en")
+	if !strings.Contains(body, "the result is published") {
+		t.Fatalf("voting page after publication\n%s", body)
+	}
+}
+
+func TestStaticServed(t *testing.T) {
+	e := newPageEnv(t)
+	res, body := e.do("GET", "/static/js/code.js", nil, "Accept-Encoding", "identity")
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "javascript") || !strings.Contains(body, "export function parseCode") {
+		t.Fatalf("GET /static/js/code.js = %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	res, _ = e.do("GET", "/static/css/pb.css", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /static/css/pb.css = %d", res.StatusCode)
+	}
+	res, _ = e.do("GET", "/static/../ui/page.go", nil)
+	if res.StatusCode == 200 {
+		t.Fatal("static files escape their directory")
+	}
+}

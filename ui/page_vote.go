@@ -1,0 +1,482 @@
+package ui
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/skip2/go-qrcode"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// The voting page, the kiosk, the receipt and the public check page.
+//
+// With JavaScript, /v/ROUND reads the code from the URL fragment (it never
+// reaches the server), derives the key and signs in the browser
+// (static/js/vote.js), posts the leaf to /v/ROUND/ballot and checks the
+// receipt against the manifest's log key. Without JavaScript the same form
+// posts the code and choices to /v/ROUND, the server derives the key and
+// signs ([App.castWithCode]), and the page says so.
+
+// kioskSeconds is how long the kiosk shows a receipt before it resets.
+const kioskSeconds = 60
+
+// voteTexts are the texts static/js/vote.js and check.js show, by their
+// key in the script (the catalog key is "js." + key).
+var voteTexts = []string{"tooFew", "tooMany", "overBudget", "overCap", "overTotal", "badChoice", "meterCost",
+	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used",
+	"voided", "wrongCode", "closed", "serverError", "failed", "chkSigned", "chkIncluded", "chkLogKey", "verified",
+	"chkFailed", "notVerified"}
+
+var checkTexts = []string{"noRound", "fork", "none", "checking", "notReceipt", "chkSigned", "chkIncluded",
+	"chkBallotSig", "round", "choice", "fingerprint", "chkStill", "chkStillFailed", "notVerified", "verified",
+	"chkFailed", "notInLog", "badProof", "verifiedHash"}
+
+var projectorTexts = []string{"fork", "checked", "failed", "reconnecting"}
+
+// scriptTexts collects the texts for a script in the view's language.
+func scriptTexts(v *view, keys []string) map[string]string {
+	m := make(map[string]string, len(keys))
+	for _, k := range keys {
+		m[k] = v.T("js." + k)
+	}
+	return m
+}
+
+// voteScript is the JSON the voting page hands to vote.js.
+type voteScript struct {
+	Manifest     string            `json:"manifest"` // b64 of leaf 0
+	Submit       string            `json:"submit"`
+	Check        string            `json:"check"`
+	QR           string            `json:"qr"`
+	Kiosk        bool              `json:"kiosk"`
+	KioskSeconds int               `json:"kioskSeconds"`
+	Lang         string            `json:"lang"`
+	Texts        map[string]string `json:"texts"`
+}
+
+type hiddenField struct{ Name, Value string }
+
+type reviewData struct {
+	Items  []string
+	Code   string
+	Hidden []hiddenField
+}
+
+type voteData struct {
+	Round       store.Round
+	Projects    []projectView
+	Kind        string
+	Cap         int64
+	MeterMax    int64
+	RuleText    string
+	RuleShort   string
+	Fingerprint string
+	Action      string
+	Kiosk       bool
+	Error       string
+	Code        string
+	Chosen      map[string]bool
+	Points      map[string]int64
+	Review      *reviewData
+	Script      voteScript
+}
+
+// ruleTexts explains the ballot kind and its limits.
+func ruleTexts(v *view, m *ballot.Manifest) (long, short string, meterMax int64) {
+	b := m.Ballot
+	switch b.Kind {
+	case ballot.KindApprovalCost:
+		return v.T("rule.approvalcost", v.Amount(b.Limit)), v.T("rule.approvalcost.short", v.Amount(b.Limit)), b.Limit
+	case ballot.KindCumulative:
+		return v.T("rule.cumulative", b.Total, b.Cap), v.T("rule.cumulative.short", b.Total), b.Total
+	}
+	if b.Min == b.Max {
+		return v.T("rule.approval.exact", b.Max), v.T("rule.approval.short", b.Max), int64(b.Max)
+	}
+	if b.Min == 0 {
+		return v.T("rule.approval.upto", b.Max), v.T("rule.approval.short", b.Max), int64(b.Max)
+	}
+	return v.T("rule.approval", b.Min, b.Max), v.T("rule.approval.short", b.Max), int64(b.Max)
+}
+
+// voteView builds the voting page's view for a round in voting.
+func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *frozenRound, error) {
+	round := c.Params("round")
+	r, _, projects, err := p.roundData(c, round)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	v := p.newView(c, "vote.title")
+	v.Title = r.Title
+	v.NoFooter = true
+	if r.Phase != store.PhaseVoting {
+		v.D = noticeData{Title: r.Title, Message: v.T("vote.notopen." + string(r.Phase)), Link: "/r/" + r.ID, LinkText: v.T("vote.roundpage")}
+		return v, nil, nil, nil
+	}
+	fr, err := p.app.frozenRound(c.UserContext(), round)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// The ballot lists exactly the manifest's projects, with the store's
+	// descriptions and category names.
+	byID := map[string]projectView{}
+	for _, pv := range projects {
+		byID[pv.ID] = pv
+	}
+	var list []projectView
+	for _, mp := range fr.manifest.Projects {
+		pv, ok := byID[mp.ID]
+		if !ok {
+			pv = projectView{ID: mp.ID, Category: mp.Category}
+		}
+		pv.Title, pv.Cost = mp.Title, mp.Cost
+		list = append(list, pv)
+	}
+	d := &voteData{Round: r, Projects: list, Kind: string(fr.manifest.Ballot.Kind), Cap: fr.manifest.Ballot.Cap,
+		Fingerprint: ballot.FormatFingerprint(ballot.Fingerprint(fr.leaf0)), Action: "/v/" + r.ID, Kiosk: kiosk,
+		Chosen: map[string]bool{}, Points: map[string]int64{}}
+	d.RuleText, d.RuleShort, d.MeterMax = ruleTexts(v, fr.manifest)
+	d.Script = voteScript{Manifest: base64.StdEncoding.EncodeToString(fr.leaf0), Submit: "/v/" + r.ID + "/ballot",
+		Check: p.app.BaseURL() + "/check/" + r.ID, QR: "/r/" + r.ID + "/qr.png", Kiosk: kiosk, KioskSeconds: kioskSeconds,
+		Lang: v.Lang, Texts: scriptTexts(v, voteTexts)}
+	v.Scripts = []string{"js/vote.js"}
+	if kiosk {
+		v.BodyClass = "kiosk"
+		d.Action = "/k/" + r.ID
+	}
+	v.D = d
+	return v, d, fr, nil
+}
+
+// noticeData is a short message page (a round that is not open, …).
+type noticeData struct {
+	Title, Message, Link, LinkText string
+}
+
+// vote is GET /v/:round (and GET /k/:round for the kiosk).
+func (p *pages) vote(kiosk bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v, d, _, err := p.voteView(c, kiosk)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return p.render(c, http.StatusOK, "notice", v)
+		}
+		return p.render(c, http.StatusOK, "vote", v)
+	}
+}
+
+// formChoices reads the choices of the no-JS form.
+func formChoices(c *fiber.Ctx, fr *frozenRound) Choices {
+	var ch Choices
+	if fr.manifest.Ballot.Kind == ballot.KindCumulative {
+		ch.Points = map[string]int64{}
+		for _, mp := range fr.manifest.Projects {
+			if s := strings.TrimSpace(c.FormValue("pt-" + mp.ID)); s != "" {
+				n, err := strconv.ParseInt(s, 10, 64)
+				if err != nil || n < 0 {
+					n = -1 // rejected by CheckChoices
+				}
+				ch.Points[mp.ID] = n
+			}
+		}
+		return ch
+	}
+	args := c.Request().PostArgs()
+	for _, b := range args.PeekMulti("p") {
+		ch.Approve = append(ch.Approve, string(b))
+	}
+	if len(ch.Approve) == 0 {
+		if f, err := c.MultipartForm(); err == nil {
+			ch.Approve = append(ch.Approve, f.Value["p"]...)
+		}
+	}
+	return ch
+}
+
+// voteForm is POST /v/:round and /k/:round: the form without JavaScript.
+// step=review shows the choices for confirmation, step=change goes back to
+// the form, step=submit derives the key on the server, signs and casts.
+func (p *pages) voteForm(kiosk bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v, d, fr, err := p.voteView(c, kiosk)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return p.render(c, http.StatusConflict, "notice", v)
+		}
+		code := strings.TrimSpace(c.FormValue("code"))
+		ch := formChoices(c, fr)
+		for _, id := range ch.Approve {
+			d.Chosen[id] = true
+		}
+		for id, n := range ch.Points {
+			d.Points[id] = n
+		}
+		again := func(status int, msg string) error {
+			d.Error, d.Code = msg, code
+			return p.render(c, status, "vote", v)
+		}
+		if _, err := ballot.ParseCode(code); err != nil {
+			return again(http.StatusBadRequest, v.T("js.codeTypo"))
+		}
+		b := &ballot.Ballot{Round: fr.id, Manifest: fr.hash, Approve: ch.Approve, Cumulative: ch.Points != nil}
+		for _, mp := range fr.manifest.Projects {
+			if n := ch.Points[mp.ID]; n != 0 {
+				b.Points = append(b.Points, ballot.Points{Project: mp.ID, N: n})
+			}
+		}
+		if err := fr.manifest.CheckChoices(sortedBallot(b)); err != nil {
+			return again(http.StatusBadRequest, v.T("vote.badchoice"))
+		}
+		switch c.FormValue("step") {
+		case "change":
+			d.Code = code
+			return p.render(c, http.StatusOK, "vote", v)
+		case "submit":
+		default:
+			rv := &reviewData{Code: code}
+			for _, pv := range d.Projects {
+				if d.Chosen[pv.ID] {
+					rv.Items = append(rv.Items, pv.Title)
+					rv.Hidden = append(rv.Hidden, hiddenField{"p", pv.ID})
+				}
+				if n := d.Points[pv.ID]; n > 0 {
+					rv.Items = append(rv.Items, v.T("js.pointsFor", pv.Title, n))
+					rv.Hidden = append(rv.Hidden, hiddenField{"pt-" + pv.ID, strconv.FormatInt(n, 10)})
+				}
+			}
+			d.Review = rv
+			return p.render(c, http.StatusOK, "vote", v)
+		}
+		cast, err := p.app.castWithCode(c.UserContext(), fr.id, code, ch)
+		if err != nil {
+			status, _, public := PublicError(err)
+			if !public {
+				return err
+			}
+			return again(status, v.T(castErrorKey(err)))
+		}
+		return p.receiptPage(c, v, fr, cast.Receipt)
+	}
+}
+
+// sortedBallot returns b with its approvals sorted and deduplicated, as
+// castWithCode will sign them.
+func sortedBallot(b *ballot.Ballot) *ballot.Ballot {
+	seen := map[string]bool{}
+	var ids []string
+	for _, id := range b.Approve {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+	out := *b
+	out.Approve = ids
+	return &out
+}
+
+// castErrorKey maps a refused ballot to the text key a resident sees.
+func castErrorKey(err error) string {
+	var e *Error
+	switch {
+	case errors.Is(err, errUsed):
+		return "js.used"
+	case errors.Is(err, errVoided):
+		return "js.voided"
+	case errors.As(err, &e) && e.Status == http.StatusForbidden:
+		return "js.wrongCode"
+	case errors.As(err, &e) && e.Status == http.StatusConflict:
+		return "js.closed"
+	}
+	return "vote.badchoice"
+}
+
+// castCode is the machine-readable reason vote.js branches on.
+func castCode(err error) string {
+	switch castErrorKey(err) {
+	case "js.used":
+		return "used"
+	case "js.voided":
+		return "voided"
+	case "js.wrongCode":
+		return "not-in-roll"
+	case "js.closed":
+		return "closed"
+	}
+	return "invalid"
+}
+
+// ballotPost is POST /v/:round/ballot: the body is a ballot leaf signed in
+// the browser; the answer is its receipt, or {"error", "code"}.
+func (p *pages) ballotPost(c *fiber.Ctx) error {
+	cast, err := p.app.CastBallot(c.UserContext(), c.Params("round"), c.Body())
+	if err != nil {
+		status, msg, public := PublicError(err)
+		if !public {
+			return err
+		}
+		return c.Status(status).JSON(fiber.Map{"error": msg, "code": castCode(err)})
+	}
+	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	status := http.StatusCreated
+	if cast.Repeat {
+		status = http.StatusOK
+	}
+	return c.Status(status).Send(cast.Receipt.Bytes())
+}
+
+// receiptData is the no-JS receipt page.
+type receiptData struct {
+	Tracker  string
+	Index    int64
+	Size     int64
+	Download template.URL // a data: URL built here from the receipt bytes
+	Check    string
+	QR       template.URL // a data: URL of a PNG encoded here
+}
+
+// receiptPage shows a receipt the server verified (the browser ran no
+// script). The download and the QR code are data: URLs, so the receipt
+// is never fetched again by hash.
+func (p *pages) receiptPage(c *fiber.Ctx, v *view, fr *frozenRound, rc *ledger.Receipt) error {
+	cp, err := rc.Verify(fr.origin, fr.logVerifier)
+	if err != nil {
+		return fmt.Errorf("ui: own receipt does not verify: %w", err)
+	}
+	h := tlog.RecordHash(rc.Extra)
+	check := p.app.BaseURL() + "/check/" + fr.id + "#" + base64.RawURLEncoding.EncodeToString(h[:])
+	png, err := qrcode.Encode(check, qrcode.Medium, 256)
+	if err != nil {
+		return err
+	}
+	v.Scripts = nil
+	v.Title = v.T("receipt.title")
+	v.D = receiptData{Tracker: rc.Tracker(), Index: rc.Index, Size: cp.Size,
+		Download: template.URL("data:text/plain;base64," + base64.StdEncoding.EncodeToString(rc.Bytes())),
+		Check:    check, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
+	return p.render(c, http.StatusOK, "receipt", v)
+}
+
+// checkData is the check page.
+type checkData struct {
+	Result *checkResult
+	Script struct {
+		Round string            `json:"round"`
+		Lang  string            `json:"lang"`
+		Texts map[string]string `json:"texts"`
+	}
+}
+
+type checkResult struct {
+	OK                     bool
+	Message                string
+	Tracker, Round, Choice string
+	Index, Size            int64
+}
+
+// check is GET /check and GET /check/:round (from a receipt's QR code).
+func (p *pages) check(c *fiber.Ctx) error {
+	v := p.newView(c, "check.title")
+	d := &checkData{}
+	d.Script.Round, d.Script.Lang, d.Script.Texts = c.Params("round"), v.Lang, scriptTexts(v, checkTexts)
+	v.Scripts = []string{"js/check.js"}
+	v.D = d
+	return p.render(c, http.StatusOK, "check", v)
+}
+
+// checkPost is POST /check: the server checks a pasted or uploaded
+// receipt for visitors without JavaScript.
+func (p *pages) checkPost(c *fiber.Ctx) error {
+	v := p.newView(c, "check.title")
+	d := &checkData{}
+	d.Script.Lang, d.Script.Texts = v.Lang, scriptTexts(v, checkTexts)
+	v.Scripts = []string{"js/check.js"}
+	v.D = d
+	raw := []byte(strings.ReplaceAll(c.FormValue("receipt"), "\r\n", "\n"))
+	if fh, err := c.FormFile("file"); err == nil {
+		f, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		raw, err = io.ReadAll(io.LimitReader(f, 1<<20))
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	d.Result = p.checkReceipt(c, v, raw)
+	return p.render(c, http.StatusOK, "check", v)
+}
+
+func (p *pages) checkReceipt(c *fiber.Ctx, v *view, raw []byte) *checkResult {
+	bad := func(key string) *checkResult { return &checkResult{Message: v.T(key)} }
+	rc, err := ledger.ParseReceipt(raw)
+	if err != nil {
+		return bad("check.bad.format")
+	}
+	b, err := ballot.ParseBallot(rc.Extra)
+	if err != nil {
+		return bad("check.bad.format")
+	}
+	fr, err := p.app.frozenRound(c.UserContext(), b.Round)
+	if err != nil {
+		return bad("check.bad.round")
+	}
+	cp, err := rc.Verify(fr.origin, fr.logVerifier)
+	if err != nil {
+		return bad("check.bad.proof")
+	}
+	if b.Manifest != fr.hash {
+		return bad("check.bad.round")
+	}
+	if err := fr.manifest.CheckBallot(b, fr.hash, fr.roll); err != nil {
+		return bad("check.bad.ballot")
+	}
+	// The receipt's tree must be a prefix of the log as it is now.
+	var leaf []byte
+	err = p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		leaf, err = tx.Log(fr.id).Leaf(rc.Index)
+		return err
+	})
+	if err != nil || string(leaf) != string(rc.Extra) {
+		return bad("check.bad.missing")
+	}
+	titles := map[string]string{}
+	for _, mp := range fr.manifest.Projects {
+		titles[mp.ID] = mp.Title
+	}
+	var choice []string
+	for _, id := range b.Approve {
+		choice = append(choice, titles[id])
+	}
+	for _, pt := range b.Points {
+		choice = append(choice, fmt.Sprintf("%s: %d", titles[pt.Project], pt.N))
+	}
+	if len(choice) == 0 {
+		choice = []string{v.T("js.none")}
+	}
+	return &checkResult{OK: true, Message: v.T("check.ok"), Tracker: rc.Tracker(), Round: fr.manifest.Title,
+		Choice: strings.Join(choice, ", "), Index: rc.Index, Size: cp.Size}
+}
