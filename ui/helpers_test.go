@@ -235,7 +235,10 @@ var testProjects = []ProjectRequest{
 func (e *testEnv) votingRound(id string, n int, req RoundRequest) (*client, voters) {
 	e.t.Helper()
 	co := e.coordinator("barrit")
-	req.ID, req.Community, req.Year = id, "barrit", 2026
+	req.ID, req.Community = id, "barrit"
+	if req.Year == 0 {
+		req.Year = 2026
+	}
 	if req.Title == "" {
 		req.Title = "Borgerbudget " + id
 	}

@@ -690,22 +690,31 @@ func (a *App) UploadRoll(ctx context.Context, actor *Identity, round string, rol
 // The codes exist only in the returned sheet: the server keeps the public
 // keys and forgets the codes, so the sheet cannot be fetched again.
 func (a *App) GenerateCodes(ctx context.Context, actor *Identity, round string, count, reserve int) ([]byte, error) {
+	_, sheet, err := a.generateCodes(ctx, actor, round, count, reserve)
+	return sheet, err
+}
+
+// generateCodes is GenerateCodes returning the codes too (for the demo).
+func (a *App) generateCodes(ctx context.Context, actor *Identity, round string, count, reserve int) ([]ballot.Code, []byte, error) {
 	if count < 1 || count > maxCodes || reserve < 0 || reserve > count {
-		return nil, badRequest("count must be 1 to %d and reserve 0 to count", maxCodes)
+		return nil, nil, badRequest("count must be 1 to %d and reserve 0 to count", maxCodes)
+	}
+	if !ballot.ValidID(round) {
+		return nil, nil, notFound("no round %s", round)
 	}
 	codes := make([]ballot.Code, count)
 	keys := make([][32]byte, count)
 	for i := range codes {
 		c, err := ballot.NewCode(a.rand)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		codes[i] = c
 		keys[i] = ballot.PublicKey(ballot.DeriveKey(c, round))
 	}
 	roll, err := ballot.NewRoll(round, keys)
 	if err != nil {
-		return nil, badRequest("round id %q cannot have a roll", round)
+		return nil, nil, fmt.Errorf("ui: roll of %s: %w", round, err)
 	}
 	var sheet bytes.Buffer
 	_, err = a.withRound(ctx, actor, round, func(tx *store.Tx, r *store.Round) error {
@@ -724,12 +733,12 @@ func (a *App) GenerateCodes(ctx context.Context, actor *Identity, round string, 
 			return err
 		}
 		r.RollSource, r.RollCount = "generated", count
-		return a.audit(tx, actor.Name, "generate codes", r.ID, fmt.Sprintf("%d codes, %d reserve", count, reserve))
+		return a.audit(tx, actorName(actor), "generate codes", r.ID, fmt.Sprintf("%d codes, %d reserve", count, reserve))
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sheet.Bytes(), nil
+	return codes, sheet.Bytes(), nil
 }
 
 // Freeze signs the round's manifest with the council key and logs it as
