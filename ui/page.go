@@ -201,7 +201,7 @@ func localPath(next string) string {
 
 // serveStatic mounts static.FS at /static/, compressed, cacheable for a day.
 func serveStatic(r fiber.Router) {
-	r.Use(staticPrefix, compress.New(compress.Config{Level: compress.LevelBestSpeed}), func(c *fiber.Ctx) error {
+	r.Use(staticPrefix, compress.New(compress.Config{Level: compress.LevelDefault}), func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
 		return c.Next()
 	}, filesystem.New(filesystem.Config{Root: http.FS(static.FS), PathPrefix: "", Browse: false}))
@@ -225,39 +225,41 @@ func (a *App) pageRoutes() {
 	}
 	serveStatic(r)
 	h := p.handle
+	// Pages are compressed too (the event stream and the PNGs are not).
+	z := compress.New(compress.Config{Level: compress.LevelDefault})
 	r.Get("/lang/:lang", h(p.setLang))
 
 	// Residents and the public.
-	r.Get("/", h(p.home)).Name("pages.home")
-	r.Get("/c/:community", h(p.community))
-	r.Get("/r/:round", h(p.round))
+	r.Get("/", z, h(p.home)).Name("pages.home")
+	r.Get("/c/:community", z, h(p.community))
+	r.Get("/r/:round", z, h(p.round))
 	r.Post("/r/:round/proposals", limitBody(maxFormBody), h(p.propose))
-	r.Get("/r/:round/results", h(p.results))
-	r.Get("/r/:round/record", h(p.recordPage))
+	r.Get("/r/:round/results", z, h(p.results))
+	r.Get("/r/:round/record", z, h(p.recordPage))
 	r.Get("/r/:round/qr.png", h(p.receiptQR))
-	r.Get("/v/:round", h(p.vote(false)))
+	r.Get("/v/:round", z, h(p.vote(false)))
 	r.Post("/v/:round", limitBody(maxFormBody), h(p.voteForm(false)))
 	r.Post("/v/:round/ballot", limitBody(maxBallotBody), p.ballotPost)
-	r.Get("/k/:round", h(p.vote(true)))
+	r.Get("/k/:round", z, h(p.vote(true)))
 	r.Post("/k/:round", limitBody(maxFormBody), h(p.voteForm(true)))
-	r.Get("/check", h(p.check))
+	r.Get("/check", z, h(p.check))
 	r.Post("/check", h(p.checkPost))
-	r.Get("/check/:round", h(p.check))
-	r.Get("/p/:round", h(p.projector))
+	r.Get("/check/:round", z, h(p.check))
+	r.Get("/p/:round", z, h(p.projector))
 	r.Get("/p/:round/events", h(p.events))
 	r.Get("/p/:round/qr.png", h(p.checkpointQR))
 
 	// The administration.
-	r.Get("/admin/login", h(p.loginPage))
+	r.Get("/admin/login", z, h(p.loginPage))
 	r.Post("/admin/login", limitBody(maxFormBody), h(p.login))
 	adm := r.Group("/admin", h(p.needLogin), h(a.RequireCSRF))
 	adm.Post("/logout", h(p.logout))
-	adm.Get("/", h(p.dashboard))
+	adm.Get("/", z, h(p.dashboard))
 	adm.Post("/funds", p.adminAction(p.createFund))
 	adm.Post("/communities", p.adminAction(p.createCommunity))
 	adm.Post("/accounts", p.adminAction(p.createAccount))
 	adm.Post("/rounds", p.adminAction(p.createRound))
-	adm.Get("/rounds/:round", h(p.roundPage))
+	adm.Get("/rounds/:round", z, h(p.roundPage))
 	adm.Post("/rounds/:round/phase", p.adminAction(p.setPhase))
 	adm.Post("/rounds/:round/settings", p.adminAction(p.roundSettings))
 	adm.Post("/rounds/:round/proposals/:pid", p.adminAction(p.decide))
