@@ -44,19 +44,39 @@ func (a *App) Origin(round string) string { return a.host + "/" + round }
 // councilKeyName returns the note key name of a community's council key.
 func (a *App) councilKeyName(community string) string { return a.host + "/council/" + community }
 
-// roundKeys returns the log and council signers of a round and their
-// vkeys, creating the key files at first use: "log-<round>.key" and
-// "council-<community>.key" in the keyring.
-func (a *App) roundKeys(round, community string) (logS, councilS note.Signer, logV, councilV string, err error) {
-	logS, logV, err = a.keys.Signer("log-"+round, a.Origin(round))
-	if err != nil {
-		return nil, nil, "", "", err
+// newRoundKeys returns the vkeys of a new round's log key and of its
+// community's council key, creating key files as needed:
+// "log-<round>.key" named after the round's origin, and
+// "council-<community>.key" (created at the community's first round and
+// reused by later rounds, whatever the base URL is by then).
+func (a *App) newRoundKeys(round, community string) (logV, councilV string, err error) {
+	if _, logV, err = a.keys.Signer("log-"+round, a.Origin(round)); err != nil {
+		return "", "", err
 	}
-	councilS, councilV, err = a.keys.Signer("council-"+community, a.councilKeyName(community))
-	if err != nil {
-		return nil, nil, "", "", err
+	_, councilV, err = a.keys.Existing("council-" + community)
+	if errors.Is(err, store.ErrNotFound) {
+		_, councilV, err = a.keys.Signer("council-"+community, a.councilKeyName(community))
 	}
-	return logS, councilS, logV, councilV, nil
+	return logV, councilV, err
+}
+
+// roundKeys returns the signers of an existing round, checking that the
+// key files still hold the keys the round was created with. Key names
+// come from the files, so a later change of the base URL does not affect
+// existing rounds.
+func (a *App) roundKeys(r store.Round) (logS, councilS note.Signer, err error) {
+	logS, logV, err := a.keys.Existing("log-" + r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	councilS, councilV, err := a.keys.Existing("council-" + r.Community)
+	if err != nil {
+		return nil, nil, err
+	}
+	if logV != r.LogKey || councilV != r.CouncilKey {
+		return nil, nil, fmt.Errorf("ui: round %s: key files do not hold the round's keys", r.ID)
+	}
+	return logS, councilS, nil
 }
 
 // frozenRound is what never changes once a round is frozen: its manifest,
@@ -121,18 +141,15 @@ func (a *App) frozenRound(ctx context.Context, id string) (*frozenRound, error) 
 }
 
 func (a *App) loadFrozen(r store.Round, leaf0, rollBytes []byte) (*frozenRound, error) {
-	logS, councilS, logV, councilV, err := a.roundKeys(r.ID, r.Community)
+	logS, councilS, err := a.roundKeys(r)
 	if err != nil {
 		return nil, err
 	}
-	if logV != r.LogKey || councilV != r.CouncilKey {
-		return nil, fmt.Errorf("ui: round %s: key files do not match the round's keys", r.ID)
-	}
-	lv, err := ledger.NewVerifier(logV)
+	lv, err := ledger.NewVerifier(r.LogKey)
 	if err != nil {
 		return nil, err
 	}
-	cv, err := ledger.NewVerifier(councilV)
+	cv, err := ledger.NewVerifier(r.CouncilKey)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +168,7 @@ func (a *App) loadFrozen(r store.Round, leaf0, rollBytes []byte) (*frozenRound, 
 		id: r.ID, community: r.Community, origin: m.LogOrigin,
 		leaf0: leaf0, hash: ballot.ManifestHash(leaf0), manifest: m, roll: roll,
 		logSigner: logS, council: councilS, logVerifier: lv, councilVer: cv,
-		anchors: &ledger.Anchors{Round: r.ID, LogKey: logV, CouncilKey: councilV, Manifest: ballot.Fingerprint(leaf0)},
+		anchors: &ledger.Anchors{Round: r.ID, LogKey: r.LogKey, CouncilKey: r.CouncilKey, Manifest: ballot.Fingerprint(leaf0)},
 	}, nil
 }
 
@@ -230,7 +247,7 @@ func (a *App) CreateRound(ctx context.Context, actor *Identity, req RoundRequest
 		if err := checkSettings(&r); err != nil {
 			return err
 		}
-		_, _, logV, councilV, err := a.roundKeys(r.ID, r.Community)
+		logV, councilV, err := a.newRoundKeys(r.ID, r.Community)
 		if err != nil {
 			return err
 		}
@@ -784,12 +801,9 @@ func (a *App) Freeze(ctx context.Context, actor *Identity, id string) (store.Rou
 		if err != nil {
 			return fmt.Errorf("ui: stored roll of %s: %w", r.ID, err)
 		}
-		logS, councilS, logV, councilV, err := a.roundKeys(r.ID, r.Community)
+		logS, councilS, err := a.roundKeys(*r)
 		if err != nil {
 			return err
-		}
-		if logV != r.LogKey || councilV != r.CouncilKey {
-			return fmt.Errorf("ui: round %s: key files do not match the round's keys", r.ID)
 		}
 		m := &ballot.Manifest{
 			Round: r.ID, Community: r.Community, Fund: r.Fund, Title: r.Title, Budget: r.Budget,

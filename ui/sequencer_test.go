@@ -114,10 +114,11 @@ func TestShuffleKeepsKeyOrder(t *testing.T) {
 
 // TestRestart stops the app in the middle of a round, starts a new one on
 // the same data directory and keeps voting: the log continues and the
-// record verifies, with receipts from before the restart.
+// record verifies, with receipts from before the restart. The new server
+// has another base URL, which must not disturb the running round.
 func TestRestart(t *testing.T) {
 	dir := t.TempDir()
-	open := func() (*App, *store.Store) {
+	open := func(base string) (*App, *store.Store) {
 		st, err := store.Open(filepath.Join(dir, "pb.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -126,14 +127,14 @@ func TestRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := New(Config{Store: st, Keys: keys, BaseURL: testBase, Batch: 20 * time.Millisecond,
+		a, err := New(Config{Store: st, Keys: keys, BaseURL: base, Batch: 20 * time.Millisecond,
 			Argon2: testArgon2, ScheduleEvery: -1, Count: testCount})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return a, st
 	}
-	a1, st1 := open()
+	a1, st1 := open(testBase)
 	e := &testEnv{t: t, app: a1, store: st1, dir: dir}
 	e.seed()
 	co, v := e.votingRound("barrit-2026", 20, RoundRequest{})
@@ -159,7 +160,9 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a2, st2 := open()
+	// The restarted server has another public name: existing rounds keep
+	// theirs (it is in their manifests and key files).
+	a2, st2 := open("https://renamed.example")
 	t.Cleanup(func() { a2.Shutdown(context.Background()); st2.Close() })
 	e = &testEnv{t: t, app: a2, store: st2, dir: dir}
 	// Sessions survive the restart too.

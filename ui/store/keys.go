@@ -76,6 +76,35 @@ func (k *Keyring) Signer(id, name string) (note.Signer, string, error) {
 	return signer, vkey, nil
 }
 
+// Existing returns the signing key stored as file "<id>.key" and its
+// verifier key, or an error wrapping ErrNotFound when there is none. It
+// does not check the key's name.
+func (k *Keyring) Existing(id string) (note.Signer, string, error) {
+	if !validFileID(id) {
+		return nil, "", fmt.Errorf("store: bad key id %q", id)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	path := filepath.Join(k.dir, id+".key")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("store: key %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("store: read key %s: %w", id, err)
+	}
+	skey := strings.TrimSuffix(string(data), "\n")
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: key %s: %w", id, err)
+	}
+	vkey, err := verifierKey(skey)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: key %s: %w", id, err)
+	}
+	return signer, vkey, nil
+}
+
 // verifierKey derives "<name>+<hash>+<b64>" from a note private key.
 func verifierKey(skey string) (string, error) {
 	// PRIVATE+KEY+name+hash+keydata: the public key is not in the text, so

@@ -681,6 +681,12 @@ func TestKeyring(t *testing.T) {
 			t.Errorf("Signer(%q) accepted a bad id", bad)
 		}
 	}
+	if _, v, err := k.Existing("log-r1"); err != nil || v != v1 {
+		t.Errorf("Existing = %q, %v, want %q", v, err, v1)
+	}
+	if _, _, err := k.Existing("log-r9"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Existing of a missing key: %v", err)
+	}
 	_, v3, err := k.Signer("council-barrit", "example.org/council/barrit")
 	if err != nil || v3 == v1 {
 		t.Errorf("second key = %q, %v", v3, err)
