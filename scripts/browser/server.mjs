@@ -10,14 +10,17 @@ import { root } from './lib.mjs';
 
 let built = null;
 
-/** build compiles pbserver and pbverify once and returns their paths. */
+/**
+ * build compiles pbserver and pbverify once and returns their paths;
+ * PB_SERVER_BIN names a prebuilt pbserver instead.
+ */
 export function build() {
   if (built) return built;
   const dir = mkdtempSync(path.join(tmpdir(), 'pb-bin-'));
   for (const cmd of ['pbserver', 'pbverify']) {
     execFileSync('go', ['build', '-o', path.join(dir, cmd), './cmd/' + cmd], { cwd: root, stdio: 'inherit' });
   }
-  built = { dir, pbserver: path.join(dir, 'pbserver'), pbverify: path.join(dir, 'pbverify') };
+  built = { dir, pbserver: process.env.PB_SERVER_BIN || path.join(dir, 'pbserver'), pbverify: path.join(dir, 'pbverify') };
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return built;
 }

@@ -1,0 +1,361 @@
+// The resident's and the coordinator's whole day in headless chromium,
+// against the real pbserver: sign in, create a round, print the slips
+// (screenshot, QR decoded with zbarimg), freeze and open, scan-vote-receipt
+// in at most four taps, watch the projector follow, close, publish, see the
+// winners, download the record and verify it with pbverify. Run in Danish
+// with WebCrypto Ed25519, in English with it hidden (the @noble fallback)
+// and keyboard only, and without JavaScript. axe-core checks every page
+// (WCAG 2.1 AA) and no page may make a request off the server.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { launch, newContext, outDir, here } from './lib.mjs';
+import { ADMIN, build, pbverify, startServer, zbar } from './server.mjs';
+
+const axeSource = readFileSync(path.join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+const VARIANTS = [
+  { name: 'da-webcrypto', lang: 'da', js: true, ed25519: true, keyboard: false },
+  { name: 'en-noble-keyboard', lang: 'en', js: true, ed25519: false, keyboard: true },
+  { name: 'da-nojs', lang: 'da', js: false, ed25519: true, keyboard: false },
+];
+
+const TEXT = {
+  da: { verified: 'Kvitteringen er tjekket', funded: 'Disse projekter bliver til noget', nojsReceipt: 'Stemmen er underskrevet af serveren' },
+  en: { verified: 'The receipt is checked', funded: 'These projects are funded', nojsReceipt: 'The ballot was signed by the server' },
+};
+
+const SELECTS = new Set(['formula', 'fund', 'community', 'kind', 'category', 'role', 'tiebreak', 'revote']);
+
+let browser;
+before(async () => {
+  mkdirSync(outDir, { recursive: true });
+  build();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+// axeCheck runs axe-core (WCAG 2.1 A and AA) on the page as it is now. For
+// pages without JavaScript, the same HTML is served again in a scripted
+// page of the same origin first.
+async function axeCheck(page, label, jsPage) {
+  let target = page;
+  let tmp = null;
+  if (!jsPage) {
+    const html = await page.content();
+    tmp = await browser.newContext();
+    target = await tmp.newPage();
+    const u = new URL(page.url());
+    const axeURL = u.origin + '/__axe__';
+    await target.route(axeURL, (route) => route.fulfill({ body: html, contentType: 'text/html; charset=utf-8' }));
+    await target.goto(axeURL);
+  }
+  await target.evaluate(axeSource);
+  const res = await target.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  if (tmp) await tmp.close();
+  const v = res.violations.map((x) => x.id + ': ' + x.nodes.map((n) => n.target.join(' ')).join(', '));
+  assert.deepEqual(v, [], 'axe violations on ' + label);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(outDir, name + '.png'), fullPage: true });
+}
+
+// Every page the variant opens goes through visit, which checks status,
+// language and accessibility.
+function visitor(variant) {
+  const seen = new Set();
+  return async function visit(page, label) {
+    const html = await page.content();
+    assert.match(html, new RegExp('<html lang="' + variant.lang + '"'), label + ' is in ' + variant.lang);
+    const key = label.replace(/ .*/, '');
+    if (!seen.has(key)) {
+      seen.add(key);
+      await axeCheck(page, label + ' (' + variant.name + ')', variant.js);
+    }
+  };
+}
+
+async function submitForm(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+// PB_FLOW=name runs one variant (while working on it).
+for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === process.env.PB_FLOW)) {
+  describe(`flow ${variant.name}`, () => {
+    let server;
+    before(async () => {
+      server = await startServer();
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('runs a round from sign-in to a verified record', async () => {
+      const base = server.url;
+      const round = 'hornsyld-2026';
+      const visit = visitor(variant);
+      const locale = variant.lang === 'da' ? 'da-DK' : 'en-GB';
+      const admin = await newContext(browser, { locale, javaScriptEnabled: variant.js, acceptDownloads: true });
+      admin.setDefaultTimeout(10000);
+      const page = await admin.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+
+      // Sign in.
+      await page.goto(base + '/admin/login');
+      await visit(page, 'login');
+      await page.fill('#name', ADMIN.name);
+      await page.fill('#password', ADMIN.password);
+      await submitForm(page, 'form[action="/admin/login"] button[type=submit]');
+      assert.equal(new URL(page.url()).pathname, '/admin');
+      await visit(page, 'dashboard');
+
+      // A fund, a community, a round with three projects.
+      const fill = async (action, values) => {
+        const form = page.locator(`form[action="${action}"]`);
+        const details = form.locator('xpath=ancestor::details');
+        if ((await details.count()) > 0 && (await details.getAttribute('open')) === null) await details.locator('summary').click();
+        for (const [name, value] of Object.entries(values)) {
+          const el = form.locator(`[name="${name}"]`);
+          if (SELECTS.has(name)) await el.selectOption(value);
+          else await el.fill(value);
+        }
+        await submitForm(page, `form[action="${action}"] button[type=submit]`);
+        const msg = await page.locator('.msg.bad').count();
+        assert.equal(msg, 0, 'form ' + action + ' failed: ' + (msg ? await page.locator('.msg.bad').innerText() : ''));
+      };
+      await fill('/admin/funds', { id: 'landdistrikt', name: 'Landdistriktspuljen', total: '300000', years: '2026', formula: 'equal' });
+      await fill('/admin/communities', { id: 'hornsyld', name: 'Hornsyld', population: '1800', fund: 'landdistrikt' });
+      await fill('/admin/rounds', { id: round, title: 'Hornsyld 2026', community: 'hornsyld', year: '2026', budget: '100000' });
+      assert.equal(new URL(page.url()).pathname, '/admin/rounds/' + round);
+      await visit(page, 'admin-round');
+      const projects = [
+        ['bench', 'Bænke ved søen', '20000', 'fritid-og-faellesskab'],
+        ['library', 'Bogbytte i hallen', '60000', 'laering'],
+        ['playground', 'Ny legeplads', '50000', 'fritid-og-faellesskab'],
+      ];
+      for (const [id, title, cost, category] of projects) {
+        await fill(`/admin/rounds/${round}/projects`, { id, title, cost, category, description: 'Forslag fra borgermødet.' });
+      }
+      await fill(`/admin/rounds/${round}/settings`, { kind: 'approval', min: '1', max: '2' });
+
+      // The slips: opened once, in a new tab, printed from the browser.
+      await page.fill('#count', '8');
+      await page.fill('#reserve', '2');
+      const [slips] = await Promise.all([admin.waitForEvent('page'), page.click('#make-slips')]);
+      await slips.waitForLoadState();
+      await slips.setViewportSize({ width: 900, height: 1200 });
+      const slipFile = path.join(outDir, variant.name + '-slips.png');
+      await slips.screenshot({ path: slipFile, fullPage: true });
+      const urls = zbar(slipFile).filter((u) => u.startsWith(base + '/v/' + round + '#'));
+      assert.ok(urls.length >= 2, 'QR codes decoded from the slip sheet: ' + urls.length);
+      const slipText = await slips.content();
+      await slips.close();
+      assert.ok(slipText.includes(urls[0].split('#')[1].slice(0, 4)), 'the typed code is on the slip');
+
+      // Freeze and open voting.
+      await page.reload();
+      for (let i = 0; i < 4; i++) await submitForm(page, '#next-phase');
+      assert.match(await page.locator('#phase').innerText(), /Afstemning åben|Voting open/);
+      const fingerprint = (await page.locator('.fingerprint').innerText()).trim();
+      assert.match(fingerprint, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+
+      // The projector shows the log head.
+      let projector = null;
+      let startSize = 0;
+      if (variant.js) {
+        const pctx = await newContext(browser, { locale, ed25519: variant.ed25519, viewport: { width: 1280, height: 720 } });
+        projector = await pctx.newPage();
+        projector.on('pageerror', (e) => errors.push('projector: ' + e.message));
+        await projector.goto(base + '/p/' + round);
+        await projector.waitForFunction(() => /\d/.test(document.getElementById('status').textContent) && !document.getElementById('status').classList.contains('bad'));
+        startSize = Number(await projector.locator('#size').innerText());
+        assert.ok(startSize >= 1);
+        assert.equal((await projector.locator('[data-fingerprint]').innerText()).trim(), fingerprint);
+        await visit(projector, 'projector');
+      }
+
+      // The resident scans a slip: the phone opens the QR's URL.
+      const phone = await newContext(browser, {
+        locale,
+        ed25519: variant.ed25519,
+        javaScriptEnabled: variant.js,
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: !variant.keyboard,
+        acceptDownloads: true,
+      });
+      const vp = await phone.newPage();
+      vp.on('pageerror', (e) => errors.push('vote: ' + e.message));
+      const voteURL = urls[0];
+      const code = voteURL.split('#')[1];
+      await vp.goto(voteURL);
+      await visit(vp, 'vote');
+      let receiptFile;
+      if (variant.js) {
+        await vp.waitForFunction(() => !document.getElementById('code-ok').hidden);
+        assert.ok(!vp.url().includes('#'), 'the code is removed from the address bar: ' + vp.url());
+        assert.equal((await vp.locator('[data-fingerprint]').textContent()).trim(), fingerprint);
+        await shot(vp, variant.name + '-vote');
+        let taps = 0;
+        if (variant.keyboard) {
+          // Keyboard only: Tab to the first project, Space, Tab to the third, Space, Enter.
+          await vp.keyboard.press('Tab');
+          let focused = '';
+          for (let i = 0; i < 20 && focused !== 'bench'; i++) {
+            focused = await vp.evaluate(() => document.activeElement && document.activeElement.value);
+            if (focused !== 'bench') await vp.keyboard.press('Tab');
+          }
+          assert.equal(focused, 'bench', 'Tab reaches the first project');
+          await vp.keyboard.press('Space');
+          await vp.keyboard.press('Tab');
+          await vp.keyboard.press('Tab');
+          assert.equal(await vp.evaluate(() => document.activeElement.value), 'playground');
+          await vp.keyboard.press('Space');
+          await vp.keyboard.press('Enter'); // submits the form: the review step
+          await vp.waitForSelector('#review:not([hidden])');
+          await visit(vp, 'review');
+          assert.equal(await vp.evaluate(() => document.activeElement.tagName), 'H2', 'focus moves to the review heading');
+          await vp.keyboard.press('Tab');
+          assert.equal(await vp.evaluate(() => document.activeElement.id), 'sign');
+          await vp.keyboard.press('Enter');
+        } else {
+          const tap = async (sel) => {
+            taps++;
+            await vp.locator(sel).tap();
+          };
+          await tap('label:has(input[value="bench"])');
+          await tap('label:has(input[value="playground"])');
+          await tap('#ballot button[type=submit]');
+          await vp.waitForSelector('#review:not([hidden])');
+          await visit(vp, 'review');
+          await tap('#sign');
+        }
+        await vp.waitForSelector('#receipt:not([hidden])');
+        await vp.waitForFunction(() => /\S/.test(document.getElementById('status').textContent) && !/…/.test(document.getElementById('status').textContent));
+        const status = await vp.locator('#status').innerText();
+        assert.ok(status.includes(TEXT[variant.lang].verified), 'receipt verified in the browser: ' + status);
+        if (!variant.keyboard) assert.equal(taps, 4, 'taps from scan to a verified receipt');
+        const backend = await vp.evaluate(() => document.documentElement.dataset.backend);
+        assert.equal(backend, variant.ed25519 ? 'webcrypto' : 'noble');
+        const tracker = (await vp.locator('#tracker').innerText()).trim();
+        assert.match(tracker, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+        await shot(vp, variant.name + '-receipt');
+        await visit(vp, 'receipt');
+        const [dl] = await Promise.all([vp.waitForEvent('download'), vp.click('#download')]);
+        assert.equal(dl.suggestedFilename(), tracker + '.tlog-proof');
+        receiptFile = path.join(outDir, variant.name + '-' + dl.suggestedFilename());
+        await dl.saveAs(receiptFile);
+
+        // The same code again is refused with a clear message.
+        const again = await phone.newPage();
+        await again.goto(voteURL);
+        await again.waitForFunction(() => !document.getElementById('code-ok').hidden);
+        await again.locator('label:has(input[value="library"])').click();
+        await again.locator('#ballot button[type=submit]').click();
+        await again.locator('#sign').click();
+        await again.waitForFunction(() => document.getElementById('status').classList.contains('bad'));
+        assert.match(await again.locator('#status').innerText(), /allerede brugt|already been used/);
+        await again.close();
+
+        // The check page verifies the downloaded receipt, and rejects a tampered one.
+        const check = await phone.newPage();
+        await check.goto(base + '/check');
+        await visit(check, 'check');
+        await check.setInputFiles('#receipt-file', receiptFile);
+        await check.click('#check-form button[type=submit]');
+        await check.waitForFunction(() => document.getElementById('status').classList.contains('ok') || document.getElementById('status').classList.contains('bad'));
+        assert.match(await check.locator('#status').getAttribute('class'), /ok/, await check.locator('#check-items').innerText());
+        assert.equal((await check.locator('#check-tracker').innerText()).trim(), tracker);
+        const tampered = readFileSync(receiptFile, 'utf8').replace(/\nindex (\d+)\n/, (m, n) => '\nindex ' + (Number(n) + 1) + '\n');
+        await check.setInputFiles('#receipt-file', { name: 'x.tlog-proof', mimeType: 'text/plain', buffer: Buffer.from(tampered) });
+        await check.click('#check-form button[type=submit]');
+        await check.waitForFunction(() => document.getElementById('status').classList.contains('bad'));
+        await check.close();
+      } else {
+        // Without JavaScript: type the code, review, sign on the server.
+        await vp.fill('#code', code.toLowerCase());
+        await vp.check('input[value="bench"]');
+        await vp.check('input[value="playground"]');
+        await submitForm(vp, '#ballot button[type=submit]');
+        await visit(vp, 'review-nojs');
+        await submitForm(vp, 'button[value="submit"]');
+        const body = await vp.locator('main').innerText();
+        assert.ok(body.includes(TEXT[variant.lang].nojsReceipt), body);
+        await visit(vp, 'receipt-nojs');
+        await shot(vp, variant.name + '-receipt');
+        const href = await vp.locator('a[download]').getAttribute('href');
+        assert.match(href, /^data:text\/plain;base64,/);
+        receiptFile = path.join(outDir, variant.name + '-receipt.tlog-proof');
+        writeFileSync(receiptFile, Buffer.from(href.split(',')[1], 'base64'));
+        // The server-side check page.
+        const check = await phone.newPage();
+        await check.goto(base + '/check');
+        await check.fill('#receipt-text', readFileSync(receiptFile, 'utf8'));
+        await submitForm(check, '#check-form button[type=submit]');
+        assert.match(await check.locator('#status').getAttribute('class'), /ok/);
+        await visit(check, 'check-nojs');
+        await check.close();
+      }
+
+      // The projector followed, checking each consistency proof first.
+      if (projector) {
+        await projector.waitForFunction((n) => Number(document.getElementById('size').textContent) > n, startSize, { timeout: 20000 });
+        assert.doesNotMatch(await projector.locator('#status').getAttribute('class'), /bad/);
+        assert.equal(await projector.locator('#ballots').innerText(), '1');
+        await shot(projector, variant.name + '-projector');
+      }
+
+      // Close and publish.
+      await page.reload();
+      await submitForm(page, '#next-phase');
+      await submitForm(page, '#next-phase');
+      assert.match(await page.locator('#phase').innerText(), /Resultat offentliggjort|Result published/);
+
+      // The results: the two chosen projects are funded.
+      const res = await phone.newPage();
+      await res.goto(base + '/r/' + round + '/results');
+      await visit(res, 'results');
+      const winners = await res.locator('#winners').innerText();
+      assert.ok(winners.includes('Bænke ved søen') && winners.includes('Ny legeplads') && !winners.includes('Bogbytte'), winners);
+      assert.equal(await res.locator('svg.chart').count(), 1);
+      await shot(res, variant.name + '-results');
+      if (projector) {
+        await projector.waitForURL(/./);
+        await projector.waitForSelector('a[href$="/results"]', { timeout: 20000 });
+      }
+
+      // The record page: download the record and the anchors, verify with pbverify.
+      await res.goto(base + '/r/' + round + '/record');
+      await visit(res, 'record');
+      const anchors = await res.locator('#anchors').innerText();
+      const anchorsFile = path.join(outDir, variant.name + '-anchors.txt');
+      writeFileSync(anchorsFile, anchors.trim() + '\n');
+      const tarFile = path.join(outDir, variant.name + '-record.tar');
+      if (variant.js) {
+        const [dl] = await Promise.all([res.waitForEvent('download'), res.click('a[href$="/record.tar"]')]);
+        await dl.saveAs(tarFile);
+      } else {
+        const r = await fetch(base + '/rounds/' + round + '/record.tar');
+        writeFileSync(tarFile, Buffer.from(await r.arrayBuffer()));
+      }
+      const rec = pbverify(['record', '-anchors', anchorsFile, tarFile]);
+      assert.equal(rec.code, 0, rec.out);
+      const rcpt = pbverify(['receipt', receiptFile, '-record', tarFile, '-anchors', anchorsFile]);
+      assert.equal(rcpt.code, 0, rcpt.out);
+
+      assert.deepEqual(errors, [], 'no script errors');
+      for (const ctx of [admin, phone]) assert.equal(ctx.__external, undefined, 'no external requests');
+      await phone.close();
+      await admin.close();
+      if (projector) await projector.context().close();
+    });
+  });
+}
