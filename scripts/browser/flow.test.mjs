@@ -255,9 +255,16 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         await dl.saveAs(receiptFile);
 
         // The same code again is refused with a clear message.
+        // (First switch language: the code survives the reload, and leaves the address bar again.)
         const again = await phone.newPage();
         await again.goto(voteURL);
         await again.waitForFunction(() => !document.getElementById('code-ok').hidden);
+        const other = variant.lang === 'da' ? 'en' : 'da';
+        await Promise.all([again.waitForNavigation(), again.click('a.lang')]);
+        await again.waitForFunction(() => !document.getElementById('code-ok').hidden);
+        assert.equal(await again.getAttribute('html', 'lang'), other);
+        assert.ok(!again.url().includes('#'), 'no code in the address bar after the switch');
+        await phone.clearCookies(); // back to the browser's language for the pages that follow
         await again.locator('label:has(input[value="library"])').click();
         await again.locator('#ballot button[type=submit]').click();
         await again.locator('#sign').click();
@@ -305,11 +312,39 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         await check.close();
       }
 
+      // The kiosk on a helper's tablet: typed code, vote, receipt QR, reset.
+      let ballots = 1;
+      if (variant.js && !variant.keyboard) {
+        const tablet = await newContext(browser, { locale, ed25519: variant.ed25519, viewport: { width: 1024, height: 768 }, hasTouch: true });
+        const k = await tablet.newPage();
+        k.on('pageerror', (e) => errors.push('kiosk: ' + e.message));
+        await k.goto(base + '/k/' + round);
+        await visit(k, 'kiosk');
+        await k.fill('#code', urls[1].split('#')[1]);
+        await k.locator('label:has(input[value="bench"])').tap();
+        await k.locator('label:has(input[value="playground"])').tap();
+        await k.locator('#ballot button[type=submit]').tap();
+        await k.locator('#sign').tap();
+        await k.waitForFunction(() => document.getElementById('status').classList.contains('ok'));
+        const kt = (await k.locator('#tracker').innerText()).trim();
+        assert.match(kt, /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+        assert.match(await k.locator('#receipt-qr').getAttribute('src'), /\/qr\.png\?h=/);
+        assert.equal(await k.locator('#download').count(), 0, 'the kiosk offers no download');
+        await shot(k, variant.name + '-kiosk-receipt');
+        await Promise.all([k.waitForNavigation(), k.locator('#done').tap()]);
+        const after = await k.content();
+        assert.ok(!after.includes(kt), 'the kiosk forgot the receipt');
+        assert.equal(await k.inputValue('#code'), '', 'the kiosk forgot the code');
+        assert.ok(await k.locator('#receipt').isHidden());
+        await tablet.close();
+        ballots++;
+      }
+
       // The projector followed, checking each consistency proof first.
       if (projector) {
         await projector.waitForFunction((n) => Number(document.getElementById('size').textContent) > n, startSize, { timeout: 20000 });
         assert.doesNotMatch(await projector.locator('#status').getAttribute('class'), /bad/);
-        assert.equal(await projector.locator('#ballots').innerText(), '1');
+        await projector.waitForFunction((n) => document.getElementById('ballots').textContent === String(n), ballots, { timeout: 20000 });
         await shot(projector, variant.name + '-projector');
       }
 
@@ -331,6 +366,14 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         await projector.waitForURL(/./);
         await projector.waitForSelector('a[href$="/results"]', { timeout: 20000 });
       }
+
+      // The public pages.
+      for (const [p, label] of [['/', 'home'], ['/c/hornsyld', 'community'], ['/r/' + round, 'round']]) {
+        await res.goto(base + p);
+        await visit(res, label);
+      }
+      await res.goto(base + '/r/no-such-round');
+      await visit(res, 'error');
 
       // The record page: download the record and the anchors, verify with pbverify.
       await res.goto(base + '/r/' + round + '/record');

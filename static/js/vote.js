@@ -11,7 +11,7 @@
 //   section#review, section#receipt, div#status
 
 import { b64decode, b64encode } from './bytes.js';
-import { CodeError, parseCode } from './code.js';
+import { CodeError, compactCode, parseCode } from './code.js';
 import { deriveKey } from './ed25519.js';
 import { buildBallot, checkLimits, parseManifest } from './ballot.js';
 import { verifyReceipt } from './receipt.js';
@@ -284,6 +284,18 @@ async function start() {
     show('ballot');
   });
   $('sign').addEventListener('click', submit);
+  // Switching language reloads the page: keep the code in the fragment for
+  // that one reload (it is removed again at once) instead of losing it.
+  for (const a of document.querySelectorAll('a.lang')) {
+    a.addEventListener('click', (ev) => {
+      if (!state.code || !$('receipt').hidden) return;
+      ev.preventDefault();
+      const lang = a.getAttribute('hreflang');
+      document.cookie = 'pb_lang=' + lang + '; path=/; max-age=31536000; samesite=lax';
+      history.replaceState(null, '', window.location.pathname + '#' + compactCode(state.code));
+      window.location.reload();
+    });
+  }
   const done = $('done');
   if (done) done.addEventListener('click', kioskReset);
   if (data.kiosk) {
