@@ -231,6 +231,7 @@ func (a *App) pageRoutes() {
 
 	// Residents and the public.
 	r.Get("/", z, h(p.home)).Name("pages.home")
+	r.Get("/about", z, h(p.about))
 	r.Get("/c/:community", z, h(p.community))
 	r.Get("/r/:round", z, h(p.round))
 	r.Post("/r/:round/proposals", limitBody(maxFormBody), h(p.propose))

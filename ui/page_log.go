@@ -51,7 +51,7 @@ func (p *pages) projector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, _, _, err := p.roundData(c, fr.id)
+	r, _, projects, err := p.roundData(c, fr.id)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,16 @@ func (p *pages) projector(c *fiber.Ctx) error {
 	v.BodyClass = "projector"
 	v.NoFooter = true
 	v.Scripts = []string{"js/projector.js"}
+	_, rows, err := p.result(c, v, r, projects)
+	if err != nil {
+		return err
+	}
+	var winners []resultProject
+	for _, row := range rows {
+		if row.Funded {
+			winners = append(winners, row)
+		}
+	}
 	ballots := size - 1
 	if r.Phase.Order() >= store.PhaseClosed.Order() {
 		ballots--
@@ -86,10 +96,11 @@ func (p *pages) projector(c *fiber.Ctx) error {
 		Fingerprint string
 		QR          string
 		Published   bool
+		Winners     []resultProject
 		Script      projectorScript
 	}{r, max(ballots, 0), r.RollCount, turnout, size, ballot.FormatFingerprint(crockford(ck.Root[:10])),
 		ballot.FormatFingerprint(ballot.Fingerprint(fr.leaf0)), "/p/" + fr.id + "/qr.png?size=" + strconv.FormatInt(size, 10),
-		r.Phase == store.PhasePublished,
+		r.Phase == store.PhasePublished, winners,
 		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
 			Events: "/p/" + fr.id + "/events", Proof: "/api/rounds/" + fr.id + "/consistency",
 			QR: "/p/" + fr.id + "/qr.png", Slips: r.RollCount, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}

@@ -237,26 +237,9 @@ func (p *pages) results(c *fiber.Ctx) error {
 	}
 	v := p.newView(c, "results.title")
 	v.Wide = true
-	var res *ledger.Result
-	if r.Phase == store.PhasePublished {
-		var notes [][]byte
-		err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-			var err error
-			notes, err = tx.Log(r.ID).Results()
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if len(notes) > 0 {
-			verifier, err := ledger.NewVerifier(r.CouncilKey)
-			if err != nil {
-				return err
-			}
-			if res, err = ledger.OpenResult(notes[len(notes)-1], verifier); err != nil {
-				return fmt.Errorf("ui: result of %s: %w", r.ID, err)
-			}
-		}
+	res, rows, err := p.result(c, v, r, projects)
+	if err != nil {
+		return err
 	}
 	d := struct {
 		Round    store.Round
@@ -265,21 +248,8 @@ func (p *pages) results(c *fiber.Ctx) error {
 		Turnout  string
 		RuleName string
 		Chart    template.HTML
-	}{Round: r, Result: res}
+	}{Round: r, Result: res, Projects: rows}
 	if res != nil {
-		byID := map[string]projectView{}
-		for _, pv := range projects {
-			byID[pv.ID] = pv
-		}
-		for _, rp := range res.Projects {
-			pv := byID[rp.ID]
-			row := resultProject{ID: rp.ID, Title: pv.Title, Cost: pv.Cost, Votes: rp.Votes, Funded: rp.Funded}
-			if row.Title == "" {
-				row.Title = rp.ID
-			}
-			d.Projects = append(d.Projects, row)
-		}
-		explain(v, res, d.Projects)
 		if r.RollCount > 0 {
 			d.Turnout = fmt.Sprintf("%s / %s (%d %%)", v.Num(res.Ballots), v.Num(int64(r.RollCount)), res.Ballots*100/int64(r.RollCount))
 		} else {
@@ -289,10 +259,50 @@ func (p *pages) results(c *fiber.Ctx) error {
 		if t := v.T("rule." + res.Rule); !strings.HasPrefix(t, "[") {
 			d.RuleName = t + " (" + res.Rule + ")"
 		}
-		d.Chart = barChart(v, d.Projects)
+		d.Chart = barChart(v, rows)
 	}
 	v.D = d
 	return p.render(c, http.StatusOK, "results", v)
+}
+
+// result returns the round's last result note, verified with the council
+// key, and its projects explained; nil before publication.
+func (p *pages) result(c *fiber.Ctx, v *view, r store.Round, projects []projectView) (*ledger.Result, []resultProject, error) {
+	if r.Phase != store.PhasePublished {
+		return nil, nil, nil
+	}
+	var notes [][]byte
+	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+		var err error
+		notes, err = tx.Log(r.ID).Results()
+		return err
+	})
+	if err != nil || len(notes) == 0 {
+		return nil, nil, err
+	}
+	verifier, err := ledger.NewVerifier(r.CouncilKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := ledger.OpenResult(notes[len(notes)-1], verifier)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ui: result of %s: %w", r.ID, err)
+	}
+	byID := map[string]projectView{}
+	for _, pv := range projects {
+		byID[pv.ID] = pv
+	}
+	var rows []resultProject
+	for _, rp := range res.Projects {
+		pv := byID[rp.ID]
+		row := resultProject{ID: rp.ID, Title: pv.Title, Cost: pv.Cost, Votes: rp.Votes, Funded: rp.Funded}
+		if row.Title == "" {
+			row.Title = rp.ID
+		}
+		rows = append(rows, row)
+	}
+	explain(v, res, rows)
+	return res, rows, nil
 }
 
 // explain writes each project's explanation from the result note: the
@@ -356,4 +366,10 @@ func barChart(v *view, rows []resultProject) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// about is GET /about: how the vote works and what it cannot do, in plain words.
+func (p *pages) about(c *fiber.Ctx) error {
+	v := p.newView(c, "about.title")
+	return p.render(c, http.StatusOK, "about", v)
 }

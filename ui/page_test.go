@@ -273,7 +273,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 	e.setupRound(approvalRules)
 	for _, lang := range []string{"da", "en"} {
 		for _, path := range []string{"/", "/c/hornsyld", "/r/hornsyld-2026", "/v/hornsyld-2026", "/k/hornsyld-2026", "/check",
-			"/check/hornsyld-2026", "/p/hornsyld-2026", "/r/hornsyld-2026/record", "/r/hornsyld-2026/results", "/admin/login"} {
+			"/check/hornsyld-2026", "/about", "/p/hornsyld-2026", "/r/hornsyld-2026/record", "/r/hornsyld-2026/results", "/admin/login"} {
 			res, body := e.do("GET", path, nil, "Accept-Language", lang)
 			if res.StatusCode != 200 {
 				t.Fatalf("GET %s (%s) = %d\n%s", path, lang, res.StatusCode, body)
