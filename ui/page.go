@@ -268,4 +268,6 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/roll", p.adminAction(p.uploadRoll))
 	adm.Post("/rounds/:round/codes", h(p.slips))
 	adm.Post("/rounds/:round/void", p.adminAction(p.void))
+	adm.Post("/rounds/:round/schedule", p.adminAction(p.schedule))
+	adm.Post("/password", p.adminAction(p.password))
 }

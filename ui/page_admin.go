@@ -92,6 +92,7 @@ func (p *pages) dashboard(c *fiber.Ctx) error {
 		Communities []store.Community
 		Accounts    []store.Account
 		Rounds      []store.Round
+		Audit       []store.AuditEntry
 		Year        int
 	}
 	d.Year = p.app.clock().Year()
@@ -119,7 +120,10 @@ func (p *pages) dashboard(c *fiber.Ctx) error {
 			}
 		}
 		if id.IsAdmin() {
-			d.Accounts, err = tx.Accounts()
+			if d.Accounts, err = tx.Accounts(); err != nil {
+				return err
+			}
+			d.Audit, err = tx.Audit(30)
 		}
 		return err
 	})
@@ -213,6 +217,9 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		Fingerprint    string
 		DefaultCount   int
 		DefaultReserve int
+		OpensAt        string
+		ClosesAt       string
+		Zone           string
 	}
 	var ps []store.Project
 	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
@@ -263,6 +270,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		d.Fingerprint = ballot.FormatFingerprint(r.Fingerprint)
 	}
 	d.DefaultCount, d.DefaultReserve = 100, 10
+	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
 	v.D = d
 	return p.render(c, http.StatusOK, "admin_round", v)
@@ -356,4 +364,59 @@ func (p *pages) void(c *fiber.Ctx, id *Identity) (string, error) {
 	_, err = p.app.Void(c.UserContext(), id, round, VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]),
 		Reason: strings.TrimSpace(c.FormValue("reason"))})
 	return "/admin/rounds/" + round + "?done=void", err
+}
+
+// meetingZone is the time zone of the schedule form (the municipality's).
+func meetingZone() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Copenhagen"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// localTime reads a datetime-local form value; empty means no time.
+func localTime(s string) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04", s, meetingZone())
+	if err != nil {
+		return time.Time{}, badRequest("times must look like 2026-05-12T19:30")
+	}
+	return t, nil
+}
+
+// formTime writes a time for a datetime-local input.
+func formTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(meetingZone()).Format("2006-01-02T15:04")
+}
+
+// schedule is POST /admin/rounds/:round/schedule: voting opens and closes
+// by itself at the given local times (empty clears).
+func (p *pages) schedule(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	opens, err := localTime(c.FormValue("opens_at"))
+	if err != nil {
+		return "", err
+	}
+	closes, err := localTime(c.FormValue("closes_at"))
+	if err != nil {
+		return "", err
+	}
+	_, err = p.app.Schedule(c.UserContext(), id, round, opens, closes)
+	return "/admin/rounds/" + round + "?done=schedule", err
+}
+
+// password is POST /admin/password: change one's own password, or (an
+// administrator) anyone's.
+func (p *pages) password(c *fiber.Ctx, id *Identity) (string, error) {
+	name := strings.TrimSpace(c.FormValue("name"))
+	if name == "" {
+		name = id.Name
+	}
+	err := p.app.SetPassword(c.UserContext(), id, name, c.FormValue("password"))
+	return "/admin?done=password", err
 }

@@ -18,8 +18,20 @@ import (
 
 type homeFund struct {
 	Fund        store.Fund
-	Plan        FundView
+	Tranches    []homeTranche
 	Communities []homeCommunity
+}
+
+// homeTranche is one year of a fund's allocation, by community name.
+type homeTranche struct {
+	Year   int
+	Amount int64
+	Rows   []homeAlloc
+}
+
+type homeAlloc struct {
+	Name                                  string
+	CarryIn, Allocated, Spent, Available int64
 }
 
 type homeCommunity struct {
@@ -48,7 +60,19 @@ func (p *pages) home(c *fiber.Ctx) error {
 			if err != nil {
 				return err
 			}
-			hf := homeFund{Fund: f, Plan: plan}
+			hf := homeFund{Fund: f}
+			names := map[string]string{}
+			for _, cm := range comms {
+				names[cm.ID] = cm.Name
+			}
+			for _, tv := range plan.Allocation {
+				ht := homeTranche{Year: tv.Year, Amount: tv.Amount}
+				for _, ac := range tv.Accounts {
+					ht.Rows = append(ht.Rows, homeAlloc{Name: names[ac.Community], CarryIn: ac.CarryIn, Allocated: ac.Allocated,
+						Spent: ac.Spent, Available: ac.Available})
+				}
+				hf.Tranches = append(hf.Tranches, ht)
+			}
 			for _, cm := range comms {
 				if cm.Fund != f.ID {
 					continue

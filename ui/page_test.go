@@ -477,3 +477,49 @@ func TestStaticServed(t *testing.T) {
 		t.Fatal("static files escape their directory")
 	}
 }
+
+func TestAdminScheduleAndPassword(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules)
+	res, body := e.adminPost("/admin/rounds/hornsyld-2026/schedule", url.Values{"opens_at": {""}, "closes_at": {"2030-05-12T21:30"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule = %d\n%s", res.StatusCode, body)
+	}
+	var r store.Round
+	e.app.store.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		r, err = tx.Round("hornsyld-2026")
+		return err
+	})
+	if want := time.Date(2030, 5, 12, 21, 30, 0, 0, meetingZone()); !r.ClosesAt.Equal(want) {
+		t.Errorf("ClosesAt = %v, want %v", r.ClosesAt, want)
+	}
+	_, body = e.do("GET", "/admin/rounds/hornsyld-2026", nil, "Cookie", SessionCookie+"="+e.cookie)
+	if !strings.Contains(body, `value="2030-05-12T21:30"`) {
+		t.Error("the round page does not show the closing time")
+	}
+	res, _ = e.adminPost("/admin/rounds/hornsyld-2026/schedule", url.Values{"closes_at": {"tomorrow"}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad time = %d, want 400", res.StatusCode)
+	}
+	res, _ = e.adminPost("/admin/password", url.Values{"password": {"short"}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("short password = %d, want 400", res.StatusCode)
+	}
+	res, _ = e.adminPost("/admin/password", url.Values{"password": {"a much longer password"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password = %d", res.StatusCode)
+	}
+	if _, _, _, err := e.app.Login(context.Background(), "admin", "a much longer password"); err != nil {
+		t.Errorf("login with the new password: %v", err)
+	}
+	// The dashboard shows the fund's allocation and the action log.
+	_, body = e.do("GET", "/admin", nil, "Cookie", SessionCookie+"="+e.cookie)
+	if !strings.Contains(body, "schedule") || !strings.Contains(body, "/admin/backup") {
+		t.Error("dashboard lacks the action log")
+	}
+	_, body = e.do("GET", "/", nil)
+	if !strings.Contains(body, "Fordeling 2026") || !strings.Contains(body, "300.000 kr.") {
+		t.Errorf("home page lacks the allocation\n%s", body)
+	}
+}
