@@ -30,7 +30,7 @@ type homeTranche struct {
 }
 
 type homeAlloc struct {
-	Name                                  string
+	Name                                 string
 	CarryIn, Allocated, Spent, Available int64
 }
 
