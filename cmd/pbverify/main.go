@@ -43,7 +43,10 @@ func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own file: record.go, receipt.go,
 		// count.go, codes.go, demorecord.go.
-		"codes": cmdCodes,
+		"codes":       cmdCodes,
+		"record":      cmdRecord,
+		"receipt":     cmdReceipt,
+		"demo-record": cmdDemoRecord,
 	}
 }
 

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/ledger"
+)
+
+const demoRecordUsage = `usage: pbverify demo-record -out DIR -ballots N [-seed S] [-kind KIND] [-archive FILE]
+
+Writes a valid sample round record, built deterministically from the seed:
+DIR/roll.txt, leaves.txt, checkpoints.txt and results.txt, the trust
+anchors in DIR/anchors.txt, and a few voters' receipts in DIR/receipts/.
+Try: pbverify record DIR -anchors DIR/anchors.txt
+
+The demo's keys come from a public seed: never use them for a real round.
+
+flags (one or two dashes):
+`
+
+// maxDemoBallots bounds -ballots.
+const maxDemoBallots = 100000
+
+// cmdDemoRecord implements "pbverify demo-record".
+func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("demo-record", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() {
+		fmt.Fprint(stderr, demoRecordUsage)
+		fl.PrintDefaults()
+	}
+	out := fl.String("out", "", "output `DIR`ectory (created if missing)")
+	ballots := fl.Int("ballots", 0, "number of voters who cast a ballot")
+	seed := fl.Uint64("seed", 1, "seed of the deterministic generator")
+	kind := fl.String("kind", string(ballot.KindApproval), "ballot `KIND`: approval, approval-cost or cumulative")
+	archive := fl.String("archive", "", "also write the record archive (.tar) to `FILE`")
+	receipts := fl.Int("receipts", 3, "number of receipts to write")
+	pos, code := parseInterleaved(fl, args, stderr)
+	if code >= 0 {
+		return code
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError(stderr, "demo-record", "unexpected argument %q", pos[0])
+	case *out == "":
+		return usageError(stderr, "demo-record", "missing -out DIR")
+	case *ballots < 0 || *ballots > maxDemoBallots:
+		return usageError(stderr, "demo-record", "-ballots must be between 0 and %d", maxDemoBallots)
+	case *receipts < 0:
+		return usageError(stderr, "demo-record", "-receipts must not be negative")
+	}
+	switch k := ballot.Kind(*kind); k {
+	case ballot.KindApproval, ballot.KindApprovalCost, ballot.KindCumulative:
+	default:
+		return usageError(stderr, "demo-record", "unknown -kind %q", *kind)
+	}
+	nr := *receipts
+	if nr == 0 {
+		nr = -1 // DemoOptions: 0 means the default
+	}
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: max(nr, 0)})
+	if err != nil {
+		errorf(stderr, "%v", err)
+		return exitUsage
+	}
+	if nr < 0 {
+		d.Receipts = nil
+	}
+	if err := writeDemo(d, *out, *archive); err != nil {
+		errorf(stderr, "%v", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "wrote round %s to %s: %d leaves, %d checkpoints, %d receipts\n",
+		d.Manifest.Round, *out, len(d.Record.Leaves), len(d.Record.Checkpoints), len(d.Receipts))
+	fmt.Fprintf(stdout, "manifest fingerprint %s\n", ballot.FormatFingerprint(d.Anchors.Manifest))
+	fmt.Fprintf(stdout, "verify with: pbverify record %s -anchors %s\n", *out, filepath.Join(*out, "anchors.txt"))
+	return exitOK
+}
+
+// writeDemo writes the demo's files.
+func writeDemo(d *ledger.Demo, out, archive string) error {
+	if err := os.MkdirAll(filepath.Join(out, "receipts"), 0o755); err != nil {
+		return err
+	}
+	write := func(name string, b []byte) error { return os.WriteFile(filepath.Join(out, name), b, 0o644) }
+	if err := d.Record.WriteFiles(write); err != nil {
+		return err
+	}
+	if err := write("anchors.txt", d.Anchors.Bytes()); err != nil {
+		return err
+	}
+	for _, r := range d.Receipts {
+		name := filepath.Join("receipts", r.Tracker()+".tlog-proof")
+		if err := write(name, r.Bytes()); err != nil {
+			return err
+		}
+	}
+	if archive == "" {
+		return nil
+	}
+	f, err := os.Create(archive)
+	if err != nil {
+		return err
+	}
+	err = d.Record.WriteArchive(f)
+	return errors.Join(err, f.Close())
+}

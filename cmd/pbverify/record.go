@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hedensted-pb/pb/tally/ledger"
+)
+
+const recordUsage = `usage: pbverify record PATH (-anchors FILE | -log-key VKEY -council-key VKEY [-round ID] [-manifest FP])
+                       [-checkpoint FILE]... [-json]
+
+Verifies a round's record: the manifest and roll against the trust anchors,
+every ballot's key, signature and limits, the one-ballot rule, the close
+leaf, the Merkle tree against the final checkpoint, every checkpoint the log
+signed (and those given with -checkpoint), the result notes, and the count.
+
+PATH is a record directory, a record archive (.tar), or an http(s) URL
+prefix under which roll.txt, leaves.txt, checkpoints.txt and results.txt
+are served. The trust anchors come from the poster or slip (anchors.txt or
+the flags), never from the record.
+
+Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.
+
+flags (one or two dashes):
+`
+
+// maxFetch bounds each file fetched over HTTP.
+const maxFetch = ledger.MaxRecordFile
+
+// cmdRecord implements "pbverify record".
+func cmdRecord(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("record", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() {
+		fmt.Fprint(stderr, recordUsage)
+		fl.PrintDefaults()
+	}
+	var af anchorFlags
+	af.register(fl)
+	var cps listFlag
+	fl.Var(&cps, "checkpoint", "a checkpoint note `FILE` seen outside the record (projector, watcher); repeatable")
+	asJSON := fl.Bool("json", false, "print the machine-readable JSON report")
+	pos, code := parseInterleaved(fl, args, stderr)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageError(stderr, "record", "want exactly one record PATH, got %d arguments", len(pos))
+	}
+	opts, code := af.options(stderr, "record")
+	if code >= 0 {
+		return code
+	}
+	for _, f := range cps {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			errorf(stderr, "read checkpoint: %v", err)
+			return exitUsage
+		}
+		opts.Checkpoints = append(opts.Checkpoints, ledger.Source{Name: f, Bytes: b})
+	}
+	rep, code := verifyPath(pos[0], opts, stderr)
+	if code >= 0 {
+		return code
+	}
+	return printReport(stdout, stderr, rep, *asJSON)
+}
+
+// verifyPath loads the record at path and verifies it. A record whose files
+// are malformed gives a failing report; an unreadable one exits 2 (code ≥ 0).
+func verifyPath(path string, opts ledger.VerifyOptions, stderr io.Writer) (*ledger.Report, int) {
+	rec, err := loadRecord(path)
+	if err != nil {
+		if rep := ledger.ReportReadError(err, opts); rep != nil {
+			return rep, -1
+		}
+		errorf(stderr, "%v", err)
+		if errors.Is(err, ledger.ErrArchive) {
+			hintf(stderr, "the archive must be exactly as the platform exports it (docs/record.md §10.1)")
+		}
+		return nil, exitUsage
+	}
+	return ledger.Verify(rec, opts), -1
+}
+
+// loadRecord reads a record directory, archive file or URL prefix.
+func loadRecord(path string) (*ledger.Record, error) {
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		return fetchRecord(path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return ledger.ReadRecord(os.DirFS(path))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ledger.ReadArchive(f)
+}
+
+// fetchRecord downloads the four record files under a URL prefix.
+func fetchRecord(prefix string) (*ledger.Record, error) {
+	base, err := url.Parse(prefix)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("record URL %q is not valid", prefix)
+	}
+	client := &http.Client{Timeout: 2 * time.Minute}
+	return ledger.ParseRecord(func(name string) ([]byte, error) {
+		u := strings.TrimSuffix(prefix, "/") + "/" + name
+		resp, err := client.Get(u)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", name, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("fetch %s: %s", u, resp.Status)
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", u, err)
+		}
+		if len(b) > maxFetch {
+			return nil, fmt.Errorf("fetch %s: larger than %d bytes", u, maxFetch)
+		}
+		return b, nil
+	})
+}
+
+// anchorFlags are the trust-anchor flags shared by record and receipt.
+type anchorFlags struct {
+	file, logKey, councilKey, round, manifest string
+}
+
+func (a *anchorFlags) register(fl *flag.FlagSet) {
+	fl.StringVar(&a.file, "anchors", "", "trust anchors `FILE` (anchors.txt from the poster or slip)")
+	fl.StringVar(&a.logKey, "log-key", "", "the log's verifier key `VKEY` (instead of -anchors)")
+	fl.StringVar(&a.councilKey, "council-key", "", "the council's verifier key `VKEY` (instead of -anchors)")
+	fl.StringVar(&a.round, "round", "", "the round `ID` (with -log-key)")
+	fl.StringVar(&a.manifest, "manifest", "", "the manifest fingerprint `FP` XXXX-XXXX-XXXX-XXXX (with -log-key)")
+}
+
+// options builds the verify options from the anchor flags. A missing or
+// unreadable anchors file, or a mix of -anchors with key flags, is a usage
+// error (code ≥ 0); anchors that do not parse fail the anchors check.
+func (a *anchorFlags) options(stderr io.Writer, cmd string) (ledger.VerifyOptions, int) {
+	var opts ledger.VerifyOptions
+	keys := a.logKey != "" || a.councilKey != "" || a.round != "" || a.manifest != ""
+	switch {
+	case a.file != "" && keys:
+		return opts, usageError(stderr, cmd, "give either -anchors or -log-key/-council-key, not both")
+	case a.file != "":
+		b, err := os.ReadFile(a.file)
+		if err != nil {
+			errorf(stderr, "read anchors: %v", err)
+			return opts, exitUsage
+		}
+		opts.Anchors, opts.AnchorsError = ledger.ParseAnchors(b)
+		if opts.AnchorsError != nil {
+			opts.AnchorsError = fmt.Errorf("%s: %w", a.file, opts.AnchorsError)
+		}
+	case a.logKey == "" || a.councilKey == "":
+		return opts, usageError(stderr, cmd, "the trust anchors are missing: give -anchors FILE, or -log-key and -council-key")
+	default:
+		opts.Anchors = &ledger.Anchors{Round: a.round, LogKey: a.logKey, CouncilKey: a.councilKey}
+		if a.manifest != "" {
+			opts.Anchors.Manifest, opts.AnchorsError = ledger.ParseFingerprint(a.manifest)
+		}
+	}
+	return opts, -1
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("record DIR -json"). It returns the positional arguments, or
+// an exit code ≥ 0 when parsing failed or help was asked for. A lone "--"
+// ends the flags.
+func parseInterleaved(fl *flag.FlagSet, args []string, stderr io.Writer) ([]string, int) {
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		rest := fl.Args()
+		if len(rest) == 0 {
+			return pos, -1
+		}
+		// flag stops at "--" (consumed) or at the first non-flag.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), -1
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError prints a usage error with a hint and returns exitUsage.
+func usageError(stderr io.Writer, cmd, format string, a ...any) int {
+	errorf(stderr, format, a...)
+	hintf(stderr, "run 'pbverify %s -h' for usage", cmd)
+	return exitUsage
+}
