@@ -267,7 +267,7 @@ for (const [backend, ed25519] of [
   });
 }
 
-// findReceipts walks a directory for *.tlog-proof files and pairs each with
+// findReceipts walks a directory for *.tlog-proof and receipt*.golden files and pairs each with
 // the log vkey found in a sibling anchors.txt or manifest file. Files under
 // a directory named "bad" or whose name starts with "bad" must be rejected.
 function findReceipts(dir) {
@@ -276,7 +276,7 @@ function findReceipts(dir) {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.tlog-proof')) {
+      else if (e.name.endsWith('.tlog-proof') || /^receipt.*\.golden$/.test(e.name)) {
         const vkey = findVkey(path.dirname(p));
         if (!vkey) continue;
         const bad = /(^|\/)bad/.test(path.relative(dir, p));
