@@ -202,7 +202,9 @@ func (v *verifier) checkManifest() {
 		v.fail(name, "leaf 0 is not a manifest")
 		return
 	}
-	if _, _, err := splitNote(leaf); err != nil {
+	// Strict note form, and no failing signature line from either anchor
+	// key (ballot.OpenManifest knows only the council key).
+	if _, _, err := openNote(leaf, v.councilV, v.logV); err != nil {
 		v.fail(name, "leaf 0: %v", err)
 		return
 	}
