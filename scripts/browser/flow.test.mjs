@@ -169,6 +169,7 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
 
       // The projector shows the log head.
       let projector = null;
+      let forged = null;
       let startSize = 0;
       if (variant.js) {
         const pctx = await newContext(browser, { locale, ed25519: variant.ed25519, viewport: { width: 1280, height: 720 } });
@@ -180,6 +181,17 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         assert.ok(startSize >= 1);
         assert.equal((await projector.locator('[data-fingerprint]').innerText()).trim(), fingerprint);
         await visit(projector, 'projector');
+        // A second projector whose consistency proofs are corrupted in transit must refuse the new head.
+        forged = await pctx.newPage();
+        await forged.route(/\/api\/rounds\/[^/]+\/consistency/, async (route) => {
+          const res = await route.fetch();
+          const j = await res.json();
+          j.proof = j.proof.map((h) => (h[0] === 'A' ? 'B' : 'A') + h.slice(1));
+          if (j.proof.length === 0) j.proof = ['AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='];
+          await route.fulfill({ response: res, json: j });
+        });
+        await forged.goto(base + '/p/' + round);
+        await forged.waitForFunction(() => /\d/.test(document.getElementById('status').textContent));
       }
 
       // The resident scans a slip: the phone opens the QR's URL.
@@ -254,6 +266,20 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         receiptFile = path.join(outDir, variant.name + '-' + dl.suggestedFilename());
         await dl.saveAs(receiptFile);
 
+        // The receipt's QR code leads to the check page, which finds the ballot by its hash.
+        const qrSrc = await vp.locator('#receipt-qr').getAttribute('src');
+        const qrPNG = path.join(outDir, variant.name + '-receipt-qr.png');
+        writeFileSync(qrPNG, Buffer.from(await (await fetch(base + qrSrc)).arrayBuffer()));
+        const [checkURL] = zbar(qrPNG);
+        assert.equal(checkURL, await vp.locator('#check-link').getAttribute('href'));
+        assert.ok(checkURL.startsWith(base + '/check/' + round + '#'), checkURL);
+        const byHash = await phone.newPage();
+        await byHash.goto(checkURL);
+        await byHash.waitForFunction(() => /ok|bad/.test(document.getElementById('status').className));
+        assert.match(await byHash.locator('#status').getAttribute('class'), /ok/, await byHash.locator('#hash-checks').innerText());
+        assert.equal((await byHash.locator('#hash-tracker').innerText()).trim(), tracker);
+        await byHash.close();
+
         // The same code again is refused with a clear message.
         // (First switch language: the code survives the reload, and leaves the address bar again.)
         const again = await phone.newPage();
@@ -320,9 +346,15 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         k.on('pageerror', (e) => errors.push('kiosk: ' + e.message));
         await k.goto(base + '/k/' + round);
         await visit(k, 'kiosk');
-        await k.fill('#code', urls[1].split('#')[1]);
+        const good = urls[1].split('#')[1];
+        const typo = good.slice(0, 5) + (good[5] === 'A' ? 'B' : 'A') + good.slice(6);
+        await k.fill('#code', typo);
         await k.locator('label:has(input[value="bench"])').tap();
         await k.locator('label:has(input[value="playground"])').tap();
+        await k.locator('#ballot button[type=submit]').tap();
+        await k.waitForFunction(() => document.getElementById('status').classList.contains('bad'));
+        assert.match(await k.locator('#status').innerText(), /Koden passer ikke|does not check out/);
+        await k.fill('#code', good);
         await k.locator('#ballot button[type=submit]').tap();
         await k.locator('#sign').tap();
         await k.waitForFunction(() => document.getElementById('status').classList.contains('ok'));
@@ -346,6 +378,10 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         assert.doesNotMatch(await projector.locator('#status').getAttribute('class'), /bad/);
         await projector.waitForFunction((n) => document.getElementById('ballots').textContent === String(n), ballots, { timeout: 20000 });
         await shot(projector, variant.name + '-projector');
+        await forged.waitForFunction(() => document.getElementById('status').classList.contains('bad'), null, { timeout: 20000 });
+        assert.match(await forged.locator('#status').innerText(), /ADVARSEL|WARNING/);
+        assert.equal(Number(await forged.locator('#size').innerText()), startSize, 'the forged head is not shown');
+        await forged.close();
       }
 
       // Close and publish.
@@ -353,6 +389,10 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       await submitForm(page, '#next-phase');
       await submitForm(page, '#next-phase');
       assert.match(await page.locator('#phase').innerText(), /Resultat offentliggjort|Result published/);
+      const closed = await phone.newPage();
+      await closed.goto(voteURL);
+      assert.match(await closed.locator('main').innerText(), /Afstemningen er slut|Voting is over/);
+      await closed.close();
 
       // The results: the two chosen projects are funded.
       const res = await phone.newPage();
