@@ -32,6 +32,13 @@ type Storage interface {
 	Append(start int64, leaves [][]byte, hashes []tlog.Hash) error
 }
 
+// A LeafFinder is a [Storage] with an index from leaf hash
+// (tlog.RecordHash) to leaf index. Find returns the index of the first leaf
+// with that hash, or an error when there is none.
+type LeafFinder interface {
+	Find(h tlog.Hash) (int64, error)
+}
+
 // MemStorage is an in-memory [Storage], safe for concurrent use. Its zero
 // value is an empty log.
 type MemStorage struct {
@@ -230,9 +237,26 @@ func (l *Log) ProveInclusion(n, index int64) (tlog.RecordProof, error) {
 // FindLeaf returns the index of the first leaf among the first n whose
 // RecordHash is h, reading level-0 stored hashes. It fails with an error
 // wrapping [ErrBadProof] when there is none.
+//
+// When the storage implements [LeafFinder], FindLeaf asks it instead of
+// scanning, and checks its answer against the stored hash.
 func (l *Log) FindLeaf(n int64, h tlog.Hash) (int64, error) {
 	if _, err := l.checkSize(n); err != nil {
 		return 0, fmt.Errorf("ledger: find leaf: %w", err)
+	}
+	if f, ok := l.s.(LeafFinder); ok {
+		i, err := f.Find(h)
+		if err != nil {
+			return 0, fmt.Errorf("ledger: find leaf: %w: %w", ErrBadProof, err)
+		}
+		if i < 0 || i >= n {
+			return 0, fmt.Errorf("ledger: find leaf: %w: leaf %d not in tree of size %d", ErrBadProof, i, n)
+		}
+		got, err := l.s.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
+		if err != nil || len(got) != 1 || got[0] != h {
+			return 0, fmt.Errorf("ledger: find leaf: %w: storage index disagrees with leaf %d", ErrBadProof, i)
+		}
+		return i, nil
 	}
 	const chunk = 1024
 	for lo := int64(0); lo < n; lo += chunk {

@@ -301,3 +301,36 @@ func TestLogReceipt(t *testing.T) {
 		t.Errorf("Receipt(foreign checkpoint) = %v, want ErrMismatch", err)
 	}
 }
+
+// finderStorage adds a (possibly lying) LeafFinder to MemStorage.
+type finderStorage struct {
+	MemStorage
+	find func(tlog.Hash) (int64, error)
+}
+
+func (f *finderStorage) Find(h tlog.Hash) (int64, error) { return f.find(h) }
+
+func TestFindLeafWithFinder(t *testing.T) {
+	s := &finderStorage{}
+	l := NewLog(s)
+	leaves := katLeaves(9)
+	l.Append(leaves)
+	s.find = func(h tlog.Hash) (int64, error) {
+		for i, leaf := range leaves {
+			if tlog.RecordHash(leaf) == h {
+				return int64(i), nil
+			}
+		}
+		return 0, errors.New("not found")
+	}
+	if i, err := l.FindLeaf(9, tlog.RecordHash(leaves[6])); err != nil || i != 6 {
+		t.Fatalf("FindLeaf = %d, %v", i, err)
+	}
+	if _, err := l.FindLeaf(5, tlog.RecordHash(leaves[6])); !errors.Is(err, ErrBadProof) {
+		t.Errorf("leaf beyond n: %v", err)
+	}
+	s.find = func(tlog.Hash) (int64, error) { return 2, nil }
+	if _, err := l.FindLeaf(9, tlog.RecordHash(leaves[6])); !errors.Is(err, ErrBadProof) {
+		t.Errorf("lying finder: %v", err)
+	}
+}
