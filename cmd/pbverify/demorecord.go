@@ -62,15 +62,12 @@ func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
 	}
 	nr := *receipts
 	if nr == 0 {
-		nr = -1 // DemoOptions: 0 means the default
+		nr = -1 // DemoOptions: 0 means the default, negative none
 	}
-	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: max(nr, 0)})
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr})
 	if err != nil {
 		errorf(stderr, "%v", err)
 		return exitUsage
-	}
-	if nr < 0 {
-		d.Receipts = nil
 	}
 	if err := writeDemo(d, *out, *archive); err != nil {
 		errorf(stderr, "%v", err)

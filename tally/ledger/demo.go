@@ -24,7 +24,7 @@ type DemoOptions struct {
 	Revotes  int         // under revote last: voters who cast a second ballot later
 	Voids    int         // voters whose ballot the council voids; each votes again with a reserve code
 	Batch    int         // leaves per checkpoint (default 50)
-	Receipts int         // receipts to issue for the first ballots (default 3)
+	Receipts int         // receipts to issue for the first ballots (default 3; negative for none)
 	Rule     string      // counting rule name (default "greedy")
 	Tiebreak string      // tie-break order (default "lexicographic")
 	// Count computes the result's funding. When nil, BuildDemo funds
@@ -99,7 +99,7 @@ func BuildDemo(opts DemoOptions) (*Demo, error) {
 		opts.Tiebreak = ballot.TiebreakLexicographic
 	}
 	switch {
-	case opts.Ballots < 0 || opts.Reserve < 0 || opts.Revotes < 0 || opts.Voids < 0 || opts.Receipts < 0:
+	case opts.Ballots < 0 || opts.Reserve < 0 || opts.Revotes < 0 || opts.Voids < 0:
 		return nil, fmt.Errorf("demo: negative count")
 	case opts.Voids > opts.Reserve || opts.Voids > opts.Ballots:
 		return nil, fmt.Errorf("demo: %d voids need as many reserve codes and voters", opts.Voids)
