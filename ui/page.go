@@ -101,6 +101,17 @@ type view struct {
 // T returns the text for key in the page's language.
 func (v *view) T(key string, args ...any) string { return v.cat.text(v.Lang, key, args...) }
 
+// plural returns the text for key with args, using
+// key+".one" instead when the count n is 1 and such a text exists.
+func (v *view) plural(key string, n int64, args ...any) string {
+	if n == 1 {
+		if _, ok := v.cat[v.Lang][key+".one"]; ok {
+			key += ".one"
+		}
+	}
+	return v.T(key, args...)
+}
+
 // Amount writes whole kroner in the page's language.
 func (v *view) Amount(n int64) string { return formatAmount(v.Lang, n) }
 
@@ -271,3 +282,6 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/schedule", p.adminAction(p.schedule))
 	adm.Post("/password", p.adminAction(p.password))
 }
+
+// Votes writes "n votes" in the page's language, singular for one.
+func (v *view) Votes(n int64) string { return v.plural("results.votes", n, n) }

@@ -344,7 +344,7 @@ func explain(v *view, res *ledger.Result, rows []resultProject) {
 		r := &rows[i]
 		switch {
 		case r.Funded:
-			r.Why = v.T("why.funded", v.Num(r.Votes), v.Amount(r.Cost))
+			r.Why = v.plural("why.funded", r.Votes, v.Num(r.Votes), v.Amount(r.Cost))
 		case r.Votes == 0:
 			r.Why = v.T("why.novotes")
 		case r.Cost > res.Budget:
@@ -352,41 +352,38 @@ func explain(v *view, res *ledger.Result, rows []resultProject) {
 		case minFundedVotes >= 0 && r.Votes > minFundedVotes:
 			r.Why = v.T("why.nofit", v.Amount(r.Cost), v.Amount(res.Budget-res.Spent))
 		default:
-			r.Why = v.T("why.fewer", v.Num(r.Votes))
+			r.Why = v.plural("why.fewer", r.Votes, v.Num(r.Votes))
 		}
 	}
 }
 
-// barChart draws votes and costs per project as an inline SVG: one row
-// per project, a dark bar for votes and a light bar for cost, each scaled
-// to its own maximum.
+// barChart draws votes and costs per project as an inline SVG sized for a
+// phone: per project a title line, a dark bar for votes and a light bar for
+// the cost, each scaled to its own maximum.
 func barChart(v *view, rows []resultProject) template.HTML {
-	const rowH, barH, labelW, width = 44, 14, 0, 640
+	const width, barMax, rowH = 360, 250, 58
 	var maxVotes, maxCost int64 = 1, 1
 	for _, r := range rows {
 		maxVotes = max(maxVotes, r.Votes)
 		maxCost = max(maxCost, r.Cost)
 	}
+	esc := template.HTMLEscapeString
 	var b strings.Builder
-	h := len(rows)*rowH + 30
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">`, width, h)
-	fmt.Fprintf(&b, `<title id="chart-title">%s</title><desc id="chart-desc">%s</desc>`,
-		template.HTMLEscapeString(v.T("results.chart")), template.HTMLEscapeString(v.T("results.chart.desc")))
-	fmt.Fprintf(&b, `<rect x="0" y="4" width="12" height="12" fill="#0b5394"/><text x="16" y="15">%s</text>`, template.HTMLEscapeString(v.T("results.votescol")))
-	fmt.Fprintf(&b, `<rect x="120" y="4" width="12" height="12" fill="#9ab8d6"/><text x="136" y="15">%s</text>`, template.HTMLEscapeString(v.T("round.cost")))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">`, width, len(rows)*rowH+28)
+	fmt.Fprintf(&b, `<title id="chart-title">%s</title><desc id="chart-desc">%s</desc>`, esc(v.T("results.chart")), esc(v.T("results.chart.desc")))
+	fmt.Fprintf(&b, `<rect x="0" y="4" width="14" height="14" fill="#0b5394"/><text x="20" y="16">%s</text>`, esc(v.T("results.votescol")))
+	fmt.Fprintf(&b, `<rect x="140" y="4" width="14" height="14" fill="#7fa6cc"/><text x="160" y="16">%s</text>`, esc(v.T("round.cost")))
 	for i, r := range rows {
-		y := 30 + i*rowH
-		wv := int64(width-200) * r.Votes / maxVotes
-		wc := int64(width-200) * r.Cost / maxCost
+		y := 28 + i*rowH
+		wv := max(int64(barMax)*r.Votes/maxVotes, 2)
+		wc := max(int64(barMax)*r.Cost/maxCost, 2)
 		mark := ""
 		if r.Funded {
 			mark = "✓ "
 		}
-		fmt.Fprintf(&b, `<text x="0" y="%d" font-weight="700">%s%s</text>`, y+10, mark, template.HTMLEscapeString(r.Title))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#0b5394"/><text x="%d" y="%d">%s</text>`,
-			labelW, y+14, max(wv, 1), barH-4, labelW+max(wv, 1)+4, y+23, template.HTMLEscapeString(v.Num(r.Votes)))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#9ab8d6"/><text x="%d" y="%d">%s</text>`,
-			labelW, y+26, max(wc, 1), barH-4, labelW+max(wc, 1)+4, y+35, template.HTMLEscapeString(v.Amount(r.Cost)))
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-weight="700">%s%s</text>`, y+14, mark, esc(r.Title))
+		fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" fill="#0b5394"/><text x="%d" y="%d">%s</text>`, y+20, wv, wv+6, y+32, esc(v.Num(r.Votes)))
+		fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" fill="#7fa6cc"/><text x="%d" y="%d">%s</text>`, y+37, wc, wc+6, y+49, esc(v.Amount(r.Cost)))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
