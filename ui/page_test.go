@@ -523,3 +523,29 @@ func TestAdminScheduleAndPassword(t *testing.T) {
 		t.Errorf("home page lacks the allocation\n%s", body)
 	}
 }
+
+func FuzzNegotiateLang(f *testing.F) {
+	for _, s := range []string{"", "da", "en-GB,en;q=0.9", "da;q=0.1, en;q=1", "sv", "*", ";q=", "en;q=1e999"} {
+		f.Add("", s)
+	}
+	f.Fuzz(func(t *testing.T, choice, header string) {
+		if got := negotiateLang(choice, header); !validLang(got) {
+			t.Fatalf("negotiateLang(%q, %q) = %q, not a supported language", choice, header, got)
+		}
+	})
+}
+
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/v/x", "//x", "http://x", "/\\x", "/a\nb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := localPath(next)
+		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n") {
+			t.Fatalf("localPath(%q) = %q leaves the site", next, got)
+		}
+		if u, err := url.Parse(got); err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("localPath(%q) = %q parses as %v, %v", next, got, u, err)
+		}
+	})
+}

@@ -180,6 +180,77 @@ for (const [backend, ed25519] of [
       });
     });
 
+    it('rejects every mutation of a receipt, with a ReceiptError, and parses only canonical bytes', async () => {
+      const got = await inPage(ed25519, async (f) => {
+        const [bytes, ballot, receipt, code] = await Promise.all([
+          import('/static/js/bytes.js'),
+          import('/static/js/ballot.js'),
+          import('/static/js/receipt.js'),
+          import('/static/js/code.js'),
+        ]);
+        const m = await ballot.parseManifest(bytes.b64decode(f.manifest_b64));
+        const good = bytes.utf8(f.receipts.find((r) => r.valid).receipt);
+        let seed = 12345;
+        const rnd = (n) => {
+          seed = (seed * 1103515245 + 12345) % 2147483648;
+          return seed % n;
+        };
+        const out = { tried: 0, accepted: [], wrongError: [], roundtrip: [] };
+        for (let i = 0; i < 300; i++) {
+          let x = good.slice();
+          const pos = rnd(x.length);
+          switch (i % 4) {
+            case 0: x[pos] ^= 1 << rnd(8); break;
+            case 1: x = bytes.concat(x.subarray(0, pos), x.subarray(pos + 1)); break;
+            case 2: x = bytes.concat(x.subarray(0, pos), x.subarray(pos, pos + 1), x.subarray(pos)); break;
+            default: x = x.subarray(0, pos);
+          }
+          if (bytes.equal(x, good)) continue;
+          out.tried++;
+          try {
+            await receipt.verifyReceipt(x, m.logKey, m);
+            out.accepted.push(i);
+          } catch (e) {
+            if (e.name !== 'ReceiptError') out.wrongError.push(i + ': ' + e.name + ' ' + e.message);
+          }
+          try {
+            const p = receipt.parseReceipt(x);
+            if (!bytes.equal(receipt.encodeReceipt(p), x)) out.roundtrip.push('receipt ' + i);
+          } catch (e) {
+            if (e.name !== 'FormatError') out.wrongError.push('parse ' + i + ': ' + e.name);
+          }
+        }
+        // Random base64 and code strings: decode(x) succeeds only when encode gives x back.
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ ';
+        for (let i = 0; i < 2000; i++) {
+          let str = '';
+          const n = rnd(12);
+          for (let k = 0; k < n; k++) str += alphabet[rnd(alphabet.length)];
+          try {
+            if (bytes.b64encode(bytes.b64decode(str)) !== str) out.roundtrip.push('b64 ' + JSON.stringify(str));
+          } catch (e) {
+            if (e.name !== 'FormatError') out.wrongError.push('b64 ' + e.name);
+          }
+        }
+        const c = f.vectors[0].code_text.replace(/-/g, '');
+        for (let i = 0; i < 500; i++) {
+          const arr = c.split('');
+          arr[rnd(27)] = code.ALPHABET[rnd(32)];
+          const t = arr.join('');
+          try {
+            if (code.compactCode(code.parseCode(t)) !== t) out.roundtrip.push('code ' + t);
+          } catch (e) {
+            if (e.name !== 'CodeError') out.wrongError.push('code ' + e.name);
+          }
+        }
+        return out;
+      }, fixture);
+      assert.ok(got.tried > 250, 'mutations tried: ' + got.tried);
+      assert.deepEqual(got.accepted, [], 'mutated receipts accepted');
+      assert.deepEqual(got.wrongError, []);
+      assert.deepEqual(got.roundtrip, []);
+    });
+
     it('checks inclusion and consistency proofs (RFC 9162)', async () => {
       const got = await inPage(ed25519, async (f) => {
         const [bytes, merkle] = await Promise.all([import('/static/js/bytes.js'), import('/static/js/merkle.js')]);
