@@ -265,7 +265,7 @@ func (p *pages) recordPage(c *fiber.Ctx) error {
 		RecordURL  string
 		Size       int64
 	}{Round: r, Anchors: string(anchors.Bytes()), AnchorsURL: base + "/anchors.txt", Base: p.app.BaseURL(),
-		RecordURL: p.app.BaseURL() + base + "/record.tar"}
+		RecordURL: p.app.BaseURL() + base + "/record/"}
 	if r.Phase.Frozen() {
 		d.Files = append(d.Files, recordFile{"manifest", base + "/manifest", "file.manifest"},
 			recordFile{"hashes.txt", base + "/hashes.txt", "file.hashes"}, recordFile{"checkpoint", base + "/checkpoint", "file.checkpoint"})

@@ -431,6 +431,8 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       }
       const rec = pbverify(['record', '-anchors', anchorsFile, tarFile]);
       assert.equal(rec.code, 0, rec.out);
+      const byURL = pbverify(['record', '-anchors', anchorsFile, base + '/rounds/' + round + '/record/']);
+      assert.equal(byURL.code, 0, byURL.out);
       const rcpt = pbverify(['receipt', receiptFile, '-record', tarFile, '-anchors', anchorsFile]);
       assert.equal(rcpt.code, 0, rcpt.out);
 
