@@ -329,3 +329,10 @@ func (ls *LogStorage) Append(start int64, leaves [][]byte, hashes []tlog.Hash) e
 		return (&Tx{tx: btx}).Log(ls.round).Append(start, leaves, hashes)
 	})
 }
+
+// Find returns the index of the leaf whose record hash is h, or an error
+// wrapping ErrNotFound; it implements ledger.LeafFinder.
+func (ls *LogStorage) Find(h tlog.Hash) (i int64, err error) {
+	err = ls.view(func(l *Log) error { i, err = l.Find(h); return err })
+	return i, err
+}

@@ -450,6 +450,9 @@ func TestLogMatchesTlog(t *testing.T) {
 	if err != nil || len(got) != 2 || !bytes.Equal(got[1], leaves[4]) {
 		t.Errorf("LogStorage.ReadLeaves(3, 5) = %q, %v", got, err)
 	}
+	if i, err := ls.Find(tlog.RecordHash(leaves[7])); err != nil || i != 7 {
+		t.Errorf("LogStorage.Find = %d, %v", i, err)
+	}
 	if _, err := ls.ReadLeaves(5, n+1); err == nil {
 		t.Errorf("ReadLeaves past the end succeeded")
 	}
