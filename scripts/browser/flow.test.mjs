@@ -392,6 +392,7 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       const closed = await phone.newPage();
       await closed.goto(voteURL);
       assert.match(await closed.locator('main').innerText(), /Afstemningen er slut|Voting is over/);
+      await visit(closed, 'notice');
       await closed.close();
 
       // The results: the two chosen projects are funded.
@@ -408,7 +409,7 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       }
 
       // The public pages.
-      for (const [p, label] of [['/', 'home'], ['/c/hornsyld', 'community'], ['/r/' + round, 'round']]) {
+      for (const [p, label] of [['/', 'home'], ['/c/hornsyld', 'community'], ['/r/' + round, 'round'], ['/about', 'about']]) {
         await res.goto(base + p);
         await visit(res, label);
       }
