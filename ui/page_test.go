@@ -549,3 +549,64 @@ func FuzzLocalPath(f *testing.F) {
 		}
 	})
 }
+
+func TestVoteKindsWithoutJavaScript(t *testing.T) {
+	base := func(kind string, extra ...string) url.Values {
+		v := url.Values{"title": {"Hornsyld 2026"}, "budget": {"100000"}, "kind": {kind}, "rule": {"greedy"},
+			"tiebreak": {"min-cost,max-votes,lot"}, "revote": {"none"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
+		}
+		return v
+	}
+	tests := []struct {
+		name     string
+		rules    url.Values
+		bad      url.Values // choices that break the limits
+		good     url.Values
+		wantLine string
+		meter    string
+	}{
+		{"approval-cost", base("approval-cost", "limit", "70000"), url.Values{"p": {"bench", "library"}}, url.Values{"p": {"bench", "playground"}},
+			"approve bench playground\n", `id="meter-bar"`},
+		{"cumulative", base("cumulative", "total", "5", "cap", "3", "rule", "greedy-points"), url.Values{"pt-bench": {"4"}}, url.Values{"pt-bench": {"3"}, "pt-playground": {"2"}},
+			"points bench:3 playground:2\n", `name="pt-library"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPageEnv(t)
+			e.setupRound(tt.rules)
+			_, body := e.do("GET", "/v/hornsyld-2026", nil)
+			if !strings.Contains(body, tt.meter) {
+				t.Fatalf("voting page lacks %s", tt.meter)
+			}
+			form := func(v url.Values, step string) url.Values {
+				out := url.Values{"code": {e.codes[0]}, "step": {step}}
+				for k, vs := range v {
+					out[k] = vs
+				}
+				return out
+			}
+			if res, body := e.do("POST", "/v/hornsyld-2026", form(tt.bad, "review")); res.StatusCode != 400 {
+				t.Fatalf("choices over the limits = %d\n%s", res.StatusCode, body)
+			}
+			res, body := e.do("POST", "/v/hornsyld-2026", form(tt.good, "review"))
+			if res.StatusCode != 200 || !strings.Contains(body, `value="submit"`) {
+				t.Fatalf("review = %d\n%s", res.StatusCode, body)
+			}
+			res, body = e.do("POST", "/v/hornsyld-2026", form(tt.good, "submit"))
+			dl := regexp.MustCompile(`href="data:text/plain;base64,([A-Za-z0-9+/=]+)"`).FindStringSubmatch(body)
+			if res.StatusCode != 200 || dl == nil {
+				t.Fatalf("submit = %d\n%s", res.StatusCode, body)
+			}
+			raw, _ := base64.StdEncoding.DecodeString(dl[1])
+			rc, err := ledger.ParseReceipt(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(strings.Split(string(rc.Extra), "sig ")[0], tt.wantLine) {
+				t.Errorf("ballot leaf %q, want choice line %q", rc.Extra, tt.wantLine)
+			}
+		})
+	}
+}
