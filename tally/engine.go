@@ -1,0 +1,835 @@
+package tally
+
+import (
+	"math"
+	"math/big"
+	"math/bits"
+	"slices"
+)
+
+// The fast Equal Shares engine.
+//
+// Voters with the same money are kept together in classes: a class is a set
+// of ballot groups whose money is equal, because they paid the same amounts
+// in every round so far. All money values share one denominator D (a
+// big.Int); a class's money is N/D. Rounds compare integers, never
+// normalise fractions, and only multiply the numerators by a small factor
+// when a payment needs a finer denominator.
+//
+// In parametric mode (used by add1) every value also carries its
+// derivative with respect to the starting money b per voter: money is
+// (N + S·(b'−b))/D for b' near b, exactly, as long as every comparison the
+// run made keeps its sign. The engine records, per round, the least b' at
+// which some comparison could change sign (bounds[t]); below it the rounds
+// up to t are provably the same. Comparisons that decide a losing project
+// use a concavity bound (see loserBound), so the number of recorded
+// comparisons stays linear in the number of projects.
+
+// entry is a part of a project's supporters: the voters of class k whose
+// weight for the project is u, w of them.
+type entry struct {
+	k int32
+	u int64
+	w int64
+}
+
+func entryKey(k int32, u int64) uint64 { return uint64(k)<<32 | uint64(u) }
+
+// engine runs Equal Shares for one mesSetup.
+type engine struct {
+	s     *mesSetup
+	pr    *profile
+	param bool
+
+	D    big.Int
+	N, S []big.Int // per class: money numerator and its derivative numerator
+	live []int64   // per class: number of voters in it
+	// Rescaling is lazy: class k's numerators are over the denominator of
+	// payment cstamp[k]; mults[j] is the factor payment j applied to D.
+	cstamp      []int
+	mults       []int64
+	cls         []int32   // per group: class, or -1 when its money is gone
+	ent         [][]entry // per project: entries, valid while stamp[p] == epoch
+	stamp       []int
+	epoch       int
+	acc         []int64 // per class: accumulator for entries (unit weights)
+	accT        []int32 // classes touched in acc
+	accM        map[uint64]int64
+	in          []bool   // per project: still a candidate
+	paramEngine bool     // parametric engine; param is on while bounds matter
+	detail      bool     // record the supporters' money of every winner
+	cutoff      *big.Rat // param: bounds at or below it are useless
+	sc          scratch
+
+	// trace of the last run
+	winners   []int
+	rounds    []engRound
+	bounds    []*big.Rat // param: bounds[t] = least b' where rounds 0..t may change
+	dropRound []int      // param: round at which a project dropped out, -1 if not
+	final     *big.Rat   // param: bound including the final "nothing affordable" test
+
+	// scratch
+	tmp, tmp2, tmp3, tmp4 big.Int
+	rootN, rootD          big.Int // least root found in the current round
+	rootSet               bool
+	poor                  []bool
+	lb                    []float64
+	mv                    map[uint64]int64
+}
+
+// engRound records a round: the winner and its payment per unit of weight
+// x = X/(U·D).
+type engRound struct {
+	p          int
+	X, XS      big.Int
+	U          int64
+	D          big.Int
+	money      big.Int // numerator over D of the supporters' money
+	capped     int64
+	cappedPaid big.Int // numerator over D
+}
+
+func (s *mesSetup) newEngine(param bool) *engine {
+	pr := s.c.pr
+	en := &engine{s: s, pr: pr, param: param,
+		cls: make([]int32, len(pr.groups)),
+		ent: make([][]entry, pr.m), stamp: make([]int, pr.m), accM: map[uint64]int64{}, paramEngine: param,
+		in: make([]bool, pr.m), lb: make([]float64, pr.m),
+		dropRound: make([]int, pr.m), mv: map[uint64]int64{}}
+	return en
+}
+
+// reset starts a run with per-voter money bN/n (scaled units).
+func (en *engine) reset(bN *big.Int) {
+	pr, s := en.pr, en.s
+	en.D.SetInt64(max(pr.n, 1))
+	en.N = en.N[:0]
+	en.S = en.S[:0]
+	en.live = en.live[:0]
+	en.N = append(en.N, big.Int{})
+	en.S = append(en.S, big.Int{})
+	en.N[0].Set(bN)
+	en.S[0].Set(&en.D)
+	en.live = append(en.live, pr.n)
+	en.cstamp = append(en.cstamp[:0], 0)
+	en.mults = en.mults[:0]
+	clear(en.cls)
+	clear(en.in)
+	for _, p := range s.elig {
+		en.in[p] = true
+		en.lb[p] = lower(float64(pr.cost[p]) / (float64(s.uSum[p]) * float64(s.f[p])))
+		en.dropRound[p] = -1
+	}
+	en.epoch++
+	en.param = en.paramEngine
+	en.winners = en.winners[:0]
+	en.rounds = en.rounds[:0]
+	en.bounds = en.bounds[:0]
+	en.final = nil
+}
+
+// entries returns p's supporters grouped by class and weight, computed
+// from the groups' classes and cached until the next payment.
+func (en *engine) entries(p int) []entry {
+	if en.stamp[p] == en.epoch {
+		return en.ent[p]
+	}
+	en.stamp[p] = en.epoch
+	pr, s := en.pr, en.s
+	out := en.ent[p][:0]
+	if s.util != utilPoints {
+		if len(en.acc) < len(en.N) {
+			en.acc = make([]int64, len(en.N)+len(en.N)/2+16)
+		}
+		en.accT = en.accT[:0]
+		for _, g := range s.supp[p] {
+			k := en.cls[g]
+			if k < 0 {
+				continue
+			}
+			if en.acc[k] == 0 {
+				en.accT = append(en.accT, k)
+			}
+			en.acc[k] += pr.groups[g].weight
+		}
+		// (accT's order follows supp[p]'s, so it is deterministic.)
+		for _, k := range en.accT {
+			en.fresh(k)
+			out = append(out, entry{k: k, u: 1, w: en.acc[k]})
+			en.acc[k] = 0
+		}
+	} else {
+		clear(en.accM)
+		for i, g := range s.supp[p] {
+			k := en.cls[g]
+			if k < 0 {
+				continue
+			}
+			en.accM[entryKey(k, s.u[p][i])] += pr.groups[g].weight
+		}
+		for key, w := range en.accM {
+			en.fresh(int32(key >> 32))
+			out = append(out, entry{k: int32(key >> 32), u: int64(key & 0xffffffff), w: w})
+		}
+		slices.SortFunc(out, func(a, b entry) int {
+			if a.k != b.k {
+				return int(a.k - b.k)
+			}
+			return int(a.u - b.u)
+		})
+	}
+	en.ent[p] = out
+	return out
+}
+
+var bigOne = big.NewInt(1)
+
+// fresh brings class k's numerators over the current denominator.
+func (en *engine) fresh(k int32) {
+	j := en.cstamp[k]
+	for j < len(en.mults) {
+		f := en.mults[j]
+		j++
+		for j < len(en.mults) {
+			hi, lo := bits.Mul64(uint64(f), uint64(en.mults[j]))
+			if hi != 0 || lo > math.MaxInt64 {
+				break
+			}
+			f = int64(lo)
+			j++
+		}
+		if f != 1 {
+			en.tmp.SetInt64(f)
+			en.N[k].Mul(&en.N[k], &en.tmp)
+			if en.param {
+				en.S[k].Mul(&en.S[k], &en.tmp)
+			}
+		}
+	}
+	en.cstamp[k] = j
+}
+
+func lower(f float64) float64 { return f * (1 - 1e-9) }
+func upper(f float64) float64 { return f * (1 + 1e-9) }
+
+// ratioFloat approximates a/b for big integers of any size.
+func ratioFloat(a, b *big.Int, t1, t2 *big.Int) float64 {
+	sh := max(a.BitLen(), b.BitLen()) - 62
+	if sh > 0 {
+		t1.Rsh(a, uint(sh))
+		t2.Rsh(b, uint(sh))
+		a, b = t1, t2
+	}
+	fa, _ := a.Float64()
+	fb, _ := b.Float64()
+	return fa / fb
+}
+
+// money sets z to the numerator (over D) of the money of p's supporters.
+func (en *engine) money(z *big.Int, p int) {
+	z.SetInt64(0)
+	for _, e := range en.entries(p) {
+		en.tmp.SetInt64(e.w)
+		en.tmp.Mul(&en.tmp, &en.N[e.k])
+		z.Add(z, &en.tmp)
+	}
+}
+
+// price computes, for a candidate p, X and U with x = X/(U·D), and XS, the
+// derivative numerator of X (param mode). It returns false if p's
+// supporters together have less money than its cost.
+func (en *engine) price(p int, X, XS *big.Int) (U int64, ok bool) {
+	pr := en.pr
+	ents := en.entries(p)
+	en.tmp4.SetInt64(pr.cost[p])
+	en.tmp4.Mul(&en.tmp4, &en.D)
+	if cap(en.poor) < len(ents) {
+		en.poor = make([]bool, len(ents))
+	}
+	poor := en.poor[:len(ents)]
+	clear(poor)
+	X.Set(&en.tmp4)
+	XS.SetInt64(0)
+	for _, e := range ents {
+		U += e.w * e.u
+	}
+	var th big.Int // unit weights: poor iff N < ceil(X/U)
+	for {
+		changed := false
+		if en.s.util != utilPoints {
+			en.tmp.SetInt64(U)
+			th.QuoRem(X, &en.tmp, &en.tmp2)
+			if en.tmp2.Sign() > 0 {
+				th.Add(&th, bigOne)
+			}
+		}
+		for i, e := range ents {
+			if poor[i] {
+				continue
+			}
+			var isPoor bool
+			if en.s.util != utilPoints {
+				isPoor = en.N[e.k].Cmp(&th) < 0
+			} else {
+				// poor if N·U < X·u
+				en.tmp.SetInt64(U)
+				en.tmp.Mul(&en.tmp, &en.N[e.k])
+				en.tmp2.SetInt64(e.u)
+				en.tmp2.Mul(&en.tmp2, X)
+				isPoor = en.tmp.Cmp(&en.tmp2) < 0
+			}
+			if isPoor {
+				poor[i], changed = true, true
+				en.tmp.SetInt64(e.w)
+				en.tmp2.Mul(&en.tmp, &en.N[e.k])
+				X.Sub(X, &en.tmp2)
+				if en.param {
+					en.tmp2.Mul(&en.tmp, &en.S[e.k])
+					XS.Sub(XS, &en.tmp2)
+				}
+				U -= e.w * e.u
+			}
+		}
+		if !changed || U == 0 {
+			break
+		}
+	}
+	// If the supporters can afford p, the fixed point keeps a rich
+	// supporter; if they cannot, every supporter ends up poor.
+	return U, U > 0
+}
+
+// cmpPrice compares ρ_p = X1/(U1·D·f_p) with ρ_q = X2/(U2·D·f_q).
+func (en *engine) cmpPrice(X1 *big.Int, U1 int64, p int, X2 *big.Int, U2 int64, q int) int {
+	en.tmp.SetInt64(U2)
+	en.tmp2.SetInt64(en.s.f[q])
+	en.tmp.Mul(&en.tmp, &en.tmp2)
+	en.tmp.Mul(&en.tmp, X1)
+	en.tmp2.SetInt64(U1)
+	en.tmp3.SetInt64(en.s.f[p])
+	en.tmp2.Mul(&en.tmp2, &en.tmp3)
+	en.tmp2.Mul(&en.tmp2, X2)
+	return en.tmp.Cmp(&en.tmp2)
+}
+
+// priceFloat approximates ρ = X/(U·D·f) for p.
+func (en *engine) priceFloat(X *big.Int, U int64, p int) float64 {
+	return ratioFloat(X, &en.D, &en.tmp, &en.tmp2) / (float64(U) * float64(en.s.f[p]))
+}
+
+// noteRoot records that a comparison whose value is v and derivative dv
+// (same denominator) must keep its sign: if they have opposite signs the
+// value reaches zero at offset −v/dv, and if v is 0 and dv is not, at
+// offset 0.
+func (en *engine) noteRoot(v, dv *big.Int) {
+	sv, sd := v.Sign(), dv.Sign()
+	if sd == 0 || sv*sd > 0 {
+		return
+	}
+	if sv == 0 {
+		en.setRoot(big.NewInt(0), big.NewInt(1))
+		return
+	}
+	en.tmp.Abs(v)
+	en.tmp2.Abs(dv)
+	en.setRoot(&en.tmp, &en.tmp2)
+}
+
+// setRoot lowers the round's least root to n/d if smaller.
+func (en *engine) setRoot(n, d *big.Int) {
+	if en.rootSet {
+		en.tmp3.Mul(n, &en.rootD)
+		en.tmp4.Mul(&en.rootN, d)
+		if en.tmp3.Cmp(&en.tmp4) >= 0 {
+			return
+		}
+	}
+	en.rootN.Set(n)
+	en.rootD.Set(d)
+	en.rootSet = true
+}
+
+// run runs Equal Shares at per-voter money bN/n (scaled units). In param
+// mode with replay > 0, the first replay rounds take the winners of the
+// previous run, which the recorded bounds prove to be the same, without
+// evaluating the other projects; projects that dropped out in those rounds
+// stay out.
+func (en *engine) run(bN *big.Int, replay int, cutoff *big.Rat) {
+	en.cutoff = cutoff
+	replay = min(replay, len(en.winners), len(en.bounds))
+	prevWinners := slices.Clone(en.winners[:replay])
+	prevBounds := slices.Clone(en.bounds[:replay])
+	prevDrop := slices.Clone(en.dropRound)
+	en.reset(bN)
+	for _, p := range prevWinners {
+		en.replayRound(p)
+	}
+	en.bounds = append(en.bounds, prevBounds...)
+	if lb := en.lastBound(); lb != nil && cutoff != nil && lb.Cmp(cutoff) <= 0 {
+		en.param = false
+	}
+	for _, p := range en.s.elig {
+		if d := prevDrop[p]; d >= 0 && d < replay && en.in[p] {
+			en.in[p] = false
+			en.dropRound[p] = d
+		}
+	}
+	b := new(big.Rat).SetFrac(bN, big.NewInt(max(en.pr.n, 1)))
+	for t := replay; en.fullRound(t, b); t++ {
+	}
+}
+
+// cost returns the total cost of the last run's outcome, free projects
+// included.
+func (en *engine) cost() int64 {
+	var c int64
+	for _, p := range en.s.free {
+		c += en.pr.cost[p]
+	}
+	for _, p := range en.winners {
+		c += en.pr.cost[p]
+	}
+	return c
+}
+
+// order returns the last run's funded projects, free ones first.
+func (en *engine) order() []int {
+	return append(slices.Clone(en.s.free), en.winners...)
+}
+
+// toRun converts the last run into a mesRun with exact rationals.
+func (en *engine) toRun() *mesRun {
+	pr, s := en.pr, en.s
+	r := &mesRun{order: en.order(), cost: en.cost()}
+	for _, rd := range en.rounds {
+		den := new(big.Int).Mul(&rd.D, big.NewInt(rd.U))
+		r.rounds = append(r.rounds, mesRound{p: rd.p,
+			x:          new(big.Rat).SetFrac(&rd.X, den),
+			money:      new(big.Rat).SetFrac(&rd.money, &rd.D),
+			capped:     rd.capped,
+			cappedPaid: new(big.Rat).SetFrac(&rd.cappedPaid, &rd.D),
+		})
+	}
+	r.money = make([]*big.Rat, pr.m)
+	var sum big.Int
+	for _, p := range s.elig {
+		sum.SetInt64(0)
+		for _, g := range s.supp[p] {
+			if k := en.cls[g]; k >= 0 {
+				en.fresh(k)
+				en.tmp.SetInt64(pr.groups[g].weight)
+				en.tmp.Mul(&en.tmp, &en.N[k])
+				sum.Add(&sum, &en.tmp)
+			}
+		}
+		r.money[p] = new(big.Rat).SetFrac(&sum, &en.D)
+	}
+	return r
+}
+
+// replayRound funds p, known to win this round.
+func (en *engine) replayRound(p int) {
+	var X, XS big.Int
+	U, ok := en.price(p, &X, &XS)
+	if !ok {
+		panic("tally: add1 replay found an unaffordable winner")
+	}
+	en.pay(p, &X, &XS, U)
+}
+
+// fullRound evaluates every candidate, funds the winner and records the
+// round's bound. It returns false when no candidate is affordable.
+func (en *engine) fullRound(t int, b *big.Rat) bool {
+	pr, s := en.pr, en.s
+	en.rootSet = false
+	cands := make([]int, 0, len(s.elig))
+	for _, p := range s.elig {
+		if en.in[p] {
+			cands = append(cands, p)
+		}
+	}
+	slices.SortFunc(cands, func(a, b int) int {
+		switch {
+		case en.lb[a] < en.lb[b]:
+			return -1
+		case en.lb[a] > en.lb[b]:
+			return 1
+		}
+		return s.c.rank[a] - s.c.rank[b]
+	})
+	best := -1
+	var bestX, bestXS, X, XS big.Int
+	var bestU int64
+	bestHigh := math.Inf(1)
+	evaluated := make([]bool, pr.m)
+	for _, p := range cands {
+		if best >= 0 && en.lb[p] > bestHigh {
+			break
+		}
+		evaluated[p] = true
+		U, ok := en.price(p, &X, &XS)
+		if !ok {
+			en.drop(p, t)
+			continue
+		}
+		en.lb[p] = lower(en.priceFloat(&X, U, p))
+		if best < 0 {
+			best = p
+		} else if c := en.cmpPrice(&X, U, p, &bestX, bestU, best); c < 0 || c == 0 && s.c.rank[p] < s.c.rank[best] {
+			best = p
+		} else {
+			continue
+		}
+		bestX.Set(&X)
+		bestXS.Set(&XS)
+		bestU = U
+		bestHigh = upper(en.priceFloat(&X, U, p))
+	}
+	if best < 0 {
+		if en.param {
+			// Nothing is affordable: each candidate's money must stay
+			// below its cost.
+			for _, p := range cands {
+				if evaluated[p] {
+					en.noteAffordRoot(p)
+				}
+			}
+			en.closeRound(b, true)
+		} else if en.paramEngine {
+			en.final = en.lastBound()
+		}
+		return false
+	}
+	if en.param {
+		en.winnerRoots(best, &bestX, &bestXS, bestU)
+		en.losersRoots(cands, best, &bestX, &bestXS, bestU, evaluated)
+	}
+	en.pay(best, &bestX, &bestXS, bestU)
+	if en.param {
+		en.closeRound(b, false)
+	} else if en.paramEngine {
+		en.bounds = append(en.bounds, en.lastBound())
+	}
+	return true
+}
+
+// drop removes p from the candidates for good: its supporters cannot
+// afford it.
+func (en *engine) drop(p, t int) {
+	en.in[p] = false
+	en.dropRound[p] = t
+}
+
+// closeRound turns the round's least root into an absolute bound.
+func (en *engine) closeRound(b *big.Rat, last bool) {
+	var r *big.Rat
+	if en.rootSet {
+		r = new(big.Rat).SetFrac(&en.rootN, &en.rootD)
+		r.Add(r, b)
+	}
+	if n := len(en.bounds); n > 0 && en.bounds[n-1] != nil && (r == nil || en.bounds[n-1].Cmp(r) < 0) {
+		r = en.bounds[n-1]
+	}
+	if r != nil && en.cutoff != nil && r.Cmp(en.cutoff) <= 0 {
+		// No later bound can matter: the next run starts at or above
+		// cutoff and cannot replay from here on.
+		en.param = false
+	}
+	if last {
+		en.final = r
+		return
+	}
+	en.bounds = append(en.bounds, r)
+}
+
+// lastBound returns the bound of the last closed round (nil = none yet,
+// meaning no limit).
+func (en *engine) lastBound() *big.Rat {
+	if n := len(en.bounds); n > 0 {
+		return en.bounds[n-1]
+	}
+	return nil
+}
+
+// noteAffordRoot records that p's supporters' money stays below its cost.
+func (en *engine) noteAffordRoot(p int) {
+	var v, dv big.Int
+	for _, e := range en.entries(p) {
+		en.tmp.SetInt64(e.w)
+		en.tmp2.Mul(&en.tmp, &en.N[e.k])
+		v.Add(&v, &en.tmp2)
+		en.tmp2.Mul(&en.tmp, &en.S[e.k])
+		dv.Add(&dv, &en.tmp2)
+	}
+	en.tmp.SetInt64(en.pr.cost[p])
+	en.tmp.Mul(&en.tmp, &en.D)
+	v.Sub(&v, &en.tmp)
+	en.noteRoot(&v, &dv)
+}
+
+// winnerRoots records that every supporter entry of the winner stays on
+// its side: poor (money < x·u, pays all) or rich (pays x·u).
+func (en *engine) winnerRoots(p int, X, XS *big.Int, U int64) {
+	var v, dv, a big.Int
+	for _, e := range en.entries(p) {
+		// v = N·U − X·u, dv = S·U − XS·u
+		a.SetInt64(U)
+		v.Mul(&en.N[e.k], &a)
+		dv.Mul(&en.S[e.k], &a)
+		a.SetInt64(e.u)
+		en.tmp3.Mul(X, &a)
+		v.Sub(&v, &en.tmp3)
+		en.tmp3.Mul(XS, &a)
+		dv.Sub(&dv, &en.tmp3)
+		en.noteRoot(&v, &dv)
+	}
+}
+
+// losersRoots records that no other candidate beats the winner w.
+//
+// A candidate q loses (or ties and loses the tie-break) exactly when
+// G(b) = Σ min(money_i, ρ_w·u_i) − cost_q ≤ 0 over q's supporters, with G
+// strictly negative unless they tie. G is concave in b wherever the earlier
+// rounds keep their structure (a sum of minima of affine functions), so it
+// lies below its tangent at b: if the tangent stays negative, so does G.
+//
+// A first, cheap test bounds G + cost_q by Σ ρ_w·u_i. Parametric runs use
+// cost utilities (add1), where that bound is below cost_q exactly when
+// q's number of supporters V_q < D·U_w·c_w/X_w =: T; then the bound's root
+// is (D·U_w·c_w − X_w·V_q)/(XS_w·V_q) if XS_w > 0 (none otherwise), least
+// for the largest such V_q.
+func (en *engine) losersRoots(cands []int, w int, Xw, XSw *big.Int, Uw int64, evaluated []bool) {
+	s := en.s
+	if s.util != utilCost {
+		panic("tally: parametric Equal Shares needs cost utilities")
+	}
+	var T, rem big.Int // T = D·U_w·c_w
+	T.SetInt64(Uw)
+	T.Mul(&T, &en.D)
+	en.tmp.SetInt64(en.pr.cost[w])
+	T.Mul(&T, &en.tmp)
+	var th big.Int // V < ceil(T/X_w)
+	th.QuoRem(&T, Xw, &rem)
+	if rem.Sign() > 0 {
+		th.Add(&th, bigOne)
+	}
+	thv := int64(math.MaxInt64)
+	if th.IsInt64() {
+		thv = th.Int64()
+	}
+	var maxV int64 = -1
+	for _, q := range cands {
+		if q == w {
+			continue
+		}
+		if !en.in[q] {
+			if evaluated[q] {
+				en.noteAffordRoot(q) // dropped this round
+			}
+			continue
+		}
+		if s.uSum[q] < thv {
+			maxV = max(maxV, s.uSum[q])
+			continue
+		}
+		en.loserFull(q, w, Xw, XSw, Uw)
+	}
+	if maxV >= 0 && XSw.Sign() > 0 {
+		var v, dv big.Int
+		en.tmp.SetInt64(maxV)
+		v.Mul(Xw, &en.tmp)
+		v.Sub(&v, &T)
+		dv.Mul(XSw, &en.tmp)
+		en.noteRoot(&v, &dv)
+	}
+}
+
+// loserFull is the full tangent test of losersRoots for one candidate.
+func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
+	s, pr := en.s, en.pr
+	var fw, fq, cq, a big.Int
+	fw.SetInt64(s.f[w])
+	fq.SetInt64(s.f[q])
+	// scale: everything times D·Uw·fw. cost term: c_q·D·Uw·fw
+	cq.SetInt64(pr.cost[q])
+	cq.Mul(&cq, &en.D)
+	a.SetInt64(Uw)
+	cq.Mul(&cq, &a)
+	cq.Mul(&cq, &fw)
+	// full test
+	var gv, gd, m1, m1d, m2, m2d big.Int
+	a.SetInt64(Uw)
+	var strictRich int = -1
+	for i, e := range en.entries(q) {
+		// m1 = N·Uw·fw (money), m2 = Xw·fq·u (full share at ρ_w)
+		m1.Mul(&en.N[e.k], &a)
+		m1.Mul(&m1, &fw)
+		m1d.Mul(&en.S[e.k], &a)
+		m1d.Mul(&m1d, &fw)
+		en.tmp.SetInt64(e.u)
+		m2.Mul(Xw, &fq)
+		m2.Mul(&m2, &en.tmp)
+		m2d.Mul(XSw, &fq)
+		m2d.Mul(&m2d, &en.tmp)
+		c := m1.Cmp(&m2)
+		if c == 0 {
+			c = m1d.Cmp(&m2d)
+		}
+		en.tmp.SetInt64(e.w)
+		if c <= 0 {
+			en.tmp2.Mul(&m1, &en.tmp)
+			gv.Add(&gv, &en.tmp2)
+			en.tmp2.Mul(&m1d, &en.tmp)
+			gd.Add(&gd, &en.tmp2)
+		} else {
+			en.tmp2.Mul(&m2, &en.tmp)
+			gv.Add(&gv, &en.tmp2)
+			en.tmp2.Mul(&m2d, &en.tmp)
+			gd.Add(&gd, &en.tmp2)
+		}
+		if m1.Cmp(&m2) > 0 && strictRich < 0 {
+			strictRich = i
+		}
+	}
+	gv.Sub(&gv, &cq)
+	switch gv.Sign() {
+	case -1:
+		if gd.Sign() > 0 {
+			en.noteRoot(&gv, &gd)
+		}
+	case 0:
+		// An exact tie that w won on the tie-break.
+		switch {
+		case gd.Sign() < 0:
+		case gd.Sign() > 0 || strictRich < 0:
+			en.setRoot(big.NewInt(0), big.NewInt(1))
+		default:
+			// G stays ≤ 0; keep one supporter strictly rich so that
+			// G = 0 still means an exact tie.
+			e := en.entries(q)[strictRich]
+			m1.Mul(&en.N[e.k], &a)
+			m1.Mul(&m1, &fw)
+			m1d.Mul(&en.S[e.k], &a)
+			m1d.Mul(&m1d, &fw)
+			en.tmp.SetInt64(e.u)
+			m2.Mul(Xw, &fq)
+			m2.Mul(&m2, &en.tmp)
+			m2d.Mul(XSw, &fq)
+			m2d.Mul(&m2d, &en.tmp)
+			m1.Sub(&m1, &m2)
+			m1d.Sub(&m1d, &m2d)
+			en.noteRoot(&m1, &m1d)
+		}
+	default:
+		panic("tally: add1 bound: a losing project beats the winner")
+	}
+}
+
+// pay funds p at x = X/(U·D): every supporter pays min(money, x·u). The
+// denominator becomes D·U/g with g = gcd(X, XS, U).
+func (en *engine) pay(p int, X, XS *big.Int, U int64) {
+	pr, s := en.pr, en.s
+	rd := engRound{p: p, U: U}
+	rd.X.Set(X)
+	rd.XS.Set(XS)
+	rd.D.Set(&en.D)
+	if en.detail {
+		en.money(&rd.money, p)
+	}
+	// who is capped (pays all): N·U < X·u, over the old D
+	ents := en.entries(p)
+	capped := make([]bool, len(ents))
+	for i, e := range ents {
+		en.tmp.SetInt64(U)
+		en.tmp.Mul(&en.tmp, &en.N[e.k])
+		en.tmp2.SetInt64(e.u)
+		en.tmp2.Mul(&en.tmp2, X)
+		if en.tmp.Cmp(&en.tmp2) < 0 {
+			capped[i] = true
+			rd.capped += e.w
+			en.tmp2.SetInt64(e.w)
+			en.tmp2.Mul(&en.tmp2, &en.N[e.k])
+			rd.cappedPaid.Add(&rd.cappedPaid, &en.tmp2)
+		}
+	}
+	// reduce by g
+	g := U
+	if g > 1 {
+		g = gcdBig(X, g, &en.tmp)
+	}
+	if g > 1 && en.param {
+		g = gcdBig(XS, g, &en.tmp)
+	}
+	mult := U / g
+	var Xr, XSr, m big.Int
+	m.SetInt64(g)
+	Xr.Quo(X, &m)
+	if en.param {
+		XSr.Quo(XS, &m)
+	}
+	m.SetInt64(mult)
+	en.D.Mul(&en.D, &m)
+	en.mults = append(en.mults, mult)
+	// new class for each (class, weight) entry of p
+	newCls := make(map[uint64]int32, len(ents))
+	var due big.Int
+	for i, e := range ents {
+		if capped[i] {
+			newCls[entryKey(e.k, e.u)] = -1
+			continue
+		}
+		en.fresh(e.k)
+		en.tmp.SetInt64(e.u)
+		due.Mul(&Xr, &en.tmp) // x·u over the new D
+		k := int32(len(en.N))
+		en.N = append(en.N, big.Int{})
+		en.S = append(en.S, big.Int{})
+		en.live = append(en.live, 0)
+		en.cstamp = append(en.cstamp, len(en.mults))
+		en.N[k].Sub(&en.N[e.k], &due)
+		if en.param {
+			en.tmp2.Mul(&XSr, &en.tmp)
+			en.S[k].Sub(&en.S[e.k], &en.tmp2)
+		}
+		if en.N[k].Sign() == 0 && (!en.param || en.S[k].Sign() == 0) {
+			k = -1
+			en.N = en.N[:len(en.N)-1]
+			en.S = en.S[:len(en.S)-1]
+			en.live = en.live[:len(en.live)-1]
+			en.cstamp = en.cstamp[:len(en.cstamp)-1]
+		}
+		newCls[entryKey(e.k, e.u)] = k
+	}
+	// move the groups
+	en.in[p] = false
+	for i, g := range s.supp[p] {
+		old := en.cls[g]
+		if old < 0 {
+			continue
+		}
+		nk := newCls[entryKey(old, s.u[p][i])]
+		w := pr.groups[g].weight
+		en.cls[g] = nk
+		en.live[old] -= w
+		if nk >= 0 {
+			en.live[nk] += w
+		}
+	}
+	en.epoch++
+	en.winners = append(en.winners, p)
+	en.rounds = append(en.rounds, rd)
+}
+
+// gcdBig returns gcd(x mod g, g) for g > 0.
+func gcdBig(x *big.Int, g int64, t *big.Int) int64 {
+	t.SetInt64(g)
+	t.Rem(x, t)
+	r := t.Int64()
+	if r < 0 {
+		r = -r
+	}
+	for r != 0 {
+		g, r = r, g%r
+	}
+	return g
+}

@@ -1,0 +1,139 @@
+package tally
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// sharedDir holds the shared Pabulib sample with pabutools' outcomes. CI
+// clones the repository with ../shared beside it.
+const sharedDir = "../../shared/pabulib"
+
+// expectedKeys maps expected.json's rule keys to our rule names.
+var expectedKeys = map[string]string{
+	"greedy_cost":    RuleGreedy,
+	"greedy_card":    RuleGreedyPerCost,
+	"mes_cost":       RuleEqualShares,
+	"mes_card":       RuleEqualSharesUnit,
+	"mes_cost_add1":  RuleAdd1,
+	"mes_cost_add1u": RuleAdd1U,
+	"phragmen":       RulePhragmen,
+	"greedy_points":  RuleGreedyPointsPerCost,
+	"mes_points":     RuleEqualSharesPoints,
+}
+
+// expectedFile is one file's entry in expected.json.
+type expectedFile struct {
+	Voters   int                  `json:"voters"`
+	VoteType string               `json:"vote_type"`
+	Seconds  map[string]float64   `json:"seconds"`
+	Timeouts map[string]float64   `json:"timeouts_seconds"`
+	Outcomes map[string]*[]string `json:"-"`
+	Total    map[string]string    `json:"total_cost"`
+}
+
+// loadExpected reads expected.json, or skips the test when the shared
+// directory is absent.
+func loadExpected(tb testing.TB) map[string]*expectedFile {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(sharedDir, "expected.json"))
+	if os.IsNotExist(err) {
+		tb.Skipf("shared Pabulib sample not found at %s", sharedDir)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]*expectedFile{}
+	for name, msg := range raw {
+		if !strings.HasSuffix(name, ".pb") {
+			continue
+		}
+		var ef expectedFile
+		if err := json.Unmarshal(msg, &ef); err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		var all map[string]json.RawMessage
+		if err := json.Unmarshal(msg, &all); err != nil {
+			tb.Fatal(err)
+		}
+		ef.Outcomes = map[string]*[]string{}
+		for key := range expectedKeys {
+			v, ok := all[key]
+			if !ok {
+				continue
+			}
+			var ids *[]string
+			if err := json.Unmarshal(v, &ids); err != nil {
+				tb.Fatalf("%s %s: %v", name, key, err)
+			}
+			ef.Outcomes[key] = ids
+		}
+		out[name] = &ef
+	}
+	return out
+}
+
+// readShared reads and interprets one shared file.
+func readShared(tb testing.TB, name string) *Election {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(sharedDir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	pb, err := ReadPB(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	e, err := pb.Election()
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	return e
+}
+
+func sortedNames(m map[string]*expectedFile) []string {
+	var names []string
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestPabulib checks every rule against pabutools' outcome on every shared
+// file.
+func TestPabulib(t *testing.T) {
+	exp := loadExpected(t)
+	for _, name := range sortedNames(exp) {
+		ef := exp[name]
+		e := readShared(t, name)
+		tb, _ := NewTieBreak(TieLexicographic, [32]byte{})
+		for key, want := range ef.Outcomes {
+			rule := expectedKeys[key]
+			if want == nil {
+				continue
+			}
+			t.Run(name+"/"+key, func(t *testing.T) {
+				o, err := Count(e, rule, tb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := slices.Clone(*want)
+				slices.Sort(w)
+				if !slices.Equal(o.Selected, w) {
+					t.Errorf("%s: selected %v, want %v", rule, o.Selected, w)
+				}
+			})
+		}
+	}
+}
