@@ -30,13 +30,21 @@ export async function apiClient(base) {
   return call;
 }
 
-/** setupVoting creates a round with the given projects through the JSON API and opens voting. */
-export async function setupVoting(base, round, projects) {
+/**
+ * setupVoting creates a round with the given projects (and settings, for
+ * PATCH /api/rounds/:round) through the JSON API, opens voting and returns
+ * the voting codes. The fund and community are made on first use.
+ */
+export async function setupVoting(base, round, projects, settings) {
   const api = await apiClient(base);
-  await api('POST', '/api/funds', { id: 'pulje', name: 'Puljen', total: 1000000, years: [2026], formula: 'equal' });
-  await api('POST', '/api/communities', { id: 'by', name: 'Byen', population: 1000, fund: 'pulje' });
+  const funds = JSON.parse(await api('GET', '/api/funds'));
+  if (!funds.some((f) => f.id === 'pulje')) {
+    await api('POST', '/api/funds', { id: 'pulje', name: 'Puljen', total: 1000000, years: [2026], formula: 'equal' });
+    await api('POST', '/api/communities', { id: 'by', name: 'Byen', population: 1000, fund: 'pulje' });
+  }
   await api('POST', '/api/rounds', { id: round, community: 'by', year: 2026, title: 'Byens pulje 2026', budget: 500000 });
   for (const p of projects) await api('POST', `/api/rounds/${round}/projects`, p);
+  if (settings) await api('PATCH', `/api/rounds/${round}`, settings);
   const sheet = await api('POST', `/api/rounds/${round}/codes`, { count: 4, reserve: 0 });
   for (const phase of ['proposals', 'review', 'frozen', 'voting']) await api('POST', `/api/rounds/${round}/phase`, { phase });
   return sheet.match(/[0-9A-Z]{4}(-[0-9A-Z]{4}){5}-[0-9A-Z]{3}/g);

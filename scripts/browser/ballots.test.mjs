@@ -1,0 +1,89 @@
+// The ballot kinds other than plain approval, in the browser: approval
+// within a cost limit with its live budget meter, and cumulative points.
+// Limits are enforced on the page before signing; a valid ballot is signed,
+// cast and its receipt verified.
+
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newContext } from './lib.mjs';
+import { startServer } from './server.mjs';
+import { setupVoting } from './size-budget.mjs';
+
+let browser;
+let server;
+before(async () => {
+  browser = await launch();
+  server = await startServer();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const projects = [
+  { id: 'bench', title: 'Bænke ved søen', cost: 20000, category: 'fritid-og-faellesskab' },
+  { id: 'library', title: 'Bogbytte i hallen', cost: 60000, category: 'laering' },
+  { id: 'playground', title: 'Ny legeplads', cost: 50000, category: 'fritid-og-faellesskab' },
+];
+
+async function votePage(round, code, ed25519) {
+  const ctx = await newContext(browser, { locale: 'en-GB', ed25519, viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url + '/v/' + round + '#' + code);
+  await page.waitForFunction(() => !document.getElementById('code-ok').hidden);
+  return { ctx, page, errors };
+}
+
+async function signAndCheck(page) {
+  await page.click('#ballot button[type=submit]');
+  await page.waitForSelector('#review:not([hidden])');
+  const review = await page.locator('#review-list').innerText();
+  await page.click('#sign');
+  await page.waitForFunction(() => /ok|bad/.test(document.getElementById('status').className) && !document.getElementById('receipt').hidden);
+  assert.match(await page.locator('#status').getAttribute('class'), /ok/, await page.locator('#receipt-checks').innerText());
+  return review;
+}
+
+it('approval within a cost limit: live budget meter, over-budget refused before signing', async () => {
+  const codes = await setupVoting(server.url, 'cost-2026', projects, { ballot: { kind: 'approval-cost', limit: 70000 } });
+  const { ctx, page, errors } = await votePage('cost-2026', codes[0], true);
+  const meter = () => page.locator('#meter-bar').getAttribute('aria-valuenow');
+  assert.equal(await meter(), '0');
+  await page.click('label:has(input[value="bench"])');
+  assert.equal(await meter(), '20000');
+  assert.match(await page.locator('#meter-text').innerText(), /DKK 20,000 of DKK 70,000/);
+  await page.click('label:has(input[value="library"])');
+  assert.equal(await meter(), '80000');
+  assert.match(await page.locator('#meter-bar').getAttribute('class'), /over/);
+  await page.click('#ballot button[type=submit]');
+  assert.match(await page.locator('#status').innerText(), /costs DKK 10,000 too much/);
+  assert.ok(await page.locator('#review').isHidden());
+  await page.click('label:has(input[value="library"])');
+  await page.click('label:has(input[value="playground"])');
+  assert.equal(await meter(), '70000');
+  const review = await signAndCheck(page);
+  assert.match(review, /Bænke ved søen/);
+  assert.match(review, /Ny legeplads/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+it('cumulative points with the noble fallback: points left, cap refused, points ballot cast', async () => {
+  const codes = await setupVoting(server.url, 'points-2026', projects, { ballot: { kind: 'cumulative', total: 5, cap: 3 }, rule: 'greedy-points' });
+  const { ctx, page, errors } = await votePage('points-2026', codes[0], false);
+  await page.fill('#pt-bench', '4');
+  assert.match(await page.locator('#meter-text').innerText(), /1 of 5 points left/);
+  await page.click('#ballot button[type=submit]');
+  assert.match(await page.locator('#status').innerText(), /At most 3 points per project/);
+  await page.fill('#pt-bench', '3');
+  await page.fill('#pt-playground', '2');
+  assert.match(await page.locator('#meter-text').innerText(), /0 of 5 points left/);
+  const review = await signAndCheck(page);
+  assert.match(review, /Bænke ved søen: 3 points/);
+  assert.match(review, /Ny legeplads: 2 points/);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.backend), 'noble');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
