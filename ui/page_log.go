@@ -148,6 +148,9 @@ func (p *pages) events(c *fiber.Ctx) error {
 	c.Set("X-Accel-Buffering", "no")
 	st := p.app.store
 	id := fr.id
+	// Closed when the server shuts down, so that an open projector does not
+	// hold up the shutdown until its timeout.
+	shutdown := c.Context().Done()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer stop()
 		tick := time.NewTicker(sseHeartbeat)
@@ -158,6 +161,8 @@ func (p *pages) events(c *fiber.Ctx) error {
 		published := false
 		for {
 			select {
+			case <-shutdown:
+				return
 			case ev, ok := <-ch:
 				if !ok {
 					return
