@@ -10,12 +10,14 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/hedensted-pb/pb/static"
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
@@ -31,12 +33,15 @@ var templateFiles embed.FS
 // staticPrefix is where static.FS is served.
 const staticPrefix = "/static/"
 
-// pages holds the parsed templates and texts; it is built once in
-// [App.pageRoutes] and never changes afterwards.
+// pages holds the parsed templates and texts, built once in
+// [App.pageRoutes], and a cache of result explanations.
 type pages struct {
 	app  *App
 	cat  catalog
 	tpls map[string]*template.Template
+
+	mu  sync.Mutex
+	why map[[32]byte]map[string]tally.Explanation // rule explanations by result note hash
 }
 
 // newPages parses every page template with the layout and loads the texts.
@@ -53,7 +58,7 @@ func newPages(a *App) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{app: a, cat: cat, tpls: map[string]*template.Template{}}
+	p := &pages{app: a, cat: cat, tpls: map[string]*template.Template{}, why: map[[32]byte]map[string]tally.Explanation{}}
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")
 		if name == "layout" {

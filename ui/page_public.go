@@ -1,14 +1,18 @@
 package ui
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"html/template"
+	"math/big"
 	"net/http"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
@@ -326,7 +330,96 @@ func (p *pages) result(c *fiber.Ctx, v *view, r store.Round, projects []projectV
 		rows = append(rows, row)
 	}
 	explain(v, res, rows)
+	if why, err := p.ruleExplanations(c, r, res, notes[len(notes)-1]); err != nil {
+		p.app.logError(c, "explain result", err)
+	} else if why != nil {
+		for i := range rows {
+			if ex, ok := why[rows[i].ID]; ok {
+				rows[i].Why = ruleWhy(v, ex, rows[i])
+			}
+		}
+	}
 	return res, rows, nil
+}
+
+// ruleExplanations recounts a published round with package tally to
+// explain every project by the counting rule's own reasons (chosen at step
+// n, did not fit, supporters short of money, ...). It returns nil, and the
+// page keeps its plain explanation, when the recount does not reproduce the
+// result note. Recounts are cached per result note.
+func (p *pages) ruleExplanations(c *fiber.Ctx, r store.Round, res *ledger.Result, note []byte) (map[string]tally.Explanation, error) {
+	key := sha256.Sum256(note)
+	p.mu.Lock()
+	why, ok := p.why[key]
+	p.mu.Unlock()
+	if ok {
+		return why, nil
+	}
+	fr, err := p.app.frozenRound(c.UserContext(), r.ID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := p.app.record(c.UserContext(), r.ID)
+	if err != nil {
+		return nil, err
+	}
+	m := fr.manifest
+	e := tallyElection(m, ledger.CountedBallots(rec, fr.anchors))
+	order, err := tally.NewTieBreak(m.Tiebreak, res.Checkpoint.Root)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tally.Count(e, m.Rule, order)
+	if err != nil {
+		return nil, err
+	}
+	why = map[string]tally.Explanation{}
+	for i, rp := range res.Projects {
+		if i >= len(out.Funded) || out.Funded[i] != rp.Funded || e.Projects[i].ID != rp.ID {
+			why = nil // the recount disagrees with the note: explain nothing by it
+			break
+		}
+		why[rp.ID] = out.Explanations[i]
+	}
+	p.mu.Lock()
+	p.why[key] = why
+	p.mu.Unlock()
+	return why, nil
+}
+
+// ruleWhy translates a rule's explanation of one project.
+func ruleWhy(v *view, ex tally.Explanation, r resultProject) string {
+	switch ex.Reason {
+	case tally.ReasonSelected:
+		return v.plural("why.selected", r.Votes, ex.Step, v.Num(r.Votes), v.Amount(r.Cost))
+	case tally.ReasonCompletion:
+		return v.T("why.completion", v.Amount(r.Cost))
+	case tally.ReasonNoFit:
+		return v.T("why.nofit.step", ex.Step, v.Amount(r.Cost))
+	case tally.ReasonOverBudget:
+		return v.T("why.overbudget.short", v.Amount(r.Cost))
+	case tally.ReasonNoSupport:
+		return v.T("why.novotes")
+	case tally.ReasonThreshold:
+		return v.plural("why.fewer", r.Votes, v.Num(r.Votes))
+	case tally.ReasonStopped:
+		return v.T("why.stopped")
+	case tally.ReasonShortOfMoney:
+		if ex.Shares != nil && ex.Shares.Money != nil {
+			return v.T("why.shortofmoney", ex.Shares.Supporters, v.Amount(ratFloor(ex.Shares.Money)), v.Amount(r.Cost))
+		}
+		return v.T("why.shortofmoney.plain", v.Amount(r.Cost))
+	}
+	if ex.Funded {
+		return v.plural("why.funded", r.Votes, v.Num(r.Votes), v.Amount(r.Cost))
+	}
+	return v.T("why.notfunded")
+}
+
+// ratFloor is the whole part of a non-negative rational amount.
+func ratFloor(x *big.Rat) int64 {
+	q := new(big.Int).Quo(x.Num(), x.Denom())
+	return q.Int64()
 }
 
 // explain writes each project's explanation from the result note: the
@@ -393,4 +486,30 @@ func barChart(v *view, rows []resultProject) template.HTML {
 func (p *pages) about(c *fiber.Ctx) error {
 	v := p.newView(c, "about.title")
 	return p.render(c, http.StatusOK, "about", v)
+}
+
+// tallyElection is the election package tally counts for a manifest and
+// its counted ballots (projects in manifest order).
+func tallyElection(m *ballot.Manifest, counted []*ballot.Ballot) *tally.Election {
+	e := &tally.Election{Budget: m.Budget, Points: m.Ballot.Kind == ballot.KindCumulative}
+	index := map[string]int{}
+	for i, mp := range m.Projects {
+		e.Projects = append(e.Projects, tally.Project{ID: mp.ID, Cost: mp.Cost})
+		index[mp.ID] = i
+	}
+	for _, b := range counted {
+		var tb tally.Ballot
+		for _, id := range b.Approve {
+			tb.Projects = append(tb.Projects, index[id])
+		}
+		for _, pt := range b.Points {
+			tb.Projects = append(tb.Projects, index[pt.Project])
+			tb.Points = append(tb.Points, pt.N)
+		}
+		if e.Points && len(tb.Points) != len(tb.Projects) {
+			tb.Points = make([]int64, len(tb.Projects))
+		}
+		e.Ballots = append(e.Ballots, tb)
+	}
+	return e
 }

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,37 +16,32 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
-// greedyForTest counts approval ballots greedily by votes (ties by
-// manifest order), enough for the pages' tests; the real rules are tally's.
-func greedyForTest(m *ballot.Manifest, counted []*ballot.Ballot, _ tlog.Hash) (*ledger.Outcome, error) {
-	votes := map[string]int64{}
-	for _, b := range counted {
-		for _, id := range b.Approve {
-			votes[id]++
+// countForTest counts with package tally (the manifest's rule and
+// tie-break), as the server does.
+func countForTest(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, error) {
+	tb, err := tally.NewTieBreak(m.Tiebreak, seed)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tally.Count(tallyElection(m, counted), m.Rule, tb)
+	if err != nil {
+		return nil, err
+	}
+	votes := ledger.Votes(m, counted)
+	res := &ledger.Outcome{Spent: out.Spent}
+	for i, p := range m.Projects {
+		rp := ledger.ResultProject{ID: p.ID, Votes: votes[i], Funded: out.Funded[i]}
+		if rp.Funded {
+			rp.Amount = p.Cost
 		}
+		res.Projects = append(res.Projects, rp)
 	}
-	order := make([]int, len(m.Projects))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool { return votes[m.Projects[order[i]].ID] > votes[m.Projects[order[j]].ID] })
-	out := &ledger.Outcome{Projects: make([]ledger.ResultProject, len(m.Projects))}
-	left := m.Budget
-	for _, i := range order {
-		p := m.Projects[i]
-		rp := ledger.ResultProject{ID: p.ID, Votes: votes[p.ID]}
-		if p.Cost <= left && votes[p.ID] > 0 {
-			rp.Funded, rp.Amount = true, p.Cost
-			left -= p.Cost
-			out.Spent += p.Cost
-		}
-		out.Projects[i] = rp
-	}
-	return out, nil
+	return res, nil
 }
 
 // pageEnv is an app with pages, a signed-in admin and a round in voting.
@@ -75,7 +69,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 		t.Fatal(err)
 	}
 	a, err := New(Config{Store: st, Keys: keys, BaseURL: "http://pb.test", Batch: 5 * time.Millisecond,
-		Argon2: Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, ScheduleEvery: -1, Count: greedyForTest})
+		Argon2: Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, ScheduleEvery: -1, Count: countForTest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,6 +449,10 @@ func TestBallotEndpoint(t *testing.T) {
 	_, body = e.do("GET", "/r/hornsyld-2026/results", nil, "Accept-Language", "en")
 	if !strings.Contains(body, `id="winners"`) || !strings.Contains(body, "Bogbytte i hallen") || !strings.Contains(body, "<svg") {
 		t.Fatalf("results page\n%s", body)
+	}
+	// The page explains each project by the rule's own steps.
+	if !strings.Contains(body, "Funded: chosen at step 1 with 1 vote, costs DKK 60,000.") {
+		t.Errorf("results page lacks the rule's explanation\n%s", body)
 	}
 	_, body = e.do("GET", "/v/hornsyld-2026", nil, "Accept-Language", "en")
 	if !strings.Contains(body, "the result is published") {
