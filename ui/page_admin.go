@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
@@ -220,6 +221,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		OpensAt        string
 		ClosesAt       string
 		Zone           string
+		Rules          []ruleOption
 	}
 	var ps []store.Project
 	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
@@ -271,6 +273,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 	}
 	d.DefaultCount, d.DefaultReserve = 100, 10
 	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
+	d.Rules = ruleOptions(v, r.Rule)
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
 	v.D = d
 	return p.render(c, http.StatusOK, "admin_round", v)
@@ -419,4 +422,29 @@ func (p *pages) password(c *fiber.Ctx, id *Identity) (string, error) {
 	}
 	err := p.app.SetPassword(c.UserContext(), id, name, c.FormValue("password"))
 	return "/admin?done=password", err
+}
+
+// ruleOption is one counting rule in the settings form.
+type ruleOption struct {
+	ID, Name string
+	Points   bool // for cumulative ballots
+	Selected bool
+}
+
+// ruleOptions lists the rules a manifest may name, by ballot kind.
+func ruleOptions(v *view, current string) []ruleOption {
+	var out []ruleOption
+	for _, id := range tally.Rules() {
+		approval := tally.ValidRule(id, tally.KindApproval)
+		points := tally.ValidRule(id, tally.KindCumulative)
+		if !approval && !points {
+			continue
+		}
+		name := id
+		if t := v.T("rule." + id); !strings.HasPrefix(t, "[") {
+			name = t + " (" + id + ")"
+		}
+		out = append(out, ruleOption{ID: id, Name: name, Points: points, Selected: id == current})
+	}
+	return out
 }
