@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -267,4 +268,20 @@ func TestFundAllocation(t *testing.T) {
 	if len(all) != 2 || len(comms) != 2 {
 		t.Errorf("funds %d, communities %d", len(all), len(comms))
 	}
+}
+
+// FuzzCheckPassword checks that any stored hash string is handled without
+// a panic.
+func FuzzCheckPassword(f *testing.F) {
+	phc, _ := HashPassword("seed password", testArgon2, rand.Reader)
+	f.Add(phc, "seed password")
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA", "x")
+	f.Add("$argon2id$v=19$m=999999999,t=1,p=1$AA$AA", "x")
+	costly := regexp.MustCompile(`m=0*[0-9]{5,}|t=0*[0-9]{2,}|t=0*[4-9]`)
+	f.Fuzz(func(t *testing.T, phc, password string) {
+		if costly.MatchString(phc) {
+			return // valid but slow parameters: not what this target looks for
+		}
+		CheckPassword(phc, password)
+	})
 }

@@ -247,4 +247,7 @@ func TestCumulativeBallots(t *testing.T) {
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
 	verifyRound(t, e, "barrit-2026")
+	var res ResultView
+	co.must(200, "GET", "/api/rounds/barrit-2026/result", nil).JSON(t, &res)
+	checkPB(t, co, "barrit-2026", res)
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -11,15 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/tlog"
-
 	"github.com/hedensted-pb/pb/ballot"
-	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
@@ -30,7 +25,7 @@ const testBase = "http://pb.test"
 
 // testEnv is an app on a fresh data directory.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	app   *App
 	store *store.Store
 	dir   string
@@ -38,7 +33,7 @@ type testEnv struct {
 
 // newTestEnv starts an app on a temporary data directory. Batches are
 // short and the scheduler is off unless opts says otherwise.
-func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
+func newTestEnv(t testing.TB, opts ...func(*Config)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "pb.db"))
@@ -50,7 +45,7 @@ func newTestEnv(t *testing.T, opts ...func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	cfg := Config{Store: st, Keys: keys, BaseURL: testBase, Batch: 20 * time.Millisecond,
-		Argon2: testArgon2, ScheduleEvery: -1, Count: testCount}
+		Argon2: testArgon2, ScheduleEvery: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -85,7 +80,7 @@ type response struct {
 func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
 
 // JSON decodes the body into v.
-func (r response) JSON(t *testing.T, v any) {
+func (r response) JSON(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r, err)
@@ -292,28 +287,4 @@ func (e *testEnv) storeSnapshot() string {
 		e.t.Fatal(err)
 	}
 	return b.String()
-}
-
-// testCount funds projects greedily by votes (ties by project ID),
-// skipping those that do not fit.
-func testCount(m *ballot.Manifest, counted []*ballot.Ballot, _ tlog.Hash) (*ledger.Outcome, error) {
-	votes := ledger.Votes(m, counted)
-	order := make([]int, len(m.Projects))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(votes[b], votes[a]) })
-	out := &ledger.Outcome{Projects: make([]ledger.ResultProject, len(m.Projects))}
-	for i, p := range m.Projects {
-		out.Projects[i] = ledger.ResultProject{ID: p.ID, Votes: votes[i]}
-	}
-	left := m.Budget
-	for _, i := range order {
-		if c := m.Projects[i].Cost; c <= left {
-			left -= c
-			out.Projects[i].Funded, out.Projects[i].Amount = true, c
-			out.Spent += c
-		}
-	}
-	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
@@ -28,7 +29,7 @@ func TestPublicEndpoints(t *testing.T) {
 	if err != nil || an.Manifest != "" || an.Round != "barrit-2026" {
 		t.Fatalf("anchors before freeze = %+v, %v", an, err)
 	}
-	for _, path := range []string{"/rounds/barrit-2026/checkpoint", "/rounds/barrit-2026/manifest", "/rounds/barrit-2026/hashes.txt",
+	for _, path := range []string{"/rounds/barrit-2026/checkpoint", "/rounds/barrit-2026/manifest", "/rounds/barrit-2026/hashes.txt", "/rounds/barrit-2026/round.pb",
 		"/rounds/barrit-2026/record/roll.txt", "/rounds/barrit-2026/record/leaves.txt", "/rounds/barrit-2026/record.tar",
 		"/api/rounds/barrit-2026/consistency?old=1&size=1", "/api/rounds/barrit-2026/inclusion?hash=" + strings.Repeat("A", 43) + "="} {
 		if r := pub.do("GET", path, nil); r.Status != 409 {
@@ -154,8 +155,40 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 	var res ResultView
 	pub.must(200, "GET", "/api/rounds/barrit-2026/result", nil).JSON(t, &res)
+	checkPB(t, pub, "barrit-2026", res)
 	if res.Ballots != 7 || len(res.Projects) != 3 || res.Projects[0].Title == "" || !strings.HasPrefix(res.Note, "pb-result/v1\n") {
 		t.Errorf("result = %+v", res)
+	}
+}
+
+// checkPB downloads a round's .pb export and checks it against the
+// published result.
+func checkPB(t *testing.T, c *client, round string, res ResultView) {
+	t.Helper()
+	raw := c.must(200, "GET", "/rounds/"+round+"/round.pb", nil).Body
+	pb, err := tally.ReadPB(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("round.pb: %v\n%s", err, raw)
+	}
+	var again bytes.Buffer
+	if _, err := pb.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), raw) {
+		t.Errorf("round.pb does not round-trip: %v", err)
+	}
+	el, err := pb.Election()
+	if err != nil {
+		t.Fatalf("round.pb election: %v", err)
+	}
+	if int64(len(el.Ballots)) != res.Ballots || len(el.Projects) != len(res.Projects) {
+		t.Errorf("round.pb has %d ballots and %d projects, result %d and %d", len(el.Ballots), len(el.Projects), res.Ballots, len(res.Projects))
+	}
+	sel := map[string]string{}
+	for _, row := range pb.Projects {
+		sel[row.Fields[0]] = row.Fields[len(row.Fields)-1]
+	}
+	for _, p := range res.Projects {
+		if want := map[bool]string{true: "1", false: "0"}[p.Funded]; sel[p.ID] != want {
+			t.Errorf("round.pb selected %s = %q, want %q", p.ID, sel[p.ID], want)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -143,7 +142,7 @@ func (a *App) Publish(ctx context.Context, actor *Identity, id string) (store.Ro
 // count runs the configured counting function.
 func (a *App) count(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, error) {
 	if a.cfg.Count == nil {
-		return nil, errors.New("no counting function configured")
+		return DefaultCount(m, counted, seed)
 	}
 	return a.cfg.Count(m, counted, seed)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/ballot/slipsheet"
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
@@ -211,7 +212,10 @@ func (a *App) CreateRound(ctx context.Context, actor *Identity, req RoundRequest
 		r.Ballot = store.BallotRules{Kind: string(ballot.KindApproval), Min: 1, Max: 3}
 	}
 	if r.Rule == "" {
-		r.Rule = "greedy"
+		r.Rule = tally.RuleGreedy
+		if r.Ballot.Kind == string(ballot.KindCumulative) {
+			r.Rule = tally.RuleGreedyPoints
+		}
 	}
 	if r.Tiebreak == "" {
 		r.Tiebreak = ballot.TiebreakDefault
@@ -292,8 +296,8 @@ func checkSettings(r *store.Round) error {
 	default:
 		return badRequest("ballot kind must be %q, %q or %q", ballot.KindApproval, ballot.KindApprovalCost, ballot.KindCumulative)
 	}
-	if !ballot.ValidID(r.Rule) {
-		return badRequest("rule %q is not a rule name", r.Rule)
+	if !tally.ValidRule(r.Rule, r.Ballot.Kind) {
+		return badRequest("rule %q is not a counting rule for %s ballots (see docs/counting.md)", r.Rule, r.Ballot.Kind)
 	}
 	if r.Tiebreak != ballot.TiebreakDefault && r.Tiebreak != ballot.TiebreakLexicographic {
 		return badRequest("tiebreak must be %q or %q", ballot.TiebreakDefault, ballot.TiebreakLexicographic)
@@ -718,6 +722,26 @@ func (a *App) generateCodes(ctx context.Context, actor *Identity, round string, 
 	}
 	if !ballot.ValidID(round) {
 		return nil, nil, notFound("no round %s", round)
+	}
+	// Check access and phase before spending time on key derivation.
+	err := a.store.View(ctx, func(tx *store.Tx) error {
+		r, err := tx.Round(round)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("no round %s", round)
+		}
+		if err != nil {
+			return err
+		}
+		if actor != nil && !actor.CanManage(r.Community) {
+			return forbidden("account %s may not manage round %s of community %s", actor.Name, r.ID, r.Community)
+		}
+		if r.Phase.Frozen() {
+			return errFrozen(r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	codes := make([]ballot.Code, count)
 	keys := make([][32]byte, count)

@@ -184,3 +184,16 @@ func fetchRecord(t *testing.T, c *client, round string) *ledger.Record {
 	}
 	return rec
 }
+
+// TestEmptyRound closes and publishes a round nobody voted in.
+func TestEmptyRound(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	co, _ := e.votingRound("barrit-2026", 3, RoundRequest{})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
+	rep := verifyRound(t, e, "barrit-2026")
+	if rep.Counts.Ballots != 0 || rep.Counts.Leaves != 2 {
+		t.Errorf("counts = %+v", rep.Counts)
+	}
+}

@@ -69,6 +69,7 @@ func (a *App) routes() {
 	r.Get("/rounds/:round/record/", a.handleRecordIndex)
 	r.Get("/rounds/:round/record/:file", a.handleRecordFile)
 	r.Get("/rounds/:round/record.tar", a.handleArchive)
+	r.Get("/rounds/:round/round.pb", a.handlePB)
 
 	// The HTML pages and static files (ui/page*.go).
 	a.pageRoutes()

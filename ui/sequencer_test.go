@@ -128,7 +128,7 @@ func TestRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, err := New(Config{Store: st, Keys: keys, BaseURL: base, Batch: 20 * time.Millisecond,
-			Argon2: testArgon2, ScheduleEvery: -1, Count: testCount})
+			Argon2: testArgon2, ScheduleEvery: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
