@@ -197,3 +197,38 @@ func TestEmptyRound(t *testing.T) {
 		t.Errorf("counts = %+v", rep.Counts)
 	}
 }
+
+// TestResultChain publishes two rounds of one fund: the second result
+// note's prev is the hash of the first, so the fund's results form one
+// chain.
+func TestResultChain(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	co, v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	co.must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 0, "shelter"))
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
+	co2, _ := e.votingRound("barrit-2027", 3, RoundRequest{Year: 2027})
+	co2.must(200, "POST", "/api/rounds/barrit-2027/phase", map[string]string{"phase": "closed"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
+	co2.must(200, "POST", "/api/rounds/barrit-2027/phase", map[string]string{"phase": "published"})
+	note := func(round string) []byte {
+		var res ResultView
+		co.must(200, "GET", "/api/rounds/"+round+"/result", nil).JSON(t, &res)
+		return []byte(res.Note)
+	}
+	first, second := note("barrit-2026"), note("barrit-2027")
+	body, _, _ := bytes.Cut(second, []byte("\n\n"))
+	r2, err := ledger.ParseResult(append(body, '\n'))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Prev != ledger.NoteHash(first) {
+		t.Errorf("second result's prev is not the hash of the first")
+	}
+	body, _, _ = bytes.Cut(first, []byte("\n\n"))
+	r1, _ := ledger.ParseResult(append(body, '\n'))
+	if r1.Prev != ([32]byte{}) {
+		t.Errorf("first result of the fund has prev %x", r1.Prev)
+	}
+	verifyRound(t, e, "barrit-2027")
+}
