@@ -11,10 +11,17 @@ import (
 //
 // Voters with the same money are kept together in classes: a class is a set
 // of ballot groups whose money is equal, because they paid the same amounts
-// in every round so far. All money values share one denominator D (a
-// big.Int); a class's money is N/D. Rounds compare integers, never
-// normalise fractions, and only multiply the numerators by a small factor
-// when a payment needs a finer denominator.
+// in every round so far. All exact money values share one denominator D (a
+// big.Int); a class's money is N/D. A payment that needs a finer
+// denominator multiplies D by a small factor, and class numerators catch up
+// lazily when next used.
+//
+// Most comparisons are decided by a float64 copy of each class's money,
+// with a safety margin far above the accumulated rounding error; only the
+// comparisons the floats cannot decide, and the sums that enter exact
+// prices, use the exact values. A class created by a payment is stored as
+// its parent class and the payment, and becomes exact (materialized) only
+// when first needed.
 //
 // In parametric mode (used by add1) every value also carries its
 // derivative with respect to the starting money b per voter: money is
@@ -22,7 +29,7 @@ import (
 // run made keeps its sign. The engine records, per round, the least b' at
 // which some comparison could change sign (bounds[t]); below it the rounds
 // up to t are provably the same. Comparisons that decide a losing project
-// use a concavity bound (see loserBound), so the number of recorded
+// use a concavity bound (see losersRoots), so the number of recorded
 // comparisons stays linear in the number of projects.
 
 // entry is a part of a project's supporters: the voters of class k whose
@@ -35,31 +42,51 @@ type entry struct {
 
 func entryKey(k int32, u int64) uint64 { return uint64(k)<<32 | uint64(u) }
 
+// class is a set of groups with equal money.
+type class struct {
+	N, S   big.Int // exact money and derivative numerators (when mat)
+	stamp  int     // N and S are over the D of payment index stamp
+	mat    bool
+	parent int32 // when !mat: money = parent's − payment pay's x·u
+	pay    int32
+	u      int64
+	mf     float64 // money per voter, approximately (scaled units)
+}
+
+// payment is the exact payment per unit of weight of one round, X/D after
+// the round's rescaling (over the D of index stamp).
+type payment struct {
+	X, XS big.Int
+	stamp int
+}
+
 // engine runs Equal Shares for one mesSetup.
 type engine struct {
 	s     *mesSetup
 	pr    *profile
 	param bool
 
-	D    big.Int
-	N, S []big.Int // per class: money numerator and its derivative numerator
-	live []int64   // per class: number of voters in it
-	// Rescaling is lazy: class k's numerators are over the denominator of
-	// payment cstamp[k]; mults[j] is the factor payment j applied to D.
-	cstamp      []int
-	mults       []int64
-	cls         []int32   // per group: class, or -1 when its money is gone
-	ent         [][]entry // per project: entries, valid while stamp[p] == epoch
-	stamp       []int
-	epoch       int
-	acc         []int64 // per class: accumulator for entries (unit weights)
-	accT        []int32 // classes touched in acc
-	accM        map[uint64]int64
-	in          []bool   // per project: still a candidate
+	D     big.Int
+	cl    []*class
+	pays  []payment
+	mults []int64 // mults[j]: factor payment j applied to D
+	cls   []int32 // per group: class, or -1 when its money is gone
+	ent   [][]entry
+	stamp []int // ent[p] is valid while stamp[p] == epoch
+	epoch int
+	acc   []int64 // per class: accumulator for entries (unit weights)
+	accT  []int32 // classes touched in acc
+	accM  map[uint64]int64
+	in    []bool // per project: still a candidate
+	eps   float64 // float safety margin (scaled money units)
+	sc    scratch
+
 	paramEngine bool     // parametric engine; param is on while bounds matter
 	detail      bool     // record the supporters' money of every winner
 	cutoff      *big.Rat // param: bounds at or below it are useless
-	sc          scratch
+	cutRel      *big.Rat // param: cutoff − b in the current run
+	useless     bool     // param: this round's least root is already below cutRel
+	slab        []class
 
 	// trace of the last run
 	winners   []int
@@ -74,7 +101,6 @@ type engine struct {
 	rootSet               bool
 	poor                  []bool
 	lb                    []float64
-	mv                    map[uint64]int64
 }
 
 // engRound records a round: the winner and its payment per unit of weight
@@ -91,27 +117,26 @@ type engRound struct {
 
 func (s *mesSetup) newEngine(param bool) *engine {
 	pr := s.c.pr
-	en := &engine{s: s, pr: pr, param: param,
+	return &engine{s: s, pr: pr, param: param, paramEngine: param,
 		cls: make([]int32, len(pr.groups)),
-		ent: make([][]entry, pr.m), stamp: make([]int, pr.m), accM: map[uint64]int64{}, paramEngine: param,
-		in: make([]bool, pr.m), lb: make([]float64, pr.m),
-		dropRound: make([]int, pr.m), mv: map[uint64]int64{}}
-	return en
+		ent: make([][]entry, pr.m), stamp: make([]int, pr.m), accM: map[uint64]int64{},
+		in: make([]bool, pr.m), lb: make([]float64, pr.m), dropRound: make([]int, pr.m)}
 }
 
 // reset starts a run with per-voter money bN/n (scaled units).
 func (en *engine) reset(bN *big.Int) {
 	pr, s := en.pr, en.s
-	en.D.SetInt64(max(pr.n, 1))
-	en.N = en.N[:0]
-	en.S = en.S[:0]
-	en.live = en.live[:0]
-	en.N = append(en.N, big.Int{})
-	en.S = append(en.S, big.Int{})
-	en.N[0].Set(bN)
-	en.S[0].Set(&en.D)
-	en.live = append(en.live, pr.n)
-	en.cstamp = append(en.cstamp[:0], 0)
+	n := max(pr.n, 1)
+	en.D.SetInt64(n)
+	root := &class{mat: true}
+	root.N.Set(bN)
+	root.S.SetInt64(n) // d(money)/db = 1
+	root.mf = ratioFloat(bN, &en.D, &en.tmp, &en.tmp2)
+	en.cl = append(en.cl[:0], root)
+	// |float money − exact money| grows by under 1e-15·b per payment; eps
+	// allows ten times that over as many payments as there are projects.
+	en.eps = 1e-14 * float64(pr.m+2) * (root.mf + 1)
+	en.pays = en.pays[:0]
 	en.mults = en.mults[:0]
 	clear(en.cls)
 	clear(en.in)
@@ -138,8 +163,8 @@ func (en *engine) entries(p int) []entry {
 	pr, s := en.pr, en.s
 	out := en.ent[p][:0]
 	if s.util != utilPoints {
-		if len(en.acc) < len(en.N) {
-			en.acc = make([]int64, len(en.N)+len(en.N)/2+16)
+		if len(en.acc) < len(en.cl) {
+			en.acc = make([]int64, len(en.cl)+len(en.cl)/2+16)
 		}
 		en.accT = en.accT[:0]
 		for _, g := range s.supp[p] {
@@ -154,7 +179,6 @@ func (en *engine) entries(p int) []entry {
 		}
 		// (accT's order follows supp[p]'s, so it is deterministic.)
 		for _, k := range en.accT {
-			en.fresh(k)
 			out = append(out, entry{k: k, u: 1, w: en.acc[k]})
 			en.acc[k] = 0
 		}
@@ -168,7 +192,6 @@ func (en *engine) entries(p int) []entry {
 			en.accM[entryKey(k, s.u[p][i])] += pr.groups[g].weight
 		}
 		for key, w := range en.accM {
-			en.fresh(int32(key >> 32))
 			out = append(out, entry{k: int32(key >> 32), u: int64(key & 0xffffffff), w: w})
 		}
 		slices.SortFunc(out, func(a, b entry) int {
@@ -184,9 +207,9 @@ func (en *engine) entries(p int) []entry {
 
 var bigOne = big.NewInt(1)
 
-// fresh brings class k's numerators over the current denominator.
-func (en *engine) fresh(k int32) {
-	j := en.cstamp[k]
+// scaleFrom multiplies z (and zs when param) by the factors of payments
+// from index j on, and returns the new index.
+func (en *engine) scaleFrom(j int, z, zs *big.Int) int {
 	for j < len(en.mults) {
 		f := en.mults[j]
 		j++
@@ -200,13 +223,61 @@ func (en *engine) fresh(k int32) {
 		}
 		if f != 1 {
 			en.tmp.SetInt64(f)
-			en.N[k].Mul(&en.N[k], &en.tmp)
+			z.Mul(z, &en.tmp)
 			if en.param {
-				en.S[k].Mul(&en.S[k], &en.tmp)
+				zs.Mul(zs, &en.tmp)
 			}
 		}
 	}
-	en.cstamp[k] = j
+	return j
+}
+
+// newClass returns a fresh class from a slab.
+func (en *engine) newClass() *class {
+	if len(en.slab) == 0 {
+		en.slab = make([]class, 1024)
+	}
+	c := &en.slab[0]
+	en.slab = en.slab[1:]
+	return c
+}
+
+// exact returns class k with N and S over the current D.
+func (en *engine) exact(k int32) *class {
+	c := en.cl[k]
+	if !c.mat {
+		par := en.exact(c.parent)
+		py := &en.pays[c.pay]
+		py.stamp = en.scaleFrom(py.stamp, &py.X, &py.XS)
+		en.tmp3.SetInt64(c.u)
+		en.tmp4.Mul(&py.X, &en.tmp3)
+		c.N.Sub(&par.N, &en.tmp4)
+		if en.param {
+			en.tmp4.Mul(&py.XS, &en.tmp3)
+			c.S.Sub(&par.S, &en.tmp4)
+		}
+		c.mat, c.stamp = true, len(en.mults)
+		return c
+	}
+	c.stamp = en.scaleFrom(c.stamp, &c.N, &c.S)
+	return c
+}
+
+// isPoor reports whether the voters of class k, with weight u, cannot pay
+// x·u, where x = X/(U·D) ≈ xf: exactly, N·U < X·u.
+func (en *engine) isPoor(k int32, u int64, X *big.Int, U int64, xf float64) bool {
+	mf, need := en.cl[k].mf, xf*float64(u)
+	if d := mf - need; d > en.eps+1e-9*need {
+		return false
+	} else if -d > en.eps+1e-9*need {
+		return true
+	}
+	c := en.exact(k)
+	en.tmp.SetInt64(U)
+	en.tmp.Mul(&en.tmp, &c.N)
+	en.tmp2.SetInt64(u)
+	en.tmp2.Mul(&en.tmp2, X)
+	return en.tmp.Cmp(&en.tmp2) < 0
 }
 
 func lower(f float64) float64 { return f * (1 - 1e-9) }
@@ -225,13 +296,20 @@ func ratioFloat(a, b *big.Int, t1, t2 *big.Int) float64 {
 	return fa / fb
 }
 
-// money sets z to the numerator (over D) of the money of p's supporters.
-func (en *engine) money(z *big.Int, p int) {
+// money sets z (and zs when param) to the numerator over D of the money
+// of p's supporters (and of its derivative).
+func (en *engine) money(z, zs *big.Int, p int) {
 	z.SetInt64(0)
+	zs.SetInt64(0)
 	for _, e := range en.entries(p) {
+		c := en.exact(e.k)
 		en.tmp.SetInt64(e.w)
-		en.tmp.Mul(&en.tmp, &en.N[e.k])
-		z.Add(z, &en.tmp)
+		en.tmp2.Mul(&en.tmp, &c.N)
+		z.Add(z, &en.tmp2)
+		if en.param {
+			en.tmp2.Mul(&en.tmp, &c.S)
+			zs.Add(zs, &en.tmp2)
+		}
 	}
 }
 
@@ -241,62 +319,110 @@ func (en *engine) money(z *big.Int, p int) {
 func (en *engine) price(p int, X, XS *big.Int) (U int64, ok bool) {
 	pr := en.pr
 	ents := en.entries(p)
-	en.tmp4.SetInt64(pr.cost[p])
-	en.tmp4.Mul(&en.tmp4, &en.D)
 	if cap(en.poor) < len(ents) {
 		en.poor = make([]bool, len(ents))
 	}
 	poor := en.poor[:len(ents)]
 	clear(poor)
-	X.Set(&en.tmp4)
+	X.SetInt64(pr.cost[p])
+	X.Mul(X, &en.D)
 	XS.SetInt64(0)
 	for _, e := range ents {
 		U += e.w * e.u
 	}
-	var th big.Int // unit weights: poor iff N < ceil(X/U)
-	for {
+	for U > 0 {
 		changed := false
-		if en.s.util != utilPoints {
-			en.tmp.SetInt64(U)
-			th.QuoRem(X, &en.tmp, &en.tmp2)
-			if en.tmp2.Sign() > 0 {
-				th.Add(&th, bigOne)
-			}
-		}
+		xf := ratioFloat(X, &en.D, &en.tmp, &en.tmp2) / float64(U)
 		for i, e := range ents {
-			if poor[i] {
+			if poor[i] || !en.isPoor(e.k, e.u, X, U, xf) {
 				continue
 			}
-			var isPoor bool
-			if en.s.util != utilPoints {
-				isPoor = en.N[e.k].Cmp(&th) < 0
-			} else {
-				// poor if N·U < X·u
-				en.tmp.SetInt64(U)
-				en.tmp.Mul(&en.tmp, &en.N[e.k])
-				en.tmp2.SetInt64(e.u)
-				en.tmp2.Mul(&en.tmp2, X)
-				isPoor = en.tmp.Cmp(&en.tmp2) < 0
+			poor[i], changed = true, true
+			c := en.exact(e.k)
+			en.tmp.SetInt64(e.w)
+			en.tmp2.Mul(&en.tmp, &c.N)
+			X.Sub(X, &en.tmp2)
+			if en.param {
+				en.tmp2.Mul(&en.tmp, &c.S)
+				XS.Sub(XS, &en.tmp2)
 			}
-			if isPoor {
-				poor[i], changed = true, true
-				en.tmp.SetInt64(e.w)
-				en.tmp2.Mul(&en.tmp, &en.N[e.k])
-				X.Sub(X, &en.tmp2)
-				if en.param {
-					en.tmp2.Mul(&en.tmp, &en.S[e.k])
-					XS.Sub(XS, &en.tmp2)
-				}
-				U -= e.w * e.u
-			}
+			U -= e.w * e.u
 		}
-		if !changed || U == 0 {
+		if !changed {
 			break
 		}
 	}
 	// If the supporters can afford p, the fixed point keeps a rich
 	// supporter; if they cannot, every supporter ends up poor.
 	return U, U > 0
+}
+
+// approx is the float estimate of a project's price.
+type approx struct {
+	afford int     // 1: affordable, -1: not, 0: too close to tell
+	x      float64 // payment per unit of weight (scaled money units)
+	delta  float64 // |x − exact x| ≤ delta when afford == 1
+}
+
+// priceApprox estimates p's price with float arithmetic and a rigorous
+// error bound. The voters are split into poor and rich by their float
+// money; where that split is wrong, a voter's money is within eps of the
+// share, so F(x) = Σ w·min(money, x·u), whose exact root is the price, is
+// within Σ w·eps (plus rounding) of the cost at the float estimate. F's
+// slope is at least 1 below the point where every supporter pays all they
+// have, which the affordability margin keeps away, so the estimate is
+// within that distance of the price.
+func (en *engine) priceApprox(p int) approx {
+	pr := en.pr
+	ents := en.entries(p)
+	if cap(en.poor) < len(ents) {
+		en.poor = make([]bool, len(ents))
+	}
+	poor := en.poor[:len(ents)]
+	clear(poor)
+	var U, W int64
+	var money float64
+	for _, e := range ents {
+		U += e.w * e.u
+		W += e.w
+		money += float64(e.w) * en.cl[e.k].mf
+	}
+	cost := float64(pr.cost[p])
+	slack := float64(W)*en.eps + 1e-15*float64(len(ents)+4)*(money+cost)
+	switch {
+	case money < cost-slack:
+		return approx{afford: -1}
+	case money <= cost+2*slack:
+		return approx{afford: 0}
+	}
+	xm := cost
+	poorMoney := 0.0
+	for U > 0 {
+		changed := false
+		xf := xm / float64(U)
+		for i, e := range ents {
+			if poor[i] {
+				continue
+			}
+			mf := en.cl[e.k].mf
+			if mf >= xf*float64(e.u) {
+				continue
+			}
+			poor[i], changed = true, true
+			xm -= float64(e.w) * mf
+			poorMoney += float64(e.w) * mf
+			U -= e.w * e.u
+		}
+		if !changed {
+			break
+		}
+	}
+	if U <= 0 || xm <= 0 {
+		return approx{afford: 0}
+	}
+	x := xm / float64(U)
+	delta := float64(W)*en.eps + 1e-15*float64(len(ents)+4)*(cost+poorMoney) + 1e-15*x
+	return approx{afford: 1, x: x, delta: delta}
 }
 
 // cmpPrice compares ρ_p = X1/(U1·D·f_p) with ρ_q = X2/(U2·D·f_q).
@@ -322,6 +448,9 @@ func (en *engine) priceFloat(X *big.Int, U int64, p int) float64 {
 // value reaches zero at offset −v/dv, and if v is 0 and dv is not, at
 // offset 0.
 func (en *engine) noteRoot(v, dv *big.Int) {
+	if en.useless {
+		return
+	}
 	sv, sd := v.Sign(), dv.Sign()
 	if sd == 0 || sv*sd > 0 {
 		return
@@ -347,6 +476,11 @@ func (en *engine) setRoot(n, d *big.Int) {
 	en.rootN.Set(n)
 	en.rootD.Set(d)
 	en.rootSet = true
+	if en.cutRel != nil {
+		en.tmp3.Mul(n, en.cutRel.Denom())
+		en.tmp4.Mul(en.cutRel.Num(), d)
+		en.useless = en.tmp3.Cmp(&en.tmp4) <= 0
+	}
 }
 
 // run runs Equal Shares at per-voter money bN/n (scaled units). In param
@@ -375,6 +509,10 @@ func (en *engine) run(bN *big.Int, replay int, cutoff *big.Rat) {
 		}
 	}
 	b := new(big.Rat).SetFrac(bN, big.NewInt(max(en.pr.n, 1)))
+	en.cutRel = nil
+	if cutoff != nil {
+		en.cutRel = new(big.Rat).Sub(cutoff, b)
+	}
 	for t := replay; en.fullRound(t, b); t++ {
 	}
 }
@@ -416,9 +554,9 @@ func (en *engine) toRun() *mesRun {
 		sum.SetInt64(0)
 		for _, g := range s.supp[p] {
 			if k := en.cls[g]; k >= 0 {
-				en.fresh(k)
+				c := en.exact(k)
 				en.tmp.SetInt64(pr.groups[g].weight)
-				en.tmp.Mul(&en.tmp, &en.N[k])
+				en.tmp.Mul(&en.tmp, &c.N)
 				sum.Add(&sum, &en.tmp)
 			}
 		}
@@ -441,7 +579,7 @@ func (en *engine) replayRound(p int) {
 // round's bound. It returns false when no candidate is affordable.
 func (en *engine) fullRound(t int, b *big.Rat) bool {
 	pr, s := en.pr, en.s
-	en.rootSet = false
+	en.rootSet, en.useless = false, false
 	cands := make([]int, 0, len(s.elig))
 	for _, p := range s.elig {
 		if en.in[p] {
@@ -457,33 +595,68 @@ func (en *engine) fullRound(t int, b *big.Rat) bool {
 		}
 		return s.c.rank[a] - s.c.rank[b]
 	})
-	best := -1
-	var bestX, bestXS, X, XS big.Int
-	var bestU int64
+	// Rank candidates by float estimates; compute exact prices only for
+	// those that might be the cheapest.
 	bestHigh := math.Inf(1)
 	evaluated := make([]bool, pr.m)
+	type contender struct {
+		p      int
+		lo     float64
+		exact  bool
+		X, XS  big.Int
+		U      int64
+	}
+	var conts []*contender
 	for _, p := range cands {
-		if best >= 0 && en.lb[p] > bestHigh {
+		if en.lb[p] > bestHigh {
 			break
 		}
 		evaluated[p] = true
-		U, ok := en.price(p, &X, &XS)
-		if !ok {
+		ap := en.priceApprox(p)
+		c := &contender{p: p}
+		switch ap.afford {
+		case -1:
 			en.drop(p, t)
 			continue
+		case 0:
+			U, ok := en.price(p, &c.X, &c.XS)
+			if !ok {
+				en.drop(p, t)
+				continue
+			}
+			c.exact, c.U = true, U
+			ap.x = ratioFloat(&c.X, &en.D, &en.tmp, &en.tmp2) / float64(U)
+			ap.delta = 1e-12 * ap.x
 		}
-		en.lb[p] = lower(en.priceFloat(&X, U, p))
-		if best < 0 {
-			best = p
-		} else if c := en.cmpPrice(&X, U, p, &bestX, bestU, best); c < 0 || c == 0 && s.c.rank[p] < s.c.rank[best] {
-			best = p
-		} else {
+		f := float64(s.f[p])
+		c.lo = (ap.x - ap.delta) / f
+		hi := (ap.x + ap.delta) / f
+		en.lb[p] = max(en.lb[p], lower(c.lo))
+		bestHigh = min(bestHigh, upper(hi))
+		conts = append(conts, c)
+	}
+	best := -1
+	var bestX, bestXS big.Int
+	var bestU int64
+	for _, c := range conts {
+		if c.lo > bestHigh {
 			continue
 		}
-		bestX.Set(&X)
-		bestXS.Set(&XS)
-		bestU = U
-		bestHigh = upper(en.priceFloat(&X, U, p))
+		if !c.exact {
+			U, ok := en.price(c.p, &c.X, &c.XS)
+			if !ok {
+				panic("tally: equal shares: float estimate and exact price disagree")
+			}
+			c.exact, c.U = true, U
+		}
+		if best >= 0 {
+			if d := en.cmpPrice(&c.X, c.U, c.p, &bestX, bestU, best); d > 0 || d == 0 && s.c.rank[c.p] > s.c.rank[best] {
+				continue
+			}
+		}
+		best, bestU = c.p, c.U
+		bestX.Set(&c.X)
+		bestXS.Set(&c.XS)
 	}
 	if best < 0 {
 		if en.param {
@@ -554,13 +727,7 @@ func (en *engine) lastBound() *big.Rat {
 // noteAffordRoot records that p's supporters' money stays below its cost.
 func (en *engine) noteAffordRoot(p int) {
 	var v, dv big.Int
-	for _, e := range en.entries(p) {
-		en.tmp.SetInt64(e.w)
-		en.tmp2.Mul(&en.tmp, &en.N[e.k])
-		v.Add(&v, &en.tmp2)
-		en.tmp2.Mul(&en.tmp, &en.S[e.k])
-		dv.Add(&dv, &en.tmp2)
-	}
+	en.money(&v, &dv, p)
 	en.tmp.SetInt64(en.pr.cost[p])
 	en.tmp.Mul(&en.tmp, &en.D)
 	v.Sub(&v, &en.tmp)
@@ -572,10 +739,14 @@ func (en *engine) noteAffordRoot(p int) {
 func (en *engine) winnerRoots(p int, X, XS *big.Int, U int64) {
 	var v, dv, a big.Int
 	for _, e := range en.entries(p) {
+		if en.useless {
+			return
+		}
 		// v = N·U − X·u, dv = S·U − XS·u
+		c := en.exact(e.k)
 		a.SetInt64(U)
-		v.Mul(&en.N[e.k], &a)
-		dv.Mul(&en.S[e.k], &a)
+		v.Mul(&c.N, &a)
+		dv.Mul(&c.S, &a)
 		a.SetInt64(e.u)
 		en.tmp3.Mul(X, &a)
 		v.Sub(&v, &en.tmp3)
@@ -632,7 +803,9 @@ func (en *engine) losersRoots(cands []int, w int, Xw, XSw *big.Int, Uw int64, ev
 			maxV = max(maxV, s.uSum[q])
 			continue
 		}
-		en.loserFull(q, w, Xw, XSw, Uw)
+		if !en.useless {
+			en.loserFull(q, w, Xw, XSw, Uw)
+		}
 	}
 	if maxV >= 0 && XSw.Sign() > 0 {
 		var v, dv big.Int
@@ -662,9 +835,10 @@ func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
 	var strictRich int = -1
 	for i, e := range en.entries(q) {
 		// m1 = N·Uw·fw (money), m2 = Xw·fq·u (full share at ρ_w)
-		m1.Mul(&en.N[e.k], &a)
+		cl := en.exact(e.k)
+		m1.Mul(&cl.N, &a)
 		m1.Mul(&m1, &fw)
-		m1d.Mul(&en.S[e.k], &a)
+		m1d.Mul(&cl.S, &a)
 		m1d.Mul(&m1d, &fw)
 		en.tmp.SetInt64(e.u)
 		m2.Mul(Xw, &fq)
@@ -707,9 +881,10 @@ func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
 			// G stays ≤ 0; keep one supporter strictly rich so that
 			// G = 0 still means an exact tie.
 			e := en.entries(q)[strictRich]
-			m1.Mul(&en.N[e.k], &a)
+			cl := en.exact(e.k)
+			m1.Mul(&cl.N, &a)
 			m1.Mul(&m1, &fw)
-			m1d.Mul(&en.S[e.k], &a)
+			m1d.Mul(&cl.S, &a)
 			m1d.Mul(&m1d, &fw)
 			en.tmp.SetInt64(e.u)
 			m2.Mul(Xw, &fq)
@@ -728,28 +903,29 @@ func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
 // pay funds p at x = X/(U·D): every supporter pays min(money, x·u). The
 // denominator becomes D·U/g with g = gcd(X, XS, U).
 func (en *engine) pay(p int, X, XS *big.Int, U int64) {
-	pr, s := en.pr, en.s
+	s := en.s
 	rd := engRound{p: p, U: U}
 	rd.X.Set(X)
 	rd.XS.Set(XS)
 	rd.D.Set(&en.D)
 	if en.detail {
-		en.money(&rd.money, p)
+		var zs big.Int
+		en.money(&rd.money, &zs, p)
 	}
-	// who is capped (pays all): N·U < X·u, over the old D
 	ents := en.entries(p)
+	xf := ratioFloat(X, &en.D, &en.tmp, &en.tmp2) / float64(U)
+	// who is capped (pays all): N·U < X·u, over the old D
 	capped := make([]bool, len(ents))
 	for i, e := range ents {
-		en.tmp.SetInt64(U)
-		en.tmp.Mul(&en.tmp, &en.N[e.k])
-		en.tmp2.SetInt64(e.u)
-		en.tmp2.Mul(&en.tmp2, X)
-		if en.tmp.Cmp(&en.tmp2) < 0 {
+		if en.isPoor(e.k, e.u, X, U, xf) {
 			capped[i] = true
 			rd.capped += e.w
-			en.tmp2.SetInt64(e.w)
-			en.tmp2.Mul(&en.tmp2, &en.N[e.k])
-			rd.cappedPaid.Add(&rd.cappedPaid, &en.tmp2)
+			if en.detail {
+				c := en.exact(e.k)
+				en.tmp2.SetInt64(e.w)
+				en.tmp2.Mul(&en.tmp2, &c.N)
+				rd.cappedPaid.Add(&rd.cappedPaid, &en.tmp2)
+			}
 		}
 	}
 	// reduce by g
@@ -761,58 +937,36 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 		g = gcdBig(XS, g, &en.tmp)
 	}
 	mult := U / g
-	var Xr, XSr, m big.Int
-	m.SetInt64(g)
-	Xr.Quo(X, &m)
-	if en.param {
-		XSr.Quo(XS, &m)
-	}
+	var m big.Int
 	m.SetInt64(mult)
 	en.D.Mul(&en.D, &m)
 	en.mults = append(en.mults, mult)
-	// new class for each (class, weight) entry of p
+	t := int32(len(en.pays))
+	en.pays = append(en.pays, payment{stamp: len(en.mults)})
+	py := &en.pays[t]
+	m.SetInt64(g)
+	py.X.Quo(X, &m)
+	if en.param {
+		py.XS.Quo(XS, &m)
+	}
+	// a new class for each (class, weight) entry of p that is not capped
 	newCls := make(map[uint64]int32, len(ents))
-	var due big.Int
 	for i, e := range ents {
+		key := entryKey(e.k, e.u)
 		if capped[i] {
-			newCls[entryKey(e.k, e.u)] = -1
+			newCls[key] = -1
 			continue
 		}
-		en.fresh(e.k)
-		en.tmp.SetInt64(e.u)
-		due.Mul(&Xr, &en.tmp) // x·u over the new D
-		k := int32(len(en.N))
-		en.N = append(en.N, big.Int{})
-		en.S = append(en.S, big.Int{})
-		en.live = append(en.live, 0)
-		en.cstamp = append(en.cstamp, len(en.mults))
-		en.N[k].Sub(&en.N[e.k], &due)
-		if en.param {
-			en.tmp2.Mul(&XSr, &en.tmp)
-			en.S[k].Sub(&en.S[e.k], &en.tmp2)
-		}
-		if en.N[k].Sign() == 0 && (!en.param || en.S[k].Sign() == 0) {
-			k = -1
-			en.N = en.N[:len(en.N)-1]
-			en.S = en.S[:len(en.S)-1]
-			en.live = en.live[:len(en.live)-1]
-			en.cstamp = en.cstamp[:len(en.cstamp)-1]
-		}
-		newCls[entryKey(e.k, e.u)] = k
+		newCls[key] = int32(len(en.cl))
+		c := en.newClass()
+		c.parent, c.pay, c.u, c.mf = e.k, t, e.u, en.cl[e.k].mf-xf*float64(e.u)
+		en.cl = append(en.cl, c)
 	}
 	// move the groups
 	en.in[p] = false
 	for i, g := range s.supp[p] {
-		old := en.cls[g]
-		if old < 0 {
-			continue
-		}
-		nk := newCls[entryKey(old, s.u[p][i])]
-		w := pr.groups[g].weight
-		en.cls[g] = nk
-		en.live[old] -= w
-		if nk >= 0 {
-			en.live[nk] += w
+		if old := en.cls[g]; old >= 0 {
+			en.cls[g] = newCls[entryKey(old, s.u[p][i])]
 		}
 	}
 	en.epoch++
