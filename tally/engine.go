@@ -77,7 +77,7 @@ type engine struct {
 	acc   []int64 // per class: accumulator for entries (unit weights)
 	accT  []int32 // classes touched in acc
 	accM  map[uint64]int64
-	in    []bool // per project: still a candidate
+	in    []bool  // per project: still a candidate
 	eps   float64 // float safety margin (scaled money units)
 	sc    scratch
 
@@ -600,11 +600,11 @@ func (en *engine) fullRound(t int, b *big.Rat) bool {
 	bestHigh := math.Inf(1)
 	evaluated := make([]bool, pr.m)
 	type contender struct {
-		p      int
-		lo     float64
-		exact  bool
-		X, XS  big.Int
-		U      int64
+		p     int
+		lo    float64
+		exact bool
+		X, XS big.Int
+		U     int64
 	}
 	var conts []*contender
 	for _, p := range cands {
