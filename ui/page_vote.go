@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -277,21 +278,8 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 // sortedBallot returns b with its approvals sorted and deduplicated, as
 // castWithCode will sign them.
 func sortedBallot(b *ballot.Ballot) *ballot.Ballot {
-	seen := map[string]bool{}
-	var ids []string
-	for _, id := range b.Approve {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
 	out := *b
-	out.Approve = ids
+	out.Approve = slices.Compact(slices.Sorted(slices.Values(b.Approve)))
 	return &out
 }
 
