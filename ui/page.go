@@ -158,7 +158,7 @@ func (p *pages) render(c *fiber.Ctx, status int, name string, v *view) error {
 	c.Set(fiber.HeaderVary, "Accept-Language, Cookie")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	// Pages load nothing from elsewhere and run no inline script.
-	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "+
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "+
 		"script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	return c.Status(status).Send(buf.Bytes())
 }

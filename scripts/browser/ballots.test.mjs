@@ -31,6 +31,7 @@ async function votePage(round, code, ed25519) {
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push('console: ' + m.text()));
   await page.goto(server.url + '/v/' + round + '#' + code);
   await page.waitForFunction(() => !document.getElementById('code-ok').hidden);
   return { ctx, page, errors };

@@ -175,6 +175,7 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         const pctx = await newContext(browser, { locale, ed25519: variant.ed25519, viewport: { width: 1280, height: 720 } });
         projector = await pctx.newPage();
         projector.on('pageerror', (e) => errors.push('projector: ' + e.message));
+        projector.on('console', (m) => m.type() === 'error' && errors.push('projector console: ' + m.text()));
         await projector.goto(base + '/p/' + round);
         await projector.waitForFunction(() => /\d/.test(document.getElementById('status').textContent) && !document.getElementById('status').classList.contains('bad'));
         startSize = Number(await projector.locator('#size').innerText());
@@ -206,6 +207,8 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       });
       const vp = await phone.newPage();
       vp.on('pageerror', (e) => errors.push('vote: ' + e.message));
+      // Console errors include Content-Security-Policy violations and failed loads.
+      vp.on('console', (m) => m.type() === 'error' && errors.push('vote console: ' + m.text()));
       const voteURL = urls[0];
       const code = voteURL.split('#')[1];
       await vp.goto(voteURL);
