@@ -88,3 +88,19 @@ it('cumulative points with the noble fallback: points left, cap refused, points 
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+it('without Web Crypto (plain HTTP) the form falls back to server signing, with the code from the link', async () => {
+  const codes = await setupVoting(server.url, 'nocrypto-2026', projects);
+  const ctx = await newContext(browser, { locale: 'da-DK', viewport: { width: 390, height: 844 } });
+  await ctx.addInitScript(() => Object.defineProperty(globalThis.crypto, 'subtle', { get: () => undefined }));
+  const page = await ctx.newPage();
+  await page.goto(server.url + '/v/nocrypto-2026#' + codes[0].replace(/-/g, ''));
+  await page.waitForFunction(() => document.getElementById('code').value !== '');
+  assert.ok(!page.url().includes('#'), 'the code left the address bar');
+  assert.ok(await page.locator('#nojs-note').isVisible(), 'the page says the server will sign');
+  await page.click('label:has(input[value="bench"])');
+  await Promise.all([page.waitForNavigation(), page.click('#ballot button[type=submit]')]);
+  await Promise.all([page.waitForNavigation(), page.click('button[value="submit"]')]);
+  assert.match(await page.locator('main').innerText(), /Stemmen er underskrevet af serveren/);
+  await ctx.close();
+});

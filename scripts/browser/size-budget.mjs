@@ -35,14 +35,14 @@ export async function apiClient(base) {
  * PATCH /api/rounds/:round) through the JSON API, opens voting and returns
  * the voting codes. The fund and community are made on first use.
  */
-export async function setupVoting(base, round, projects, settings) {
+export async function setupVoting(base, round, projects, settings, budget = 100000) {
   const api = await apiClient(base);
   const funds = JSON.parse(await api('GET', '/api/funds'));
   if (!funds.some((f) => f.id === 'pulje')) {
     await api('POST', '/api/funds', { id: 'pulje', name: 'Puljen', total: 1000000, years: [2026], formula: 'equal' });
     await api('POST', '/api/communities', { id: 'by', name: 'Byen', population: 1000, fund: 'pulje' });
   }
-  await api('POST', '/api/rounds', { id: round, community: 'by', year: 2026, title: 'Byens pulje 2026', budget: 500000 });
+  await api('POST', '/api/rounds', { id: round, community: 'by', year: 2026, title: 'Byens pulje 2026', budget });
   for (const p of projects) await api('POST', `/api/rounds/${round}/projects`, p);
   if (settings) await api('PATCH', `/api/rounds/${round}`, settings);
   const sheet = await api('POST', `/api/rounds/${round}/codes`, { count: 4, reserve: 0 });
@@ -83,7 +83,7 @@ async function main() {
       projects.push({ id: 'p' + String(i).padStart(2, '0'), title: 'Projekt nummer ' + i + ' med en rimelig lang titel', cost: 10000 * i,
         category: 'fritid-og-faellesskab', description: 'En beskrivelse af projektet på et par linjer, som borgerne kan læse før de stemmer.' });
     }
-    const codes = await setupVoting(server.url, 'budget', projects);
+    const codes = await setupVoting(server.url, 'budget', projects, undefined, 500000);
     for (const ed25519 of [true, false]) {
       const r = await measure(browser, server.url + '/v/budget#' + codes[0].replace(/-/g, ''), ed25519);
       const ok = r.total <= BUDGET;

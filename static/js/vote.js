@@ -247,11 +247,23 @@ function kioskTimer() {
   resetTimer = setTimeout(kioskReset, data.kioskSeconds * 1000);
 }
 
+// fallBack leaves the page to its form (the server derives and signs) when
+// this browser cannot do the cryptography, e.g. without Web Crypto on a
+// page that is not served over HTTPS. A code from the link goes into the
+// form's code field, and out of the address bar.
+function fallBack() {
+  const frag = window.location.hash.slice(1);
+  if (frag) {
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    $('code').value = decodeURIComponent(frag);
+  }
+}
+
 async function start() {
   try {
     state.manifest = await parseManifest(b64decode(data.manifest));
   } catch (e) {
-    status('bad', fmt(T.failed, e.message));
+    fallBack();
     return;
   }
   document.documentElement.classList.add('js');
