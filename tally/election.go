@@ -124,7 +124,7 @@ type profile struct {
 	// supp[p] lists the groups whose ballot lists project p.
 	supp [][]int32
 	// votes[p] is the number of ballots listing p; points[p] the sum of
-	// their points (Points elections).
+	// their points (an approval counts as one point).
 	votes, points []int64
 }
 
@@ -135,12 +135,17 @@ type group struct {
 	weight   int64   // number of ballots
 }
 
-// pointsOf returns the points group g gives project p (0 if unlisted).
+// pointsOf returns the points group g gives project p: 0 if unlisted, 1
+// if listed on a ballot without points (an approval counts as one point).
 func (g *group) pointsOf(p int32) int64 {
-	if i, ok := slices.BinarySearch(g.projects, p); ok && g.points != nil {
-		return g.points[i]
+	i, ok := slices.BinarySearch(g.projects, p)
+	switch {
+	case !ok:
+		return 0
+	case g.points == nil:
+		return 1
 	}
-	return 0
+	return g.points[i]
 }
 
 // prepare validates e and compiles it.
@@ -206,6 +211,8 @@ func prepare(e *Election) (*profile, error) {
 			pr.votes[p] += g.weight
 			if g.points != nil {
 				pr.points[p] += g.weight * g.points[j]
+			} else {
+				pr.points[p] += g.weight
 			}
 		}
 	}

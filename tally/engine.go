@@ -549,17 +549,9 @@ func (en *engine) toRun() *mesRun {
 		})
 	}
 	r.money = make([]*big.Rat, pr.m)
-	var sum big.Int
+	var sum, zs big.Int
 	for _, p := range s.elig {
-		sum.SetInt64(0)
-		for _, g := range s.supp[p] {
-			if k := en.cls[g]; k >= 0 {
-				c := en.exact(k)
-				en.tmp.SetInt64(pr.groups[g].weight)
-				en.tmp.Mul(&en.tmp, &c.N)
-				sum.Add(&sum, &en.tmp)
-			}
-		}
+		en.money(&sum, &zs, p)
 		r.money[p] = new(big.Rat).SetFrac(&sum, &en.D)
 	}
 	return r

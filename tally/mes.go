@@ -41,22 +41,36 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 	s := &mesSetup{c: c, util: util,
 		supp: make([][]int32, pr.m), u: make([][]int64, pr.m),
 		uSum: make([]int64, pr.m), f: make([]int64, pr.m)}
+	var ones []int64
 	for p := range pr.m {
 		s.f[p] = 1
 		if util == utilCost {
 			s.f[p] = pr.cost[p]
 		}
-		for _, g := range pr.supp[p] {
-			var w int64 = 1
-			if util == utilPoints {
-				w = pr.groups[g].pointsOf(int32(p))
+		switch {
+		case util == utilCost && pr.cost[p] == 0:
+			// no utility
+		case util != utilPoints:
+			// every listing voter has weight 1: share the profile's lists
+			s.supp[p] = pr.supp[p]
+			if len(ones) < len(s.supp[p]) {
+				ones = make([]int64, max(len(s.supp[p]), 2*len(ones)))
+				for i := range ones {
+					ones[i] = 1
+				}
 			}
-			if w == 0 || util == utilCost && pr.cost[p] == 0 {
-				continue // no utility
+			s.u[p] = ones[:len(s.supp[p])]
+			s.uSum[p] = pr.votes[p]
+		default:
+			for _, g := range pr.supp[p] {
+				w := pr.groups[g].pointsOf(int32(p))
+				if w == 0 {
+					continue
+				}
+				s.supp[p] = append(s.supp[p], g)
+				s.u[p] = append(s.u[p], w)
+				s.uSum[p] += pr.groups[g].weight * w
 			}
-			s.supp[p] = append(s.supp[p], g)
-			s.u[p] = append(s.u[p], w)
-			s.uSum[p] += pr.groups[g].weight * w
 		}
 		switch {
 		case len(s.supp[p]) == 0:
@@ -252,21 +266,17 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 	}
 	for i, rd := range r.rounds {
 		p := rd.p
-		full := new(big.Rat).Set(rd.x) // one supporter's full share
-		if s.util == utilCost {
-			full.Mul(full, big.NewRat(1, 1))
+		price := new(big.Rat).Quo(rd.x, new(big.Rat).SetInt64(s.f[p]))
+		if s.util != utilCost {
+			price = c.unscale(price) // money per unit (or point)
 		}
 		d := &SharesDetail{
 			Supporters: pr.votes[p],
 			Money:      c.unscale(rd.money),
-			Price:      c.unscale(new(big.Rat).Quo(rd.x, new(big.Rat).SetInt64(s.f[p]))),
-			FullShare:  c.unscale(full),
+			Price:      price,
+			FullShare:  c.unscale(new(big.Rat).Set(rd.x)),
 			Capped:     rd.capped,
 			CappedPaid: c.unscale(rd.cappedPaid),
-		}
-		if s.util == utilCost {
-			// ρ is per unit of cost utility: keep it unscaled-free.
-			d.Price = new(big.Rat).Quo(rd.x, new(big.Rat).SetInt64(s.f[p]))
 		}
 		d.EffectiveVotes = new(big.Rat).Quo(new(big.Rat).SetInt64(pr.cost[p]), rd.x)
 		unit := "supporters"
@@ -275,7 +285,7 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 		}
 		text := fmt.Sprintf("chosen in round %d of Equal Shares: its supporters had %s; each paid up to %s per %s (%s effective %s)",
 			i+1, fmtRat(d.Money), fmtRat(d.FullShare), map[bool]string{true: "point", false: "supporter"}[s.util == utilPoints],
-			d.EffectiveVotes.FloatString(2), unit)
+			fmtRat(d.EffectiveVotes), unit)
 		if rd.capped > 0 {
 			text += fmt.Sprintf(", %d of them paid all they had left (%s together)", rd.capped, fmtRat(d.CappedPaid))
 		}

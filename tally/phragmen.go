@@ -2,6 +2,7 @@ package tally
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 )
@@ -14,13 +15,16 @@ import (
 // tied at the least new load does not fit in the budget left, the rule
 // stops; otherwise the first tied project by the tie-break order is funded
 // and each of its supporters' load becomes the new load.
+//
+// A voter's load is the new load of the last funded project it supports,
+// so a project's load sum is Σ_k cnt[p][k]·L_k over the funded projects k.
+// Loads are exact integers over one common denominator; candidates are
+// ranked by float copies (all sums of positive terms, so their relative
+// error stays tiny) and only near-best ones are computed exactly.
 func (c *counter) phragmen() *result {
 	pr := c.pr
 	res := newResult(pr.m)
-	// load[s] is the load after round s (selected project index in order);
-	// a group's load is that of the last funded project it supports.
-	last := make([]int, len(pr.groups)) // round index +1 of the group's last funded project, 0 = none
-	var loads []*big.Rat
+	ph := &phragmenState{c: c}
 	remaining := []int{}
 	for p := range pr.m {
 		if pr.cost[p] > pr.budget {
@@ -30,85 +34,95 @@ func (c *counter) phragmen() *result {
 		}
 		remaining = append(remaining, p)
 	}
-	// lower bounds on each project's new load (loads only grow)
-	lb := make([]*big.Rat, pr.m)
+	// cnt[p][k]: voters supporting p whose last funded project is the k-th
+	// (k = 0: none yet).
+	ph.cnt = make([][]int64, pr.m)
+	backing := make([]int64, pr.m*32)
+	for p := range pr.m {
+		ph.cnt[p] = append(backing[p*32:p*32:p*32+32], pr.votes[p])
+	}
+	ph.lastOf = make([]int32, len(pr.groups))
+	ph.den.SetInt64(1)
+	ph.loads = []big.Int{{}} // k = 0: load 0
+	ph.lf = []float64{0}
+	lb := make([]float64, pr.m)
 	for _, p := range remaining {
+		lb[p] = math.Inf(1)
 		if pr.votes[p] > 0 {
-			lb[p] = new(big.Rat).SetFrac64(pr.cost[p], pr.votes[p])
+			lb[p] = lower(float64(pr.cost[p]) / float64(pr.votes[p]))
 		}
 	}
-	var sc scratch
 	spent := int64(0)
-	sum := new(big.Rat)
-	tmp := new(big.Rat)
-	cmpLoad := func(a, b *big.Rat) int { // nil is +infinity
-		switch {
-		case a == nil && b == nil:
-			return 0
-		case a == nil:
-			return 1
-		case b == nil:
-			return -1
-		}
-		return sc.cmp(a, b)
-	}
-	stopped := false
-	for round := 1; len(remaining) > 0 && !stopped; round++ {
+	for round := 1; len(remaining) > 0; round++ {
 		slices.SortFunc(remaining, func(a, b int) int {
-			if c := cmpLoad(lb[a], lb[b]); c != 0 {
-				return c
+			switch {
+			case lb[a] < lb[b]:
+				return -1
+			case lb[a] > lb[b]:
+				return 1
 			}
 			return c.rank[a] - c.rank[b]
 		})
-		var best *big.Rat
-		var tied []int
+		// Float estimates, then exact values for the contenders.
+		bestHigh := math.Inf(1)
+		type cand struct {
+			p      int
+			lo, hi float64
+		}
+		var cs []cand
 		for _, p := range remaining {
-			if len(tied) > 0 && cmpLoad(lb[p], best) > 0 {
+			if lb[p] > bestHigh {
 				break
 			}
-			var nl *big.Rat
+			lo, hi := math.Inf(1), math.Inf(1)
 			if pr.votes[p] > 0 {
-				sum.SetInt64(pr.cost[p])
-				for _, g := range pr.supp[p] {
-					if l := last[g]; l > 0 {
-						tmp.SetInt64(pr.groups[g].weight)
-						tmp.Mul(tmp, loads[l-1])
-						sum.Add(sum, tmp)
-					}
-				}
-				nl = new(big.Rat).Quo(sum, tmp.SetInt64(pr.votes[p]))
-				lb[p] = nl
+				v := ph.newLoadFloat(p)
+				lo, hi = lower(v), upper(v)
+				lb[p] = max(lb[p], lo)
+			}
+			bestHigh = min(bestHigh, hi)
+			cs = append(cs, cand{p, lo, hi})
+		}
+		var tied []int
+		var best *big.Rat // nil: infinite
+		for _, x := range cs {
+			if x.lo > bestHigh {
+				continue
+			}
+			var nl *big.Rat
+			if pr.votes[x.p] > 0 {
+				nl = ph.newLoad(x.p)
 			}
 			switch d := cmpLoad(nl, best); {
 			case len(tied) == 0 || d < 0:
-				best, tied = nl, append(tied[:0], p)
+				best, tied = nl, append(tied[:0], x.p)
 			case d == 0:
-				tied = append(tied, p)
+				tied = append(tied, x.p)
 			}
 		}
-		// tied is in rank order (remaining was sorted by bound, then rank,
-		// and every tied project has bound equal to the least load).
 		slices.SortFunc(tied, func(a, b int) int { return c.rank[a] - c.rank[b] })
+		var stop int = -1
 		for _, p := range tied {
 			if spent+pr.cost[p] > pr.budget {
-				stopped = true
-				res.note = fmt.Sprintf("Phragmén stopped in round %d: project %s, at the least new load, did not fit in the %s left", round, pr.e.Projects[p].ID, c.fmtAmount(pr.budget-spent))
+				stop = p
 				break
 			}
 		}
-		if stopped {
+		if stop >= 0 {
+			res.note = fmt.Sprintf("Phragmén stopped in round %d: project %s, at the least new load, did not fit in the %s left", round, pr.e.Projects[stop].ID, c.fmtAmount(pr.budget-spent))
 			for _, p := range remaining {
 				e := &res.expl[p]
-				if slices.Contains(tied, p) && spent+pr.cost[p] > pr.budget {
-					e.Reason, e.Step = ReasonNoFit, round
+				e.Step = round
+				switch {
+				case slices.Contains(tied, p) && spent+pr.cost[p] > pr.budget:
+					e.Reason = ReasonNoFit
 					e.Text = fmt.Sprintf("its turn came in round %d but it costs %s and only %s was left, so Phragmén stopped", round, c.fmtAmount(pr.cost[p]), c.fmtAmount(pr.budget-spent))
-				} else {
-					e.Reason, e.Step = ReasonStopped, round
+				case pr.votes[p] == 0:
+					e.Reason = ReasonNoSupport
+					e.Text = "no voter supports it, and Phragmén stopped before only unsupported projects were left"
+				default:
+					e.Reason = ReasonStopped
 					e.Text = fmt.Sprintf("not reached: Phragmén stopped in round %d", round)
-					if pr.votes[p] == 0 {
-						e.Reason = ReasonNoSupport
-						e.Text = "no voter supports it, and Phragmén stopped before only unsupported projects were left"
-					}
 				}
 			}
 			break
@@ -121,13 +135,101 @@ func (c *counter) phragmen() *result {
 		if best == nil {
 			e.Text = fmt.Sprintf("chosen in round %d: only unsupported projects were left and it fitted", round)
 		} else {
-			loads = append(loads, best)
-			for _, g := range pr.supp[p] {
-				last[g] = len(loads)
-			}
 			e.Text = fmt.Sprintf("chosen in round %d: its %d supporters' load became %s, the least possible", round, pr.votes[p], fmtRat(c.unscale(best)))
+			ph.fund(p)
 		}
 		remaining = slices.DeleteFunc(remaining, func(q int) bool { return q == p })
 	}
 	return res
+}
+
+// phragmenState holds the loads of a Phragmén count.
+type phragmenState struct {
+	c      *counter
+	cnt    [][]int64
+	lastOf []int32   // per group: index k of its last funded project
+	den    big.Int   // common denominator of the loads
+	loads  []big.Int // loads[k]: numerator of L_k over den
+	lf     []float64 // float copies of the loads
+	t1, t2 big.Int
+}
+
+// cmpLoad compares loads, nil being +infinity.
+func cmpLoad(a, b *big.Rat) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return a.Cmp(b)
+}
+
+// newLoadFloat estimates (Σ supporters' loads + cost)/votes for p.
+func (ph *phragmenState) newLoadFloat(p int) float64 {
+	pr := ph.c.pr
+	sum := float64(pr.cost[p])
+	for k, n := range ph.cnt[p] {
+		if n != 0 {
+			sum += float64(n) * ph.lf[k]
+		}
+	}
+	return sum / float64(pr.votes[p])
+}
+
+// newLoad returns p's exact new load.
+func (ph *phragmenState) newLoad(p int) *big.Rat {
+	num := ph.newLoadNum(p)
+	den := new(big.Int).Mul(&ph.den, big.NewInt(ph.c.pr.votes[p]))
+	return new(big.Rat).SetFrac(num, den)
+}
+
+// newLoadNum returns Σ cnt·N_k + cost·den (over den·votes).
+func (ph *phragmenState) newLoadNum(p int) *big.Int {
+	pr := ph.c.pr
+	num := new(big.Int).Mul(big.NewInt(pr.cost[p]), &ph.den)
+	for k, n := range ph.cnt[p] {
+		if n != 0 && k > 0 {
+			ph.t1.SetInt64(n)
+			ph.t1.Mul(&ph.t1, &ph.loads[k])
+			num.Add(num, &ph.t1)
+		}
+	}
+	return num
+}
+
+// fund gives p's supporters their new load.
+func (ph *phragmenState) fund(p int) {
+	pr := ph.c.pr
+	num := ph.newLoadNum(p)
+	// new common denominator den·votes/g
+	v := pr.votes[p]
+	g := gcdBig(num, v, &ph.t1)
+	mult := v / g
+	if mult != 1 {
+		ph.t1.SetInt64(mult)
+		ph.den.Mul(&ph.den, &ph.t1)
+		for k := range ph.loads {
+			ph.loads[k].Mul(&ph.loads[k], &ph.t1)
+		}
+	}
+	num.Quo(num, big.NewInt(g))
+	k := len(ph.loads)
+	ph.loads = append(ph.loads, big.Int{})
+	ph.loads[k].Set(num)
+	ph.lf = append(ph.lf, ratioFloat(num, &ph.den, &ph.t1, &ph.t2))
+	for q := range ph.cnt {
+		ph.cnt[q] = append(ph.cnt[q], 0)
+	}
+	for _, g := range pr.supp[p] {
+		old := ph.lastOf[g]
+		w := pr.groups[g].weight
+		for _, q := range pr.groups[g].projects {
+			ph.cnt[q][old] -= w
+			ph.cnt[q][k] += w
+		}
+		ph.lastOf[g] = int32(k)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 )
 
 // Rule names (docs/counting.md §2). Names follow Pabulib's META rule values
@@ -264,18 +265,22 @@ func (c *counter) outcome(rule string, tb TieBreak, res *result) *Outcome {
 func (c *counter) fmtAmount(units int64) string { return FormatAmount(units, c.pr.e.Scale) }
 
 // fmtRat formats a rational amount in currency units (already unscaled)
-// rounded to two decimals.
+// for explanation texts: whole numbers exactly, others rounded to two
+// decimals through float64 (texts are informative; the exact values are in
+// the Explanation's fields).
 func fmtRat(x *big.Rat) string {
-	if x.IsInt() {
+	if x.IsInt() && x.Num().IsInt64() {
 		return x.Num().String()
 	}
-	return x.FloatString(2)
+	var t1, t2 big.Int
+	return strconv.FormatFloat(ratioFloat(x.Num(), x.Denom(), &t1, &t2), 'f', 2, 64)
 }
 
-// unscale converts a scaled rational amount into currency units.
+// unscale converts a scaled rational amount into currency units. With
+// scale 0 it returns x itself.
 func (c *counter) unscale(x *big.Rat) *big.Rat {
 	if c.pr.e.Scale == 0 {
-		return new(big.Rat).Set(x)
+		return x
 	}
 	d := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(c.pr.e.Scale)), nil)
 	return new(big.Rat).Quo(x, new(big.Rat).SetInt(d))
