@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -39,7 +40,8 @@ type sequencer struct {
 	ops    chan *seqOp
 	quit   chan struct{}
 	done   chan struct{}
-	seq    uint64 // arrival counter, owned by run
+	seq    uint64       // arrival counter, owned by run
+	queued atomic.Int64 // entries waiting for the next batch (for tests)
 }
 
 // entry is one leaf waiting for its batch.
@@ -129,6 +131,7 @@ func (s *sequencer) run() {
 		if len(pending) > 0 {
 			s.flush(pending)
 			pending = nil
+			s.queued.Store(0)
 		}
 	}
 	for {
@@ -137,6 +140,7 @@ func (s *sequencer) run() {
 			s.seq++
 			e.seq = s.seq
 			pending = append(pending, e)
+			s.queued.Store(int64(len(pending)))
 			if timer == nil {
 				timer = time.NewTimer(s.period)
 				tick = timer.C
@@ -145,6 +149,7 @@ func (s *sequencer) run() {
 			timer, tick = nil, nil
 			s.flush(pending)
 			pending = nil
+			s.queued.Store(0)
 		case op := <-s.ops:
 			flush()
 			op.done <- op.fn()
