@@ -209,9 +209,10 @@ func (c *counter) add1Comparison() (*result, error) {
 		}
 	}
 	if preferG > preferW {
-		g.note = fmt.Sprintf("comparison step: %d voters prefer the greedy outcome, %d prefer the Equal Shares (add1) outcome, so the greedy outcome is used", preferG, preferW)
+		g.perVoter = w.perVoter
+		g.note = fmt.Sprintf("comparison step: %d voters prefer the greedy outcome, %d prefer the Equal Shares (add1) outcome, so the greedy outcome is used; %s", preferG, preferW, w.note)
 		return g, nil
 	}
-	w.note = fmt.Sprintf("comparison step: %d voters prefer the Equal Shares (add1) outcome, %d prefer the greedy outcome, so the Equal Shares outcome is kept", preferW, preferG)
+	w.note += fmt.Sprintf("; comparison step: %d voters prefer the Equal Shares (add1) outcome, %d prefer the greedy outcome, so the Equal Shares outcome is kept", preferW, preferG)
 	return w, nil
 }

@@ -261,6 +261,11 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 	res := newResult(pr.m)
 	res.order = slices.Clone(r.order)
 	res.perVoter = c.unscale(b)
+	res.note = fmt.Sprintf("Equal Shares: each of the %d voters started with %s", pr.n, fmtRat(res.perVoter))
+	if k := new(big.Rat).Sub(b, new(big.Rat).SetFrac64(pr.budget, max(pr.n, 1))); k.Sign() > 0 {
+		res.note += fmt.Sprintf(" (the budget divided by the number of voters, raised by %s whole currency units by add1)",
+			new(big.Rat).Quo(k, new(big.Rat).SetInt64(c.unitStep())).RatString())
+	}
 	for _, p := range s.free {
 		res.expl[p] = Explanation{Reason: ReasonSelected, Text: "costs nothing and has supporters, so Equal Shares funds it first"}
 	}

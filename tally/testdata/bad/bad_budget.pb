@@ -1,0 +1,9 @@
+META
+key;value
+budget;1e5
+vote_type;approval
+PROJECTS
+project_id;cost
+a;10
+VOTES
+voter_id;vote

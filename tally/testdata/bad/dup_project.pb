@@ -1,0 +1,10 @@
+META
+key;value
+budget;100
+vote_type;approval
+PROJECTS
+project_id;cost
+a;10
+a;12
+VOTES
+voter_id;vote

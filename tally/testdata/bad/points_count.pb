@@ -1,0 +1,11 @@
+META
+key;value
+budget;100
+vote_type;cumulative
+PROJECTS
+project_id;cost
+a;10
+b;5
+VOTES
+voter_id;vote;points
+1;a,b;3

@@ -1,0 +1,23 @@
+META
+key;value
+description;Cumulative ballots: supporters, points, points per cost
+country;Test
+unit;Test
+instance;1
+num_projects;3
+num_votes;4
+budget;100
+vote_type;cumulative
+max_sum_points;10
+rule;greedy
+PROJECTS
+project_id;cost
+s;80
+t;50
+u;20
+VOTES
+voter_id;vote;points
+1;s,t;9,1
+2;s,u;9,1
+3;t,u;5,5
+4;t;10

@@ -1,0 +1,21 @@
+META
+key;value
+description;The same project twice in one ballot
+country;Test
+unit;Test
+instance;1
+num_projects;3
+num_votes;3
+budget;10
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost
+x;5
+y;5
+z;5
+VOTES
+voter_id;vote
+1;x,x,x
+2;y,z,y
+3;z

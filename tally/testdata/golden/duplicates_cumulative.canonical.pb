@@ -1,0 +1,21 @@
+META
+key;value
+description;A cumulative ballot listing a project twice: the last points count (pabutools)
+country;Test
+unit;Test
+instance;1
+num_projects;2
+num_votes;3
+budget;10
+vote_type;cumulative
+max_sum_points;10
+rule;greedy
+PROJECTS
+project_id;cost
+p;10
+q;10
+VOTES
+voter_id;vote;points
+1;p,p,p;5,5,1
+2;q;2
+3;p,q;0,1

@@ -1,0 +1,21 @@
+META
+key;value
+description;A project nobody voted for, and an empty ballot
+country;Test
+unit;Test
+instance;1
+num_projects;3
+num_votes;3
+budget;100
+vote_type;ordinal
+rule;greedy
+PROJECTS
+project_id;cost
+r1;40
+r2;40
+r3;10
+VOTES
+voter_id;vote
+1;r1,r2
+2;r2
+3;

@@ -1,0 +1,24 @@
+META
+key;value
+description;Exact ties: equal votes, equal costs, equal Equal Shares prices
+country;Test
+unit;Test
+instance;1
+num_projects;5
+num_votes;4
+budget;60
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost
+e;30
+d;30
+c;20
+b;30
+a;40
+VOTES
+voter_id;vote
+1;a,b,c,d,e
+2;a,b,c,d,e
+3;a,b,d,e
+4;c

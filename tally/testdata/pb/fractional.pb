@@ -1,0 +1,20 @@
+META
+key;value
+description;Non-integer budget and costs, comma decimal
+country;Test
+unit;Test
+instance;1
+num_projects;3
+num_votes;2
+budget;100.50
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost
+m;50.25
+n;50,25
+o;0.01
+VOTES
+voter_id;vote
+1;m,n
+2;m,n,o

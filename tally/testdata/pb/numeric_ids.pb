@@ -1,0 +1,22 @@
+META
+key;value
+description;Numeric IDs of different lengths: string order is not numeric order
+country;Test
+unit;Test
+instance;1
+num_projects;4
+num_votes;3
+budget;20
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;name
+9;10;nine
+10;10;ten
+100;10;hundred
+2;15;two
+VOTES
+voter_id;vote
+1;9,10,100,2
+2;9,10,100,2
+3;

@@ -1,0 +1,25 @@
+META
+key;value
+description;A project dearer than the whole budget, and greedy-no-skip
+country;Test
+unit;Test
+instance;1
+num_projects;4
+num_votes;6
+budget;100
+vote_type;approval
+rule;greedy-no-skip
+PROJECTS
+project_id;cost
+a;200
+b;60
+c;50
+d;30
+VOTES
+voter_id;vote
+1;a,b,c
+2;a,b,c
+3;a,b,c,d
+4;a,b
+5;a
+6;d
