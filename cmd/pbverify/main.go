@@ -44,6 +44,7 @@ func commands() map[string]command {
 		// Each subcommand lives in its own file: record.go, receipt.go,
 		// count.go, codes.go, demorecord.go.
 		"codes":       cmdCodes,
+		"count":       cmdCount,
 		"record":      cmdRecord,
 		"receipt":     cmdReceipt,
 		"demo-record": cmdDemoRecord,

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const countTestdata = "../../tally/testdata"
+
+func runCount(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(append([]string{"count"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCountText(t *testing.T) {
+	code, out, errs := runCount(filepath.Join(countTestdata, "pb/over_budget.pb"), "--rule", "greedy-no-skip")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"selected:  b\n", "spent:     60\n", "a        200   5      no      costs 200, more than the whole budget 100",
+		"not reached: greedy-no-skip stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Without -rule, the file's META rule (greedy-no-skip) is used.
+	code2, out2, _ := runCount(filepath.Join(countTestdata, "pb/over_budget.pb"))
+	if code2 != exitOK || out2 != out {
+		t.Errorf("default rule: exit %d, output\n%s", code2, out2)
+	}
+}
+
+func TestCountJSON(t *testing.T) {
+	seed := strings.Repeat("ab", 32)
+	code, out, errs := runCount("-json", "-rule", "equalshares", filepath.Join(countTestdata, "pb/ties.pb"), "--tiebreak", "min-cost,max-votes,lot", "--seed", seed)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Selected []string `json:"selected"`
+		Spent    string   `json:"spent"`
+		Seed     string   `json:"seed"`
+		Projects []struct {
+			ID     string `json:"id"`
+			Funded bool   `json:"funded"`
+			Shares *struct {
+				FullShare string `json:"full_share"`
+			} `json:"equal_shares"`
+		} `json:"projects"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !slices.IsSorted(got.Selected) || len(got.Selected) != 2 || got.Selected[0] == got.Selected[1] || got.Spent != "50" || got.Seed != seed {
+		t.Errorf("selected %v spent %s seed %s", got.Selected, got.Spent, got.Seed)
+	}
+	for _, p := range got.Projects {
+		if p.ID == "c" && (!p.Funded || p.Shares == nil || p.Shares.FullShare != "20/3") {
+			t.Errorf("project c: %+v", p)
+		}
+	}
+}
+
+func TestCountErrors(t *testing.T) {
+	custom := filepath.Join(t.TempDir(), "custom.pb")
+	os.WriteFile(custom, []byte("META\nkey;value\nbudget;10\nvote_type;approval\nrule;greedy-custom\nPROJECTS\nproject_id;cost\na;5\nVOTES\nvoter_id;vote\n1;a\n"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{filepath.Join(countTestdata, "bad/unknown_project.pb"), "-rule", "greedy"}, `pabulib line 10: voter "1" votes for unknown project "zz"`},
+		{[]string{filepath.Join(countTestdata, "bad/open_quote.pb"), "-rule", "greedy"}, "pabulib line 7: quoted field not closed"},
+		{[]string{filepath.Join(countTestdata, "pb/ties.pb"), "-rule", "nonsense"}, `unknown rule "nonsense"`},
+		{[]string{custom}, `no -rule given and the file's rule "greedy-custom" is not one of ours`},
+		{[]string{filepath.Join(countTestdata, "pb/ties.pb"), "-tiebreak", "coin"}, "unknown tie-breaking order"},
+		{[]string{filepath.Join(countTestdata, "pb/ties.pb"), "-seed", "xyz"}, "-seed: want 32 bytes"},
+		{[]string{"no/such/file.pb", "-rule", "greedy"}, "no such file"},
+		{[]string{}, "want exactly one FILE.pb"},
+		{[]string{"a.pb", "b.pb"}, "want exactly one FILE.pb"},
+	}
+	for _, tt := range tests {
+		code, _, errs := runCount(tt.args...)
+		if code != exitUsage || !strings.Contains(errs, tt.want) || !strings.HasPrefix(errs, "pbverify: error: ") {
+			t.Errorf("count %q: exit %d, stderr %q; want exit 2 and %q", tt.args, code, errs, tt.want)
+		}
+	}
+	if code, _, errs := runCount("-h"); code != exitOK || !strings.Contains(errs, "equalshares/add1u") {
+		t.Errorf("-h: exit %d, %s", code, errs)
+	}
+}
+
+// TestCountShared counts every shared Pabulib file with greedy and
+// Equal Shares through the command and compares with pabutools' outcome
+// (package tally checks every rule).
+func TestCountShared(t *testing.T) {
+	dir := "../../../shared/pabulib"
+	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if os.IsNotExist(err) {
+		t.Skip("shared Pabulib sample not found")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp map[string]json.RawMessage
+	if err := json.Unmarshal(data, &exp); err != nil {
+		t.Fatal(err)
+	}
+	for name, raw := range exp {
+		if !strings.HasSuffix(name, ".pb") {
+			continue
+		}
+		var ref map[string]*[]string
+		json.Unmarshal(raw, &ref) // non-list members fail to decode and are skipped
+		for key, rule := range map[string]string{"greedy_cost": "greedy", "mes_cost": "equalshares"} {
+			want := ref[key]
+			if want == nil {
+				t.Fatalf("%s: no %s", name, key)
+			}
+			code, out, errs := runCount(filepath.Join(dir, name), "--rule", rule, "--tiebreak", "lexicographic", "--json")
+			if code != exitOK {
+				t.Fatalf("%s %s: exit %d: %s", name, rule, code, errs)
+			}
+			var got struct {
+				Selected []string `json:"selected"`
+			}
+			json.Unmarshal([]byte(out), &got)
+			w := slices.Clone(*want)
+			slices.Sort(w)
+			if !slices.Equal(got.Selected, w) {
+				t.Errorf("%s %s: selected %v, want %v", name, rule, got.Selected, w)
+			}
+		}
+	}
+}
