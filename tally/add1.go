@@ -11,34 +11,6 @@ import (
 // valid election (see add1Search).
 var errAdd1 = errors.New("tally: equal shares add1 did not terminate")
 
-// add1Naive is the literal add1 loop of pabutools (voter_budget_increment
-// = 1 currency unit): run Equal Shares from B/n, B/n+1, B/n+2, ... per
-// voter; return the previous outcome as soon as one costs more than B, or
-// the current one as soon as no unfunded Equal Shares project fits in what
-// is left of B. It is kept as the reference for the fast search.
-func (s *mesSetup) add1Naive() (*mesRun, *big.Rat, error) {
-	pr := s.c.pr
-	b := new(big.Rat).SetFrac64(pr.budget, max(pr.n, 1))
-	step := s.c.unitStep()
-	var prev *mesRun
-	prevB := new(big.Rat)
-	limit := new(big.Rat).SetInt64(pr.budget + step)
-	for {
-		r := s.run(b)
-		if r.cost > pr.budget {
-			return prev, prevB, nil
-		}
-		if s.exhaustive(r.order) {
-			return r, b, nil
-		}
-		prev, prevB = r, new(big.Rat).Set(b)
-		b.Add(b, new(big.Rat).SetInt64(step))
-		if b.Cmp(limit) > 0 {
-			return nil, nil, errAdd1
-		}
-	}
-}
-
 // unitStep is one currency unit in scaled units.
 func (c *counter) unitStep() int64 {
 	v := int64(1)
@@ -77,8 +49,9 @@ func (c *counter) add1() (*result, error) {
 	return res, nil
 }
 
-// add1Search finds the add1 outcome: the same outcome as add1Naive, by
-// far fewer Equal Shares runs. After a run at per-voter money b, the
+// add1Search finds the add1 outcome: the outcome of the literal loop of
+// docs/counting.md §2.4 (pabutools' voter_budget_increment = 1), by far
+// fewer Equal Shares runs. After a run at per-voter money b, the
 // parametric engine knows a bound R > b (or R = b) such that every run from
 // b' in [b, R) makes the same choices, hence funds the same projects; the
 // loop then jumps straight to the first b + k (k a whole number of currency
@@ -143,7 +116,6 @@ func (s *mesSetup) add1Search() (*mesRun, *big.Rat, error) {
 // run with its money.
 func (s *mesSetup) plainRun(bN *big.Int) (*mesRun, *big.Rat, error) {
 	en := s.newEngine(false)
-	en.detail = true
 	en.run(bN, 0, nil)
 	return en.toRun(), new(big.Rat).SetFrac(bN, big.NewInt(max(s.c.pr.n, 1))), nil
 }

@@ -79,10 +79,8 @@ type engine struct {
 	accM  map[uint64]int64
 	in    []bool  // per project: still a candidate
 	eps   float64 // float safety margin (scaled money units)
-	sc    scratch
 
 	paramEngine bool     // parametric engine; param is on while bounds matter
-	detail      bool     // record the supporters' money of every winner
 	cutoff      *big.Rat // param: bounds at or below it are useless
 	cutRel      *big.Rat // param: cutoff − b in the current run
 	useless     bool     // param: this round's least root is already below cutRel
@@ -110,9 +108,7 @@ type engRound struct {
 	X, XS      big.Int
 	U          int64
 	D          big.Int
-	money      big.Int // numerator over D of the supporters' money
 	capped     int64
-	cappedPaid big.Int // numerator over D
 }
 
 func (s *mesSetup) newEngine(param bool) *engine {
@@ -242,19 +238,27 @@ func (en *engine) newClass() *class {
 	return c
 }
 
-// exact returns class k with N and S over the current D.
+// exact returns class k with N and S over the current D, making it (and
+// its ancestors) exact if needed.
 func (en *engine) exact(k int32) *class {
 	c := en.cl[k]
 	if !c.mat {
 		par := en.exact(c.parent)
 		py := &en.pays[c.pay]
 		py.stamp = en.scaleFrom(py.stamp, &py.X, &py.XS)
-		en.tmp3.SetInt64(c.u)
-		en.tmp4.Mul(&py.X, &en.tmp3)
-		c.N.Sub(&par.N, &en.tmp4)
-		if en.param {
-			en.tmp4.Mul(&py.XS, &en.tmp3)
-			c.S.Sub(&par.S, &en.tmp4)
+		if c.u == 1 {
+			c.N.Sub(&par.N, &py.X)
+			if en.param {
+				c.S.Sub(&par.S, &py.XS)
+			}
+		} else {
+			en.tmp3.SetInt64(c.u)
+			en.tmp4.Mul(&py.X, &en.tmp3)
+			c.N.Sub(&par.N, &en.tmp4)
+			if en.param {
+				en.tmp4.Mul(&py.XS, &en.tmp3)
+				c.S.Sub(&par.S, &en.tmp4)
+			}
 		}
 		c.mat, c.stamp = true, len(en.mults)
 		return c
@@ -537,24 +541,88 @@ func (en *engine) order() []int {
 
 // toRun converts the last run into a mesRun with exact rationals.
 func (en *engine) toRun() *mesRun {
-	pr, s := en.pr, en.s
+	pr := en.pr
 	r := &mesRun{order: en.order(), cost: en.cost()}
 	for _, rd := range en.rounds {
 		den := new(big.Int).Mul(&rd.D, big.NewInt(rd.U))
+		// The capped supporters paid what the others did not: cost − x·U.
+		paid := new(big.Rat).SetFrac(&rd.X, &rd.D)
 		r.rounds = append(r.rounds, mesRound{p: rd.p,
 			x:          new(big.Rat).SetFrac(&rd.X, den),
-			money:      new(big.Rat).SetFrac(&rd.money, &rd.D),
 			capped:     rd.capped,
-			cappedPaid: new(big.Rat).SetFrac(&rd.cappedPaid, &rd.D),
+			cappedPaid: paid.Sub(new(big.Rat).SetInt64(pr.cost[rd.p]), paid),
 		})
 	}
-	r.money = make([]*big.Rat, pr.m)
-	var sum, zs big.Int
-	for _, p := range s.elig {
-		en.money(&sum, &zs, p)
-		r.money[p] = new(big.Rat).SetFrac(&sum, &en.D)
-	}
+	r.money = en.endMoney()
 	return r
+}
+
+// endMoney returns, for every candidate that was not funded, the money
+// its supporters have left at the end of the run. A voter still holding
+// money paid the full share x_t·u at every round whose winner it supports,
+// so the money of p's supporters is A_p·b − Σ_t x_t·R_{p,t}, where A_p
+// counts p's supporters with money and R_{p,t} sums the weights u of those
+// of them that support round t's winner. This needs one big multiplication
+// per round and project instead of an exact value per voter class.
+func (en *engine) endMoney() []*big.Rat {
+	pr, s := en.pr, en.s
+	money := make([]*big.Rat, pr.m)
+	T := len(en.winners)
+	roundOf := make([]int, pr.m) // round+1 of a winner, 0 otherwise
+	for t, p := range en.winners {
+		roundOf[p] = t + 1
+	}
+	open := make([]bool, pr.m) // candidates not funded
+	for _, p := range s.elig {
+		open[p] = roundOf[p] == 0
+	}
+	A := make([]int64, pr.m)
+	R := make([]int64, pr.m*T)
+	uOf := func(g *group, j int) int64 {
+		if s.util == utilPoints && g.points != nil {
+			return g.points[j]
+		}
+		return 1
+	}
+	for gi := range pr.groups {
+		if en.cls[gi] < 0 {
+			continue
+		}
+		g := &pr.groups[gi]
+		for j, p := range g.projects {
+			if !open[p] || uOf(g, j) == 0 {
+				continue
+			}
+			A[p] += g.weight
+			for jj, q := range g.projects {
+				if t := roundOf[q]; t > 0 {
+					R[int(p)*T+t-1] += g.weight * uOf(g, jj)
+				}
+			}
+		}
+	}
+	root := en.exact(0)
+	for t := range en.pays {
+		py := &en.pays[t]
+		py.stamp = en.scaleFrom(py.stamp, &py.X, &py.XS)
+	}
+	var sum big.Int
+	for p := range pr.m {
+		if !open[p] {
+			continue
+		}
+		en.tmp.SetInt64(A[p])
+		sum.Mul(&en.tmp, &root.N)
+		for t := range T {
+			if c := R[p*T+t]; c != 0 {
+				en.tmp.SetInt64(c)
+				en.tmp2.Mul(&en.tmp, &en.pays[t].X)
+				sum.Sub(&sum, &en.tmp2)
+			}
+		}
+		money[p] = new(big.Rat).SetFrac(&sum, &en.D)
+	}
+	return money
 }
 
 // replayRound funds p, known to win this round.
@@ -900,10 +968,6 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 	rd.X.Set(X)
 	rd.XS.Set(XS)
 	rd.D.Set(&en.D)
-	if en.detail {
-		var zs big.Int
-		en.money(&rd.money, &zs, p)
-	}
 	ents := en.entries(p)
 	xf := ratioFloat(X, &en.D, &en.tmp, &en.tmp2) / float64(U)
 	// who is capped (pays all): N·U < X·u, over the old D
@@ -912,12 +976,6 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 		if en.isPoor(e.k, e.u, X, U, xf) {
 			capped[i] = true
 			rd.capped += e.w
-			if en.detail {
-				c := en.exact(e.k)
-				en.tmp2.SetInt64(e.w)
-				en.tmp2.Mul(&en.tmp2, &c.N)
-				rd.cappedPaid.Add(&rd.cappedPaid, &en.tmp2)
-			}
 		}
 	}
 	// reduce by g

@@ -88,7 +88,6 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 type mesRound struct {
 	p     int
 	x     *big.Rat // payment per unit of weight
-	money *big.Rat // the supporters' money before paying
 	// capped supporters paid all they had (less than x·u)
 	capped     int64
 	cappedPaid *big.Rat
@@ -102,149 +101,6 @@ type mesRun struct {
 	money  []*big.Rat // per project at the end: money its supporters had left
 	budget []*big.Rat // per group at the end
 	cost   int64      // total cost of order
-}
-
-// run runs Equal Shares from per-voter money b (scaled units) and returns
-// the rounds. It follows docs/counting.md §2.3: each round every remaining
-// project's price ρ is the least ρ with Σ min(money_i, ρ·u_i) = cost over
-// its supporters; projects whose supporters together have less than the
-// cost drop out for good; the project with the least ρ is funded (exact
-// ties by the tie-break order) and its supporters pay.
-func (s *mesSetup) run(b *big.Rat) *mesRun {
-	pr := s.c.pr
-	r := &mesRun{}
-	r.order = append(r.order, s.free...)
-	budget := make([]*big.Rat, len(pr.groups))
-	for g := range budget {
-		budget[g] = new(big.Rat).Set(b)
-	}
-	var sc scratch
-	// lb[p] is a lower bound on ρ_p (prices never fall): x/f.
-	lbx := make([]*big.Rat, pr.m)
-	for _, p := range s.elig {
-		lbx[p] = new(big.Rat).SetFrac64(pr.cost[p], s.uSum[p])
-	}
-	remaining := slices.Clone(s.elig)
-	cmpPrice := func(x1 *big.Rat, p1 int, x2 *big.Rat, p2 int) int {
-		return sc.cmpMul(x1, s.f[p2], x2, s.f[p1])
-	}
-	var poor []bool
-	money := new(big.Rat)
-	tmp := new(big.Rat)
-	for {
-		slices.SortFunc(remaining, func(a, b int) int {
-			if c := cmpPrice(lbx[a], a, lbx[b], b); c != 0 {
-				return c
-			}
-			return s.c.rank[a] - s.c.rank[b]
-		})
-		best := -1
-		var bestX *big.Rat
-		var bestMoney *big.Rat
-		keep := remaining[:0]
-		for i, p := range remaining {
-			if best >= 0 && cmpPrice(lbx[p], p, bestX, best) > 0 {
-				keep = append(keep, remaining[i:]...)
-				break
-			}
-			sup := s.supp[p]
-			money.SetInt64(0)
-			for _, g := range sup {
-				tmp.SetInt64(pr.groups[g].weight)
-				tmp.Mul(tmp, budget[g])
-				money.Add(money, tmp)
-			}
-			if money.Cmp(tmp.SetInt64(pr.cost[p])) < 0 {
-				continue // drops out for good
-			}
-			keep = append(keep, p)
-			x := s.price(p, budget, &poor, &sc)
-			lbx[p] = x
-			if best < 0 || cmpPrice(x, p, bestX, best) < 0 || cmpPrice(x, p, bestX, best) == 0 && s.c.rank[p] < s.c.rank[best] {
-				best, bestX, bestMoney = p, x, new(big.Rat).Set(money)
-			}
-		}
-		remaining = keep
-		if best < 0 {
-			break
-		}
-		rd := mesRound{p: best, x: bestX, money: bestMoney, cappedPaid: new(big.Rat)}
-		pay := new(big.Rat)
-		for i, g := range s.supp[best] {
-			pay.SetInt64(s.u[best][i])
-			pay.Mul(pay, bestX)
-			if budget[g].Cmp(pay) < 0 {
-				rd.capped += pr.groups[g].weight
-				tmp.SetInt64(pr.groups[g].weight)
-				tmp.Mul(tmp, budget[g])
-				rd.cappedPaid.Add(rd.cappedPaid, tmp)
-				budget[g].SetInt64(0)
-			} else {
-				budget[g].Sub(budget[g], pay)
-			}
-		}
-		r.rounds = append(r.rounds, rd)
-		r.order = append(r.order, best)
-		remaining = slices.DeleteFunc(remaining, func(p int) bool { return p == best })
-	}
-	for _, p := range r.order {
-		r.cost += pr.cost[p]
-	}
-	r.budget = budget
-	r.money = make([]*big.Rat, pr.m)
-	for _, p := range s.elig {
-		m := new(big.Rat)
-		for _, g := range s.supp[p] {
-			tmp.SetInt64(pr.groups[g].weight)
-			tmp.Mul(tmp, budget[g])
-			m.Add(m, tmp)
-		}
-		r.money[p] = m
-	}
-	return r
-}
-
-// price returns x for project p: the least x with Σ weight·min(money,
-// x·u) = cost over p's supporters, whose money must add up to at least the
-// cost. Supporters are split into poor (money < x·u: they pay all they
-// have) and rich by fixed-point iteration, which reaches the same x as
-// scanning supporters in order of money per unit of weight.
-func (s *mesSetup) price(p int, budget []*big.Rat, poorBuf *[]bool, sc *scratch) *big.Rat {
-	pr := s.c.pr
-	sup, us := s.supp[p], s.u[p]
-	if cap(*poorBuf) < len(sup) {
-		*poorBuf = make([]bool, len(sup))
-	}
-	poor := (*poorBuf)[:len(sup)]
-	clear(poor)
-	X := new(big.Rat).SetInt64(pr.cost[p]) // cost left for the rich
-	U := s.uSum[p]                         // weight of the rich
-	tmp := new(big.Rat)
-	for {
-		changed := false
-		for i, g := range sup {
-			if poor[i] {
-				continue
-			}
-			// poor if money·U < X·u
-			if sc.cmpMul(budget[g], U, X, us[i]) < 0 {
-				poor[i], changed = true, true
-				w := pr.groups[g].weight
-				tmp.SetInt64(w)
-				tmp.Mul(tmp, budget[g])
-				X.Sub(X, tmp)
-				U -= w * us[i]
-			}
-		}
-		if !changed || U == 0 {
-			break
-		}
-	}
-	if U == 0 {
-		// Cannot happen when the supporters can afford the project.
-		panic("tally: equal shares price with no rich supporter")
-	}
-	return X.Quo(X, new(big.Rat).SetInt64(U))
 }
 
 // equalShares counts with Equal Shares and no completion.
@@ -277,7 +133,6 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 		}
 		d := &SharesDetail{
 			Supporters: pr.votes[p],
-			Money:      c.unscale(rd.money),
 			Price:      price,
 			FullShare:  c.unscale(new(big.Rat).Set(rd.x)),
 			Capped:     rd.capped,
@@ -288,8 +143,8 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 		if s.util == utilPoints {
 			unit = "points"
 		}
-		text := fmt.Sprintf("chosen in round %d of Equal Shares: its supporters had %s; each paid up to %s per %s (%s effective %s)",
-			i+1, fmtRat(d.Money), fmtRat(d.FullShare), map[bool]string{true: "point", false: "supporter"}[s.util == utilPoints],
+		text := fmt.Sprintf("chosen in round %d of Equal Shares: its supporters paid up to %s per %s (%s effective %s)",
+			i+1, fmtRat(d.FullShare), map[bool]string{true: "point", false: "supporter"}[s.util == utilPoints],
 			fmtRat(d.EffectiveVotes), unit)
 		if rd.capped > 0 {
 			text += fmt.Sprintf(", %d of them paid all they had left (%s together)", rd.capped, fmtRat(d.CappedPaid))
