@@ -104,11 +104,11 @@ type engine struct {
 // engRound records a round: the winner and its payment per unit of weight
 // x = X/(U·D).
 type engRound struct {
-	p          int
-	X, XS      big.Int
-	U          int64
-	D          big.Int
-	capped     int64
+	p      int
+	X, XS  big.Int
+	U      int64
+	D      big.Int
+	capped int64
 }
 
 func (s *mesSetup) newEngine(param bool) *engine {

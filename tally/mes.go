@@ -86,8 +86,8 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 
 // mesRound records one round of a run: the chosen project and its price.
 type mesRound struct {
-	p     int
-	x     *big.Rat // payment per unit of weight
+	p int
+	x *big.Rat // payment per unit of weight
 	// capped supporters paid all they had (less than x·u)
 	capped     int64
 	cappedPaid *big.Rat
