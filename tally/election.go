@@ -126,6 +126,7 @@ type profile struct {
 	// votes[p] is the number of ballots listing p; points[p] the sum of
 	// their points (an approval counts as one point).
 	votes, points []int64
+	idRank        []int // lexicographic tie-break ranks, computed once
 }
 
 // group is a set of identical ballots.

@@ -1000,23 +1000,43 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 		py.XS.Quo(XS, &m)
 	}
 	// a new class for each (class, weight) entry of p that is not capped
-	newCls := make(map[uint64]int32, len(ents))
-	for i, e := range ents {
-		key := entryKey(e.k, e.u)
-		if capped[i] {
-			newCls[key] = -1
-			continue
+	unit := s.util != utilPoints
+	var newCls map[uint64]int32
+	if unit {
+		if len(en.acc) < len(en.cl) {
+			en.acc = make([]int64, len(en.cl)+len(en.cl)/2+16)
 		}
-		newCls[key] = int32(len(en.cl))
-		c := en.newClass()
-		c.parent, c.pay, c.u, c.mf = e.k, t, e.u, en.cl[e.k].mf-xf*float64(e.u)
-		en.cl = append(en.cl, c)
+	} else {
+		newCls = make(map[uint64]int32, len(ents))
+	}
+	for i, e := range ents {
+		nk := int32(-1)
+		if !capped[i] {
+			nk = int32(len(en.cl))
+			c := en.newClass()
+			c.parent, c.pay, c.u, c.mf = e.k, t, e.u, en.cl[e.k].mf-xf*float64(e.u)
+			en.cl = append(en.cl, c)
+		}
+		if unit {
+			en.acc[e.k] = int64(nk) + 2 // acc is 0 outside p's entries
+		} else {
+			newCls[entryKey(e.k, e.u)] = nk
+		}
 	}
 	// move the groups
 	en.in[p] = false
 	for i, g := range s.supp[p] {
 		if old := en.cls[g]; old >= 0 {
-			en.cls[g] = newCls[entryKey(old, s.u[p][i])]
+			if unit {
+				en.cls[g] = int32(en.acc[old] - 2)
+			} else {
+				en.cls[g] = newCls[entryKey(old, s.u[p][i])]
+			}
+		}
+	}
+	if unit {
+		for _, e := range ents {
+			en.acc[e.k] = 0
 		}
 	}
 	en.epoch++

@@ -53,26 +53,19 @@ func (c *counter) phragmen() *result {
 		}
 	}
 	spent := int64(0)
+	type cand struct {
+		p  int
+		lo float64
+	}
+	var cs []cand
 	for round := 1; len(remaining) > 0; round++ {
-		slices.SortFunc(remaining, func(a, b int) int {
-			switch {
-			case lb[a] < lb[b]:
-				return -1
-			case lb[a] > lb[b]:
-				return 1
-			}
-			return c.rank[a] - c.rank[b]
-		})
-		// Float estimates, then exact values for the contenders.
+		// Float estimates of every new load, then exact values for the
+		// contenders (those whose estimate may be the least).
 		bestHigh := math.Inf(1)
-		type cand struct {
-			p      int
-			lo, hi float64
-		}
-		var cs []cand
+		cs = cs[:0]
 		for _, p := range remaining {
 			if lb[p] > bestHigh {
-				break
+				continue
 			}
 			lo, hi := math.Inf(1), math.Inf(1)
 			if pr.votes[p] > 0 {
@@ -81,24 +74,43 @@ func (c *counter) phragmen() *result {
 				lb[p] = max(lb[p], lo)
 			}
 			bestHigh = min(bestHigh, hi)
-			cs = append(cs, cand{p, lo, hi})
+			cs = append(cs, cand{p, lo})
 		}
 		var tied []int
-		var best *big.Rat // nil: infinite
+		var bestNum *big.Int // nil: infinite; the load is bestNum/(den·votes)
+		bestVotes := int64(0)
 		for _, x := range cs {
 			if x.lo > bestHigh {
 				continue
 			}
-			var nl *big.Rat
+			var num *big.Int
 			if pr.votes[x.p] > 0 {
-				nl = ph.newLoad(x.p)
+				num = ph.newLoadNum(x.p)
 			}
-			switch d := cmpLoad(nl, best); {
-			case len(tied) == 0 || d < 0:
-				best, tied = nl, append(tied[:0], x.p)
-			case d == 0:
+			d := 0
+			switch {
+			case len(tied) == 0:
+				d = -1
+			case num == nil && bestNum == nil:
+			case num == nil:
+				d = 1
+			case bestNum == nil:
+				d = -1
+			default:
+				ph.t1.Mul(num, big.NewInt(bestVotes))
+				ph.t2.Mul(bestNum, big.NewInt(pr.votes[x.p]))
+				d = ph.t1.Cmp(&ph.t2)
+			}
+			switch d {
+			case -1:
+				bestNum, bestVotes, tied = num, pr.votes[x.p], append(tied[:0], x.p)
+			case 0:
 				tied = append(tied, x.p)
 			}
+		}
+		var best *big.Rat
+		if bestNum != nil {
+			best = new(big.Rat).SetFrac(bestNum, new(big.Int).Mul(&ph.den, big.NewInt(bestVotes)))
 		}
 		slices.SortFunc(tied, func(a, b int) int { return c.rank[a] - c.rank[b] })
 		var stop int = -1
@@ -109,6 +121,7 @@ func (c *counter) phragmen() *result {
 			}
 		}
 		if stop >= 0 {
+			stoppedText := fmt.Sprintf("not reached: Phragmén stopped in round %d", round)
 			res.note = fmt.Sprintf("Phragmén stopped in round %d: project %s, at the least new load, did not fit in the %s left", round, pr.e.Projects[stop].ID, c.fmtAmount(pr.budget-spent))
 			for _, p := range remaining {
 				e := &res.expl[p]
@@ -122,7 +135,7 @@ func (c *counter) phragmen() *result {
 					e.Text = "no voter supports it, and Phragmén stopped before only unsupported projects were left"
 				default:
 					e.Reason = ReasonStopped
-					e.Text = fmt.Sprintf("not reached: Phragmén stopped in round %d", round)
+					e.Text = stoppedText
 				}
 			}
 			break
@@ -177,13 +190,6 @@ func (ph *phragmenState) newLoadFloat(p int) float64 {
 		}
 	}
 	return sum / float64(pr.votes[p])
-}
-
-// newLoad returns p's exact new load.
-func (ph *phragmenState) newLoad(p int) *big.Rat {
-	num := ph.newLoadNum(p)
-	den := new(big.Int).Mul(&ph.den, big.NewInt(ph.c.pr.votes[p]))
-	return new(big.Rat).SetFrac(num, den)
 }
 
 // newLoadNum returns Σ cnt·N_k + cost·den (over den·votes).

@@ -191,7 +191,7 @@ func countPrepared(pr *profile, rule string, tb TieBreak) (*Outcome, error) {
 	if pointsRule(rule) {
 		votes = pr.points
 	}
-	rank := tb.ranks(pr.e, votes)
+	rank := tb.profileRanks(pr, votes)
 	c := &counter{pr: pr, rank: rank, votes: votes}
 	var res *result
 	var err error

@@ -67,6 +67,18 @@ func LotKey(seed [32]byte, projectID string) [32]byte {
 	return k
 }
 
+// profileRanks is ranks for a prepared election; the lexicographic ranks
+// are computed once per profile. The result must not be modified.
+func (t TieBreak) profileRanks(pr *profile, votes []int64) []int {
+	if t.order == TieDefault {
+		return t.ranks(pr.e, votes)
+	}
+	if pr.idRank == nil {
+		pr.idRank = t.ranks(pr.e, votes)
+	}
+	return pr.idRank
+}
+
 // ranks returns rank[p] for every project: 0 for the project that comes
 // first. votes are the votes the rule counts (for max-votes).
 func (t TieBreak) ranks(e *Election, votes []int64) []int {
