@@ -414,9 +414,9 @@ func randomElection(rng *rand.Rand) *Election {
 // TestReference compares Count with the literal implementation on random
 // elections, for every rule and both tie-breaking orders.
 func TestReference(t *testing.T) {
-	n := 1500
+	n := 600
 	if testing.Short() {
-		n = 200
+		n = 100
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range n {
@@ -449,9 +449,9 @@ func TestReference(t *testing.T) {
 // TestReferenceAdd1Large checks add1 on elections that need hundreds of
 // increments, where the fast search skips most of them.
 func TestReferenceAdd1Large(t *testing.T) {
-	n := 120
+	n := 60
 	if testing.Short() {
-		n = 20
+		n = 10
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	skipped := 0
