@@ -81,7 +81,10 @@ func (s *mesSetup) add1Search() (*mesRun, *big.Rat, error) {
 			if prevK < 0 {
 				return nil, nil, errAdd1
 			}
-			return s.plainRun(bN(prevK))
+			// The literal loop returns the run at k−1, whose outcome is
+			// that of prevK (k−1 lies in prevK's interval); its payments
+			// are those of k−1.
+			return s.plainRun(bN(k - 1))
 		}
 		if s.exhaustive(en.order()) {
 			return s.plainRun(bN(k))

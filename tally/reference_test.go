@@ -215,6 +215,12 @@ func (r *refElection) cost(ps []int) int64 {
 
 // add1 is pabutools' voter_budget_increment=1 loop.
 func (r *refElection) add1() []int {
+	out, _ := r.add1WithMoney()
+	return out
+}
+
+// add1WithMoney also returns the per-voter money of the returned run.
+func (r *refElection) add1WithMoney() ([]int, *big.Rat) {
 	n := max(int64(len(r.e.Ballots)), 1)
 	b := new(big.Rat).SetFrac64(r.e.Budget, n)
 	step := int64(1)
@@ -228,10 +234,11 @@ func (r *refElection) add1() []int {
 		}
 	}
 	var prev []int
+	prevB := new(big.Rat)
 	for {
 		out := r.mes("cost", b)
 		if r.cost(out) > r.e.Budget {
-			return prev
+			return prev, prevB
 		}
 		exhaustive := true
 		for _, p := range eligible {
@@ -240,9 +247,9 @@ func (r *refElection) add1() []int {
 			}
 		}
 		if exhaustive {
-			return out
+			return out, b
 		}
-		prev = out
+		prev, prevB = out, new(big.Rat).Set(b)
 		b.Add(b, new(big.Rat).SetInt64(step))
 	}
 }
@@ -482,9 +489,10 @@ func TestReferenceAdd1Large(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := refCount(e, RuleAdd1, tb)
-		if !slices.Equal(r.order, want) {
-			t.Fatalf("case %d: add1 %v, want %v\n%+v", i, r.order, want, e)
+		ref := &refElection{e: e, rank: tb.ranks(e, pr.votes)}
+		want, wantB := ref.add1WithMoney()
+		if !slices.Equal(r.order, want) || b.Cmp(wantB) != 0 {
+			t.Fatalf("case %d: add1 %v at %s per voter, want %v at %s\n%+v", i, r.order, b.RatString(), want, wantB.RatString(), e)
 		}
 		incr := new(big.Rat).Sub(b, new(big.Rat).SetFrac64(e.Budget, int64(len(e.Ballots))))
 		if f, _ := incr.Float64(); int(f) > s.runs {

@@ -2,6 +2,7 @@ package tally
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,4 +175,43 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestPabulibOwnOutcomes pins our outcomes where expected.json has none
+// (null: pabutools timed out, or the rule does not apply to the file's
+// ballots), in testdata/golden/pabulib_own.txt.
+func TestPabulibOwnOutcomes(t *testing.T) {
+	exp := loadExpected(t)
+	var buf strings.Builder
+	tb, _ := NewTieBreak(TieLexicographic, [32]byte{})
+	for _, name := range sortedNames(exp) {
+		ef := exp[name]
+		var e *Election
+		keys := make([]string, 0)
+		for k, v := range ef.Outcomes {
+			if v == nil {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			if e == nil {
+				e = readShared(t, name)
+			}
+			o, err := Count(e, expectedKeys[key], tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			why := "not applicable in pabutools"
+			if _, ok := ef.Timeouts[key]; ok {
+				why = fmt.Sprintf("pabutools timed out after %.0f s", ef.Timeouts[key])
+			}
+			fmt.Fprintf(&buf, "%s %s (%s): spent %s, selected %s\n", name, expectedKeys[key], why,
+				FormatAmount(o.Spent, o.Scale), strings.Join(o.Selected, ","))
+			if o.PerVoter != nil {
+				fmt.Fprintf(&buf, "  per voter: %s\n", o.PerVoter.RatString())
+			}
+		}
+	}
+	checkGolden(t, "testdata/golden/pabulib_own.txt", []byte(buf.String()))
 }
