@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/ledger"
 )
 
 const countTestdata = "../../tally/testdata"
@@ -135,6 +138,33 @@ func TestCountShared(t *testing.T) {
 			if !slices.Equal(got.Selected, w) {
 				t.Errorf("%s %s: selected %v, want %v", name, rule, got.Selected, w)
 			}
+		}
+	}
+}
+
+// TestRecount checks the CountFunc for "pbverify record": a round whose
+// result was counted with the manifest's rule passes the recount check,
+// and one whose result was counted otherwise fails it.
+func TestRecount(t *testing.T) {
+	cases := []struct {
+		kind       ballot.Kind
+		rule       string
+		resultBy   ledger.CountFunc
+		wantStatus ledger.Status
+	}{
+		{ballot.KindApproval, "equalshares", recount, ledger.StatusPass},
+		{ballot.KindApprovalCost, "phragmen", recount, ledger.StatusPass},
+		{ballot.KindCumulative, "greedy-points", recount, ledger.StatusPass},
+		{ballot.KindApproval, "equalshares", nil, ledger.StatusFail}, // result funded greedily
+	}
+	for _, c := range cases {
+		d, err := ledger.BuildDemo(ledger.DemoOptions{Ballots: 60, Seed: 5, Kind: c.kind, Rule: c.rule, Tiebreak: "min-cost,max-votes,lot", Count: c.resultBy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := ledger.Verify(d.Record, ledger.VerifyOptions{Anchors: d.Anchors, Count: recount})
+		if got := rep.Check(ledger.CheckRecount).Status; got != c.wantStatus {
+			t.Errorf("%s %s: recount %s, want %s (%+v)", c.kind, c.rule, got, c.wantStatus, rep.Check(ledger.CheckRecount))
 		}
 	}
 }
