@@ -145,6 +145,10 @@ func New(cfg Config) (*App, error) {
 		argonSem: make(chan struct{}, 2),
 	}
 	a.fiber = fiber.New(fiber.Config{
+		// Immutable: values from c.Params, c.Query and friends are
+		// copies, not views of fasthttp's reused request buffer, so they
+		// may be kept (cache keys, sequencer state) after the handler.
+		Immutable:             true,
 		ErrorHandler:          a.errorHandler,
 		BodyLimit:             maxUploadBody,
 		ReadTimeout:           30 * time.Second,

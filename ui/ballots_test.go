@@ -251,3 +251,36 @@ func TestCumulativeBallots(t *testing.T) {
 	co.must(200, "GET", "/api/rounds/barrit-2026/result", nil).JSON(t, &res)
 	checkPB(t, co, "barrit-2026", res)
 }
+
+// TestFrozenCacheKeys is the regression test for cache keys that aliased
+// fasthttp's reused request buffer: after a ballot for one round, requests
+// naming another round id of the same length must not rename the cache
+// entry.
+func TestFrozenCacheKeys(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	_, v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	e.app.frozenMu.Lock()
+	clear(e.app.frozen)
+	e.app.frozenMu.Unlock()
+	resident := e.client()
+	leaf := e.ballotLeaf("barrit-2026", v, 0, "bibliotek")
+	e.app.frozenMu.Lock()
+	clear(e.app.frozen) // filled again by the request below, from its path
+	e.app.frozenMu.Unlock()
+	resident.must(201, "POST", "/api/rounds/barrit-2026/ballots", leaf)
+	for _, id := range []string{"barrit-2027", "xxxxxx-9999", "barrit-2028"} {
+		resident.do("POST", "/api/rounds/"+id+"/ballots", []byte("hello\n"))
+		resident.do("GET", "/api/rounds/"+id, nil)
+	}
+	e.app.frozenMu.Lock()
+	defer e.app.frozenMu.Unlock()
+	if len(e.app.frozen) == 0 {
+		t.Fatal("the ballot did not fill the cache")
+	}
+	for k, fr := range e.app.frozen {
+		if k != fr.id {
+			t.Errorf("cache key %q holds round %q", k, fr.id)
+		}
+	}
+}

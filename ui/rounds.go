@@ -136,7 +136,7 @@ func (a *App) frozenRound(ctx context.Context, id string) (*frozenRound, error) 
 		return nil, err
 	}
 	a.frozenMu.Lock()
-	a.frozen[id] = fr
+	a.frozen[strings.Clone(id)] = fr
 	a.frozenMu.Unlock()
 	return fr, nil
 }
