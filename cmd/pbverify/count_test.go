@@ -168,3 +168,30 @@ func TestRecount(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordRecountsFunding checks that "pbverify record" recounts the
+// funded projects with the manifest's rule: a council-signed result that
+// funds what greedy funds, in a round whose manifest says Equal Shares,
+// fails the recount check although every signature and vote total holds.
+func TestRecordRecountsFunding(t *testing.T) {
+	for _, c := range []struct {
+		resultBy ledger.CountFunc
+		want     int
+	}{{recount, exitOK}, {nil, exitFailed}} {
+		d, err := ledger.BuildDemo(ledger.DemoOptions{Ballots: 60, Seed: 5, Rule: "equalshares", Tiebreak: "min-cost,max-votes,lot", Count: c.resultBy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := writeDemo(d, dir, ""); err != nil {
+			t.Fatal(err)
+		}
+		code, out, stderr := pbverify(t, "record", dir, "--anchors", filepath.Join(dir, "anchors.txt"))
+		if code != c.want {
+			t.Fatalf("result counted by %v: exit %d, want %d\n%s%s", c.resultBy != nil, code, c.want, out, stderr)
+		}
+		if c.want == exitFailed && !strings.Contains(out, "first failing check: recount") {
+			t.Errorf("report does not name the recount:\n%s", out)
+		}
+	}
+}

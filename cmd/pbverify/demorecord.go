@@ -64,7 +64,7 @@ func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
 	if nr == 0 {
 		nr = -1 // DemoOptions: 0 means the default, negative none
 	}
-	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr})
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr, Count: recount})
 	if err != nil {
 		errorf(stderr, "%v", err)
 		return exitUsage

@@ -59,6 +59,7 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
+	opts.Count = recount
 	for _, f := range cps {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -57,6 +57,9 @@ func TestRecordAcceptance(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "not recounted") {
+		t.Errorf("the funded projects were not recounted with the manifest's rule:\n%s", out)
+	}
 	// A spread of flips in the large record: first and last bytes, line
 	// boundaries and bytes in between.
 	for _, name := range verifiedFiles {
