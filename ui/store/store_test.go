@@ -710,3 +710,59 @@ func TestPhaseOrder(t *testing.T) {
 		t.Errorf("Frozen() wrong")
 	}
 }
+
+func TestDigest(t *testing.T) {
+	s := MustOpen(t)
+	digest := func(s *Store) (d [32]byte) {
+		view(t, s, func(tx *Tx) error { d = tx.Digest(); return nil })
+		return d
+	}
+	empty := digest(s)
+	update(t, s, func(tx *Tx) error {
+		_, err := appendLeaves(tx, "r", []byte("first"), []byte("second"))
+		return err
+	})
+	full := digest(s)
+	if full == empty {
+		t.Fatal("appending leaves did not change the digest")
+	}
+	// A refused (rolled back) update leaves the digest alone.
+	errNo := errors.New("no")
+	if err := s.Update(context.Background(), func(tx *Tx) error {
+		if _, err := appendLeaves(tx, "r", []byte("third")); err != nil {
+			return err
+		}
+		return errNo
+	}); !errors.Is(err, errNo) {
+		t.Fatalf("Update = %v", err)
+	}
+	if digest(s) != full {
+		t.Error("a rolled-back update changed the digest")
+	}
+	// The same data in another file (a backup) has the same digest, and so
+	// has the file reopened.
+	var buf bytes.Buffer
+	if _, err := s.Backup(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if digest(c) != full {
+		t.Error("the backup's digest differs")
+	}
+	if digest(MustReopen(t, s)) != full {
+		t.Error("the reopened file's digest differs")
+	}
+	// One changed value changes it.
+	update(t, c, func(tx *Tx) error { return tx.PutMeta("note", []byte("x")) })
+	if digest(c) == full {
+		t.Error("a new meta value did not change the digest")
+	}
+}
