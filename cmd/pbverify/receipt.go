@@ -55,6 +55,7 @@ func cmdReceipt(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Receipts = []ledger.Source{{Name: pos[0], Bytes: b}}
+	opts.Count = recount
 	rep, code := verifyPath(*record, opts, stderr)
 	if code >= 0 {
 		return code
