@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -36,10 +37,24 @@ func parseBody(c *fiber.Ctx, v any) error {
 		}
 		return nil
 	}
+	if !strings.HasPrefix(ct, fiber.MIMEApplicationForm) && !strings.HasPrefix(ct, fiber.MIMEMultipartForm) {
+		return errorf(http.StatusUnsupportedMediaType, "unsupported content type %q: send application/json or a form", mediaType(ct))
+	}
 	if err := c.BodyParser(v); err != nil {
 		return badRequest("malformed form body")
 	}
 	return nil
+}
+
+// mediaType is the media type of a Content-Type header, without
+// parameters, cut short so that an error message never echoes much input.
+func mediaType(ct string) string {
+	ct, _, _ = strings.Cut(ct, ";")
+	ct = strings.TrimSpace(ct)
+	if len(ct) > 64 {
+		ct = ct[:64] + "…"
+	}
+	return ct
 }
 
 // jsonProblem describes a JSON decoding error without echoing input.
@@ -504,7 +519,14 @@ func (a *App) handleSetPassword(c *fiber.Ctx) error {
 }
 
 func (a *App) handleAudit(c *fiber.Ctx) error {
-	limit := c.QueryInt("limit", 200)
+	limit := 200
+	if q := c.Query("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil {
+			return badRequest("limit must be a whole number from 1 to 10000")
+		}
+		limit = n
+	}
 	if limit < 1 || limit > 10000 {
 		return badRequest("limit must be 1 to 10000")
 	}

@@ -262,12 +262,14 @@ func (e *testEnv) ballotLeaf(round string, v voters, i int, approve ...string) [
 	return b.Bytes()
 }
 
-// storeSnapshot returns a fingerprint of everything the store holds, to
-// check that refused requests change nothing.
+// storeSnapshot returns a fingerprint of everything the store holds (the
+// digest of every bucket, key and value, and a readable summary), to check
+// that refused requests change nothing.
 func (e *testEnv) storeSnapshot() string {
 	e.t.Helper()
 	var b strings.Builder
 	err := e.store.View(context.Background(), func(tx *store.Tx) error {
+		fmt.Fprintf(&b, "digest %x\n", tx.Digest())
 		funds, _ := tx.Funds()
 		comms, _ := tx.Communities()
 		rounds, _ := tx.Rounds()
