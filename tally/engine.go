@@ -1,6 +1,7 @@
 package tally
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"math/bits"
@@ -66,25 +67,32 @@ type engine struct {
 	pr    *profile
 	param bool
 
-	D     big.Int
-	cl    []*class
-	pays  []payment
-	mults []int64 // mults[j]: factor payment j applied to D
-	cls   []int32 // per group: class, or -1 when its money is gone
-	ent   [][]entry
-	stamp []int // ent[p] is valid while stamp[p] == epoch
-	epoch int
-	acc   []int64 // per class: accumulator for entries (unit weights)
-	accT  []int32 // classes touched in acc
-	accM  map[uint64]int64
-	in    []bool  // per project: still a candidate
-	eps   float64 // float safety margin (scaled money units)
+	D         big.Int
+	cl        []*class
+	pays      []payment
+	mults     []int64 // mults[j]: factor payment j applied to D
+	cls       []int32 // per group: class, or -1 when its money is gone
+	ent       [][]entry
+	stamp     []int // ent[p] is valid while stamp[p] == epoch
+	epoch     int
+	acc       []int64 // per class: accumulator for entries (unit weights)
+	accT      []int32 // classes touched in acc
+	accM      map[uint64]int64
+	in        []bool // per project: still a candidate
+	candOrder []int  // candidates by increasing lb, then rank (sortedCands)
+	evaluated []bool // per project: priced in the current round
+	conts     []*contender
+	lctx      loserCtx
+	eps       float64 // float safety margin (scaled money units)
 
-	paramEngine bool     // parametric engine; param is on while bounds matter
-	cutoff      *big.Rat // param: bounds at or below it are useless
-	cutRel      *big.Rat // param: cutoff − b in the current run
-	useless     bool     // param: this round's least root is already below cutRel
-	slab        []class
+	paramEngine bool      // parametric engine; param is on while bounds matter
+	cutoff      *big.Rat  // param: bounds at or below it are useless
+	cutRel      *big.Rat  // param: cutoff − b in the current run
+	useless     bool      // param: this round's least root is already below cutRel
+	slabs       [][]class // class storage, reused by every run
+	slabI       int       // next class: slabs[slabI][slabJ]
+	slabJ       int
+	capped      []bool
 
 	// trace of the last run
 	winners   []int
@@ -116,7 +124,7 @@ func (s *mesSetup) newEngine(param bool) *engine {
 	return &engine{s: s, pr: pr, param: param, paramEngine: param,
 		cls: make([]int32, len(pr.groups)),
 		ent: make([][]entry, pr.m), stamp: make([]int, pr.m), accM: map[uint64]int64{},
-		in: make([]bool, pr.m), lb: make([]float64, pr.m), dropRound: make([]int, pr.m)}
+		in: make([]bool, pr.m), evaluated: make([]bool, pr.m), lb: make([]float64, pr.m), dropRound: make([]int, pr.m)}
 }
 
 // reset starts a run with per-voter money bN/n (scaled units).
@@ -124,7 +132,12 @@ func (en *engine) reset(bN *big.Int) {
 	pr, s := en.pr, en.s
 	n := max(pr.n, 1)
 	en.D.SetInt64(n)
-	root := &class{mat: true}
+	if en.slabs == nil {
+		en.slabs = [][]class{make([]class, 1024)}
+	}
+	en.slabI, en.slabJ = 0, 0
+	root := en.newClass()
+	root.mat = true
 	root.N.Set(bN)
 	root.S.SetInt64(n) // d(money)/db = 1
 	root.mf = ratioFloat(bN, &en.D, &en.tmp, &en.tmp2)
@@ -141,6 +154,14 @@ func (en *engine) reset(bN *big.Int) {
 		en.lb[p] = lower(float64(pr.cost[p]) / (float64(s.uSum[p]) * float64(s.f[p])))
 		en.dropRound[p] = -1
 	}
+	en.candOrder = append(en.candOrder[:0], s.elig...)
+	rank := s.c.rank
+	slices.SortFunc(en.candOrder, func(a, b int) int {
+		if c := cmp.Compare(en.lb[a], en.lb[b]); c != 0 {
+			return c
+		}
+		return rank[a] - rank[b]
+	})
 	en.epoch++
 	en.param = en.paramEngine
 	en.winners = en.winners[:0]
@@ -228,13 +249,19 @@ func (en *engine) scaleFrom(j int, z, zs *big.Int) int {
 	return j
 }
 
-// newClass returns a fresh class from a slab.
+// newClass returns a class from the slabs, not materialized. Slabs are
+// reused from run to run (reset), with the big.Int storage of their
+// classes.
 func (en *engine) newClass() *class {
-	if len(en.slab) == 0 {
-		en.slab = make([]class, 1024)
+	if en.slabJ == len(en.slabs[en.slabI]) {
+		en.slabI, en.slabJ = en.slabI+1, 0
+		if en.slabI == len(en.slabs) {
+			en.slabs = append(en.slabs, make([]class, 1024))
+		}
 	}
-	c := &en.slab[0]
-	en.slab = en.slab[1:]
+	c := &en.slabs[en.slabI][en.slabJ]
+	en.slabJ++
+	c.mat, c.stamp = false, 0
 	return c
 }
 
@@ -638,50 +665,43 @@ func (en *engine) replayRound(p int) {
 // fullRound evaluates every candidate, funds the winner and records the
 // round's bound. It returns false when no candidate is affordable.
 func (en *engine) fullRound(t int, b *big.Rat) bool {
-	pr, s := en.pr, en.s
+	s := en.s
 	en.rootSet, en.useless = false, false
-	cands := make([]int, 0, len(s.elig))
-	for _, p := range s.elig {
-		if en.in[p] {
-			cands = append(cands, p)
-		}
-	}
-	slices.SortFunc(cands, func(a, b int) int {
-		switch {
-		case en.lb[a] < en.lb[b]:
-			return -1
-		case en.lb[a] > en.lb[b]:
-			return 1
-		}
-		return s.c.rank[a] - s.c.rank[b]
-	})
+	cands := en.sortedCands()
 	// Rank candidates by float estimates; compute exact prices only for
 	// those that might be the cheapest.
 	bestHigh := math.Inf(1)
-	evaluated := make([]bool, pr.m)
-	type contender struct {
-		p     int
-		lo    float64
-		exact bool
-		X, XS big.Int
-		U     int64
+	evaluated := en.evaluated
+	for _, p := range cands {
+		evaluated[p] = false
 	}
-	var conts []*contender
+	conts := en.conts[:0]
 	for _, p := range cands {
 		if en.lb[p] > bestHigh {
 			break
 		}
 		evaluated[p] = true
 		ap := en.priceApprox(p)
-		c := &contender{p: p}
+		if len(conts) == cap(conts) {
+			conts = append(conts, &contender{})
+		} else {
+			conts = conts[:len(conts)+1]
+			if conts[len(conts)-1] == nil {
+				conts[len(conts)-1] = &contender{}
+			}
+		}
+		c := conts[len(conts)-1]
+		c.p, c.exact, c.U = p, false, 0
 		switch ap.afford {
 		case -1:
 			en.drop(p, t)
+			conts = conts[:len(conts)-1]
 			continue
 		case 0:
 			U, ok := en.price(p, &c.X, &c.XS)
 			if !ok {
 				en.drop(p, t)
+				conts = conts[:len(conts)-1]
 				continue
 			}
 			c.exact, c.U = true, U
@@ -693,8 +713,8 @@ func (en *engine) fullRound(t int, b *big.Rat) bool {
 		hi := (ap.x + ap.delta) / f
 		en.lb[p] = max(en.lb[p], lower(c.lo))
 		bestHigh = min(bestHigh, upper(hi))
-		conts = append(conts, c)
 	}
+	en.conts = conts
 	best := -1
 	var bestX, bestXS big.Int
 	var bestU int64
@@ -744,6 +764,42 @@ func (en *engine) fullRound(t int, b *big.Rat) bool {
 		en.bounds = append(en.bounds, en.lastBound())
 	}
 	return true
+}
+
+// contender is a candidate whose price may be the least of a round.
+type contender struct {
+	p     int
+	lo    float64
+	exact bool
+	X, XS big.Int
+	U     int64
+}
+
+// sortedCands returns the candidates in increasing order of their price
+// lower bounds lb (then tie-break rank). The order is kept between rounds:
+// bounds only grow, so an insertion sort of the previous order is cheap.
+func (en *engine) sortedCands() []int {
+	rank := en.s.c.rank
+	less := func(a, b int) bool {
+		return en.lb[a] < en.lb[b] || en.lb[a] == en.lb[b] && rank[a] < rank[b]
+	}
+	o := en.candOrder[:0]
+	for _, p := range en.candOrder {
+		if en.in[p] {
+			o = append(o, p)
+		}
+	}
+	for i := 1; i < len(o); i++ {
+		p := o[i]
+		j := i
+		for j > 0 && less(p, o[j-1]) {
+			o[j] = o[j-1]
+			j--
+		}
+		o[j] = p
+	}
+	en.candOrder = o
+	return o
 }
 
 // drop removes p from the candidates for good: its supporters cannot
@@ -849,6 +905,7 @@ func (en *engine) losersRoots(cands []int, w int, Xw, XSw *big.Int, Uw int64, ev
 		thv = th.Int64()
 	}
 	var maxV int64 = -1
+	var lc *loserCtx
 	for _, q := range cands {
 		if q == w {
 			continue
@@ -864,7 +921,10 @@ func (en *engine) losersRoots(cands []int, w int, Xw, XSw *big.Int, Uw int64, ev
 			continue
 		}
 		if !en.useless {
-			en.loserFull(q, w, Xw, XSw, Uw)
+			if lc == nil {
+				lc = en.newLoserCtx(w, Xw, Uw)
+			}
+			en.loserFull(lc, q, w, Xw, XSw, Uw)
 		}
 	}
 	if maxV >= 0 && XSw.Sign() > 0 {
@@ -877,54 +937,94 @@ func (en *engine) losersRoots(cands []int, w int, Xw, XSw *big.Int, Uw int64, ev
 	}
 }
 
+// loserCtx holds what the tangent tests of one round share: a = U_w·c_w
+// (f_w = c_w under cost utilities), D·a, and the winner's payment per
+// voter as a float.
+type loserCtx struct {
+	a, Da big.Int
+	xwf   float64 // X_w/(U_w·D)
+}
+
+func (en *engine) newLoserCtx(w int, Xw *big.Int, Uw int64) *loserCtx {
+	lc := &en.lctx
+	lc.a.SetInt64(Uw)
+	en.tmp.SetInt64(en.s.f[w])
+	lc.a.Mul(&lc.a, &en.tmp)
+	lc.Da.Mul(&lc.a, &en.D)
+	lc.xwf = ratioFloat(Xw, &en.D, &en.tmp, &en.tmp2) / float64(Uw)
+	return lc
+}
+
 // loserFull is the full tangent test of losersRoots for one candidate.
-func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
+//
+// Everything is scaled by D·U_w·f_w: a supporter entry's money term is
+// m1 = N·a (derivative S·a), its full share at ρ_w is m2 = X_w·f_q·u
+// (derivative XS_w·f_q·u), and G's value and derivative are
+// Σ w·min(m1, m2) − c_q·D·a. Parametric runs use cost utilities, where
+// every weight u is 1, so m2 is the same for every entry and
+// Σ w·min(m1, m2) = a·Σ_{m1 ≤ m2} w·N + m2·Σ_{m1 > m2} w. Which side an
+// entry is on is decided by the float money where it is far from the
+// share (as isPoor), exactly otherwise.
+func (en *engine) loserFull(lc *loserCtx, q, w int, Xw, XSw *big.Int, Uw int64) {
 	s, pr := en.s, en.pr
-	var fw, fq, cq, a big.Int
-	fw.SetInt64(s.f[w])
-	fq.SetInt64(s.f[q])
-	// scale: everything times D·Uw·fw. cost term: c_q·D·Uw·fw
-	cq.SetInt64(pr.cost[q])
-	cq.Mul(&cq, &en.D)
-	a.SetInt64(Uw)
-	cq.Mul(&cq, &a)
-	cq.Mul(&cq, &fw)
-	// full test
-	var gv, gd, m1, m1d, m2, m2d big.Int
-	a.SetInt64(Uw)
-	var strictRich int = -1
-	for i, e := range en.entries(q) {
-		// m1 = N·Uw·fw (money), m2 = Xw·fq·u (full share at ρ_w)
+	var m1, m1d, m2, m2d, sumN, sumS, gv, gd, cq big.Int
+	en.tmp.SetInt64(s.f[q])
+	m2.Mul(Xw, &en.tmp)
+	m2d.Mul(XSw, &en.tmp)
+	share := lc.xwf * float64(s.f[q]) / float64(s.f[w])
+	margin := en.eps + 1e-9*share
+	var richW int64
+	strictRich := -1
+	ents := en.entries(q)
+	for i, e := range ents {
+		if e.u != 1 {
+			panic("tally: parametric Equal Shares needs unit weights")
+		}
+		if d := en.cl[e.k].mf - share; d > margin {
+			richW += e.w
+			if strictRich < 0 {
+				strictRich = i
+			}
+			continue
+		} else if -d <= margin {
+			cl := en.exact(e.k)
+			m1.Mul(&cl.N, &lc.a)
+			c := m1.Cmp(&m2)
+			if c > 0 && strictRich < 0 {
+				strictRich = i
+			}
+			if c == 0 {
+				m1d.Mul(&cl.S, &lc.a)
+				c = m1d.Cmp(&m2d)
+			}
+			if c > 0 {
+				richW += e.w
+				continue
+			}
+		}
 		cl := en.exact(e.k)
-		m1.Mul(&cl.N, &a)
-		m1.Mul(&m1, &fw)
-		m1d.Mul(&cl.S, &a)
-		m1d.Mul(&m1d, &fw)
-		en.tmp.SetInt64(e.u)
-		m2.Mul(Xw, &fq)
-		m2.Mul(&m2, &en.tmp)
-		m2d.Mul(XSw, &fq)
-		m2d.Mul(&m2d, &en.tmp)
-		c := m1.Cmp(&m2)
-		if c == 0 {
-			c = m1d.Cmp(&m2d)
-		}
-		en.tmp.SetInt64(e.w)
-		if c <= 0 {
-			en.tmp2.Mul(&m1, &en.tmp)
-			gv.Add(&gv, &en.tmp2)
-			en.tmp2.Mul(&m1d, &en.tmp)
-			gd.Add(&gd, &en.tmp2)
+		if e.w == 1 {
+			sumN.Add(&sumN, &cl.N)
+			sumS.Add(&sumS, &cl.S)
 		} else {
-			en.tmp2.Mul(&m2, &en.tmp)
-			gv.Add(&gv, &en.tmp2)
-			en.tmp2.Mul(&m2d, &en.tmp)
-			gd.Add(&gd, &en.tmp2)
-		}
-		if m1.Cmp(&m2) > 0 && strictRich < 0 {
-			strictRich = i
+			en.tmp.SetInt64(e.w)
+			en.tmp2.Mul(&cl.N, &en.tmp)
+			sumN.Add(&sumN, &en.tmp2)
+			en.tmp2.Mul(&cl.S, &en.tmp)
+			sumS.Add(&sumS, &en.tmp2)
 		}
 	}
+	gv.Mul(&sumN, &lc.a)
+	gd.Mul(&sumS, &lc.a)
+	if richW > 0 {
+		en.tmp.SetInt64(richW)
+		en.tmp2.Mul(&m2, &en.tmp)
+		gv.Add(&gv, &en.tmp2)
+		en.tmp2.Mul(&m2d, &en.tmp)
+		gd.Add(&gd, &en.tmp2)
+	}
+	cq.SetInt64(pr.cost[q])
+	cq.Mul(&cq, &lc.Da)
 	gv.Sub(&gv, &cq)
 	switch gv.Sign() {
 	case -1:
@@ -940,17 +1040,9 @@ func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
 		default:
 			// G stays ≤ 0; keep one supporter strictly rich so that
 			// G = 0 still means an exact tie.
-			e := en.entries(q)[strictRich]
-			cl := en.exact(e.k)
-			m1.Mul(&cl.N, &a)
-			m1.Mul(&m1, &fw)
-			m1d.Mul(&cl.S, &a)
-			m1d.Mul(&m1d, &fw)
-			en.tmp.SetInt64(e.u)
-			m2.Mul(Xw, &fq)
-			m2.Mul(&m2, &en.tmp)
-			m2d.Mul(XSw, &fq)
-			m2d.Mul(&m2d, &en.tmp)
+			cl := en.exact(ents[strictRich].k)
+			m1.Mul(&cl.N, &lc.a)
+			m1d.Mul(&cl.S, &lc.a)
 			m1.Sub(&m1, &m2)
 			m1d.Sub(&m1d, &m2d)
 			en.noteRoot(&m1, &m1d)
@@ -964,14 +1056,29 @@ func (en *engine) loserFull(q, w int, Xw, XSw *big.Int, Uw int64) {
 // denominator becomes D·U/g with g = gcd(X, XS, U).
 func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 	s := en.s
-	rd := engRound{p: p, U: U}
-	rd.X.Set(X)
-	rd.XS.Set(XS)
-	rd.D.Set(&en.D)
+	// Rounds are kept for explanations (toRun), which only non-parametric
+	// runs give.
+	var rd *engRound
+	if len(en.rounds) < cap(en.rounds) {
+		en.rounds = en.rounds[:len(en.rounds)+1]
+	} else {
+		en.rounds = append(en.rounds, engRound{})
+	}
+	rd = &en.rounds[len(en.rounds)-1]
+	rd.p, rd.U, rd.capped = p, U, 0
+	if !en.paramEngine {
+		rd.X.Set(X)
+		rd.XS.Set(XS)
+		rd.D.Set(&en.D)
+	}
 	ents := en.entries(p)
 	xf := ratioFloat(X, &en.D, &en.tmp, &en.tmp2) / float64(U)
 	// who is capped (pays all): N·U < X·u, over the old D
-	capped := make([]bool, len(ents))
+	if cap(en.capped) < len(ents) {
+		en.capped = make([]bool, len(ents)+len(ents)/2)
+	}
+	capped := en.capped[:len(ents)]
+	clear(capped)
 	for i, e := range ents {
 		if en.isPoor(e.k, e.u, X, U, xf) {
 			capped[i] = true
@@ -992,8 +1099,13 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 	en.D.Mul(&en.D, &m)
 	en.mults = append(en.mults, mult)
 	t := int32(len(en.pays))
-	en.pays = append(en.pays, payment{stamp: len(en.mults)})
+	if len(en.pays) < cap(en.pays) {
+		en.pays = en.pays[:t+1]
+	} else {
+		en.pays = append(en.pays, payment{})
+	}
 	py := &en.pays[t]
+	py.stamp = len(en.mults)
 	m.SetInt64(g)
 	py.X.Quo(X, &m)
 	if en.param {
@@ -1041,7 +1153,6 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 	}
 	en.epoch++
 	en.winners = append(en.winners, p)
-	en.rounds = append(en.rounds, rd)
 }
 
 // gcdBig returns gcd(x mod g, g) for g > 0.
