@@ -195,3 +195,64 @@ func TestRecordRecountsFunding(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordAttendanceAndUnused: the optional checks from the command
+// line: a head count and the codes of slips collected unused.
+func TestRecordAttendanceAndUnused(t *testing.T) {
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Ballots: 8, Seed: 9, Count: recount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := writeDemo(d, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	anchors := filepath.Join(dir, "anchors.txt")
+	voted := map[[32]byte]bool{}
+	for _, leaf := range d.Record.Leaves {
+		if b, err := ballot.ParseBallot(leaf); err == nil {
+			voted[b.Key] = true
+		}
+	}
+	var unused, used []string
+	for _, c := range d.Codes {
+		if voted[ballot.PublicKey(ballot.DeriveKey(c, d.Manifest.Round))] {
+			used = append(used, c.String())
+		} else {
+			unused = append(unused, strings.ToLower(c.String()))
+		}
+	}
+	write := func(name string, lines ...string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("# collected at the door\n\n"+strings.Join(lines, "\n")+"\n"), 0o600)
+		return p
+	}
+	good := write("unused.txt", unused...)
+	stuffed := write("stuffed.txt", append(unused, used[0])...)
+	typo := write("typo.txt", unused[0][:len(unused[0])-1]+"x")
+	for _, tt := range []struct {
+		args  []string
+		code  int
+		first string
+	}{
+		{[]string{"-attendance", "8", "-unused", good}, exitOK, ""},
+		{[]string{"-attendance", "7"}, exitFailed, "attendance"},
+		{[]string{"-unused", stuffed}, exitFailed, "unused-codes"},
+		{[]string{"-unused", typo}, exitUsage, ""},
+		{[]string{"-unused", filepath.Join(dir, "missing.txt")}, exitUsage, ""},
+		{[]string{"-attendance", "-1"}, exitUsage, ""},
+	} {
+		code, out, errs := pbverify(t, append([]string{"record", dir, "-anchors", anchors}, tt.args...)...)
+		if code != tt.code || (tt.first != "" && !strings.Contains(out, "first failing check: "+tt.first)) {
+			t.Errorf("record %v: exit %d, want %d (first failure %q)\n%s%s", tt.args, code, tt.code, tt.first, out, errs)
+		}
+		if strings.Contains(errs, "line 3 is not a voting code") != (tt.args[1] == typo) {
+			t.Errorf("record %v: stderr %q", tt.args, errs)
+		}
+		for _, c := range append(unused, used...) {
+			if strings.Contains(strings.ToLower(out+errs), strings.ToLower(c)) {
+				t.Errorf("record %v printed a voting code", tt.args)
+			}
+		}
+	}
+}

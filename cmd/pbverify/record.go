@@ -11,16 +11,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 )
 
 const recordUsage = `usage: pbverify record PATH (-anchors FILE | -log-key VKEY -council-key VKEY [-round ID] [-manifest FP])
-                       [-checkpoint FILE]... [-json]
+                       [-checkpoint FILE]... [-attendance N] [-unused FILE] [-json]
 
 Verifies a round's record: the manifest and roll against the trust anchors,
 every ballot's key, signature and limits, the one-ballot rule, the close
 leaf, the Merkle tree against the final checkpoint, every checkpoint the log
 signed (and those given with -checkpoint), the result notes, and the count.
+With -attendance, the counted ballots must not exceed the head count; with
+-unused, the codes of slips collected unused must be on the roll and must
+not have voted (a ballot from a slip nobody took was stuffed).
 
 PATH is a record directory, a record archive (.tar), or an http(s) URL
 prefix under which roll.txt, leaves.txt, checkpoints.txt and results.txt
@@ -48,6 +52,8 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	var cps listFlag
 	fl.Var(&cps, "checkpoint", "a checkpoint note `FILE` seen outside the record (projector, watcher); repeatable")
 	asJSON := fl.Bool("json", false, "print the machine-readable JSON report")
+	attendance := fl.Int64("attendance", 0, "the meeting's head count `N`: fail when more ballots are counted")
+	unused := fl.String("unused", "", "`FILE` of the codes of slips collected unused (one per line): fail if one is off the roll or voted")
 	pos, code := parseInterleaved(fl, args, stderr)
 	if code >= 0 {
 		return code
@@ -55,11 +61,26 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		return usageError(stderr, "record", "want exactly one record PATH, got %d arguments", len(pos))
 	}
+	if *attendance < 0 {
+		return usageError(stderr, "record", "-attendance must not be negative")
+	}
 	opts, code := af.options(stderr, "record")
 	if code >= 0 {
 		return code
 	}
 	opts.Count = recount
+	opts.Attendance = *attendance
+	if *unused != "" {
+		b, err := os.ReadFile(*unused)
+		if err != nil {
+			errorf(stderr, "read unused codes: %v", err)
+			return exitUsage
+		}
+		if opts.Unused, err = parseCodeList(b); err != nil {
+			errorf(stderr, "%s: %v", *unused, err)
+			return exitUsage
+		}
+	}
 	for _, f := range cps {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -181,6 +202,25 @@ func (a *anchorFlags) options(stderr io.Writer, cmd string) (ledger.VerifyOption
 		}
 	}
 	return opts, -1
+}
+
+// parseCodeList reads voting codes, one per line, in any form ParseCode
+// accepts; blank lines and lines starting with # are skipped. Errors name
+// the line, never its text (it may be a code).
+func parseCodeList(b []byte) ([]ballot.Code, error) {
+	codes := []ballot.Code{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		c, err := ballot.ParseCode(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d is not a voting code: %w", i+1, err)
+		}
+		codes = append(codes, c)
+	}
+	return codes, nil
 }
 
 // listFlag is a repeatable string flag.

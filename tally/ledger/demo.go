@@ -415,7 +415,7 @@ func (d *Demo) result(rec *Record, final Checkpoint) (*Result, error) {
 // not superseded), in log order, as [Verify] determines them with the given
 // anchors. It returns nil when the manifest or roll do not verify.
 func CountedBallots(rec *Record, a *Anchors) []*ballot.Ballot {
-	v := &verifier{rec: rec, opts: VerifyOptions{Anchors: a}, rep: newReport()}
+	v := &verifier{rec: rec, opts: VerifyOptions{Anchors: a}, rep: newReport(VerifyOptions{})}
 	v.checkAnchors()
 	if !v.passed(CheckAnchors) {
 		return nil

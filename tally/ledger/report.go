@@ -132,9 +132,18 @@ type Report struct {
 	Receipts     []ReceiptReport `json:"receipts,omitempty"`
 }
 
-func newReport() *Report {
+// newReport returns an empty report with the checks that opts call for:
+// those of [CheckNames], then the optional ones whose inputs are given.
+func newReport(opts VerifyOptions) *Report {
+	names := CheckNames()
+	if opts.Attendance > 0 {
+		names = append(names, CheckAttendance)
+	}
+	if opts.Unused != nil {
+		names = append(names, CheckUnused)
+	}
 	r := &Report{}
-	for _, n := range CheckNames() {
+	for _, n := range names {
 		r.Checks = append(r.Checks, Check{Name: n})
 	}
 	return r
@@ -291,7 +300,7 @@ func ReportReadError(err error, opts VerifyOptions) *Report {
 	if !ok {
 		return nil
 	}
-	v := &verifier{rec: &Record{}, opts: opts, rep: newReport()}
+	v := &verifier{rec: &Record{}, opts: opts, rep: newReport(opts)}
 	v.checkAnchors()
 	owner := map[string]string{RollFile: CheckRoll, LeavesFile: CheckLeaves, CheckpointsFile: CheckCheckpoints, ResultsFile: CheckResults}[fe.Name]
 	if owner == "" {

@@ -27,6 +27,10 @@ const (
 	CheckCheckpoints = "checkpoints"
 	CheckResults     = "results"
 	CheckRecount     = "recount"
+
+	// The optional checks, run only when their inputs are given.
+	CheckAttendance = "attendance"
+	CheckUnused     = "unused-codes"
 )
 
 // CheckNames returns the names of the checks of §10.3 in order.
@@ -67,6 +71,15 @@ type VerifyOptions struct {
 	Checkpoints []Source
 	// Receipts are voters' receipt files (§8).
 	Receipts []Source
+	// Attendance, when positive, is the number of people who took a slip
+	// (the meeting's head count): the attendance check fails when more
+	// ballots are counted than that.
+	Attendance int64
+	// Unused are the voting codes of slips collected unused after the
+	// meeting. When non-nil, the unused-codes check requires each code's
+	// key (derived for the manifest's round) to be in the roll and to have
+	// signed no ballot leaf: a ballot from a slip nobody took was stuffed.
+	Unused []ballot.Code
 	// Count recounts the counted ballots. When nil, the recount compares
 	// only the number of counted ballots and each project's votes (and the
 	// arithmetic of amounts and spent, checked by the results check).
@@ -116,7 +129,7 @@ type verifier struct {
 // check skipped when what it needs failed. It never panics and never
 // modifies rec.
 func Verify(rec *Record, opts VerifyOptions) *Report {
-	v := &verifier{rec: rec, opts: opts, rep: newReport()}
+	v := &verifier{rec: rec, opts: opts, rep: newReport(opts)}
 	if rec == nil {
 		v.rec = &Record{}
 	}
@@ -137,8 +150,63 @@ func Verify(rec *Record, opts VerifyOptions) *Report {
 	v.checkCheckpoints()
 	v.checkResults()
 	v.checkRecount()
+	if opts.Attendance > 0 {
+		v.checkAttendance()
+	}
+	if opts.Unused != nil {
+		v.checkUnused()
+	}
 	v.fillCounts()
 	return v.rep
+}
+
+// checkAttendance compares the counted ballots with the head count.
+func (v *verifier) checkAttendance() {
+	const name = CheckAttendance
+	if v.m == nil {
+		v.skip(name, "no trusted manifest")
+		return
+	}
+	if n := int64(len(v.counted())); n > v.opts.Attendance {
+		v.fail(name, "%d ballots counted, but only %d people took a slip", n, v.opts.Attendance)
+	}
+	v.check(name).passUnlessFailed()
+}
+
+// checkUnused checks the codes of slips that were never handed out: each
+// is on the roll, and none signed a ballot. Messages name slips by their
+// position in the list and their key, never by their code.
+func (v *verifier) checkUnused() {
+	const name = CheckUnused
+	if v.m == nil || v.roll == nil {
+		v.skip(name, "no trusted manifest and roll")
+		return
+	}
+	ballotsBy := make(map[[32]byte][]int)
+	for i, info := range v.infos {
+		if info.ballot != nil {
+			ballotsBy[info.ballot.Key] = append(ballotsBy[info.ballot.Key], i)
+		}
+	}
+	seen := make(map[[32]byte]int)
+	for i, c := range v.opts.Unused {
+		k := ballot.PublicKey(ballot.DeriveKey(c, v.m.Round))
+		kb := encodeB64(k[:])
+		if j, dup := seen[k]; dup {
+			v.fail(name, "unused slip %d is the same code as slip %d", i+1, j+1)
+			continue
+		}
+		seen[k] = i
+		if !v.roll.Contains(k) {
+			v.fail(name, "unused slip %d (key %s) is not on the roll: a slip of another round?", i+1, kb)
+			continue
+		}
+		for _, leaf := range ballotsBy[k] {
+			v.fail(name, "unused slip %d (key %s) signed ballot leaf %d, though nobody took it", i+1, kb, leaf)
+		}
+	}
+	v.note(name, "%d unused slips checked", len(v.opts.Unused))
+	v.check(name).passUnlessFailed()
 }
 
 func (v *verifier) check(name string) *Check      { return v.rep.Check(name) }
@@ -149,9 +217,10 @@ func (v *verifier) skip(name, why string)         { v.check(name).skip(why) }
 
 // skipRest marks every check from name onward as skipped.
 func (v *verifier) skipRest(from, why string) {
-	names := CheckNames()
-	for _, n := range names[slices.Index(names, from):] {
-		v.skip(n, why)
+	checks := v.rep.Checks
+	i := slices.IndexFunc(checks, func(c Check) bool { return c.Name == from })
+	for ; i >= 0 && i < len(checks); i++ {
+		checks[i].skip(why)
 	}
 }
 
