@@ -105,23 +105,23 @@ func (a *App) handleUploadRoll(c *fiber.Ctx) error {
 	return c.JSON(r)
 }
 
-// handleCodes is POST /api/rounds/:round/codes: generates codes and
-// answers with the printable slip sheet (HTML), once.
+// handleCodes is POST /api/rounds/:round/codes: freezes the round with
+// server-generated codes and answers with the printable slip sheet
+// (HTML), once; the manifest fingerprint printed on the slips is also in
+// the PB-Manifest-Fingerprint header.
 func (a *App) handleCodes(c *fiber.Ctx) error {
-	var req struct {
-		Count   int `json:"count" form:"count"`
-		Reserve int `json:"reserve" form:"reserve"`
-	}
+	var req CodesRequest
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	sheet, err := a.GenerateCodes(c.UserContext(), AccountOf(c), c.Params("round"), req.Count, req.Reserve)
+	r, sheet, err := a.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), req)
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+c.Params("round")+`-slips.html"`)
+	c.Set("PB-Manifest-Fingerprint", r.Fingerprint)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+r.ID+`-slips.html"`)
 	return c.Send(sheet)
 }
 

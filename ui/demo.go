@@ -134,7 +134,7 @@ func (a *App) SeedDemo(ctx context.Context, admin string) (*DemoInfo, error) {
 	for _, c := range codes[:5] {
 		info.Codes = append(info.Codes, c.Compact())
 	}
-	if err := a.demoVotes(ctx, "barrit-2026", codes[100:112], rng); err != nil {
+	if err := a.demoVotes(ctx, "barrit-2026", codes[90:102], rng); err != nil {
 		return nil, err
 	}
 	// A round in review, one collecting proposals, one draft.
@@ -203,11 +203,8 @@ func (a *App) demoRound(ctx context.Context, actor *Identity, id, community, tit
 			return nil, err
 		}
 	}
-	cs, _, err := a.generateCodes(ctx, actor, id, codes, codes/10)
+	_, cs, _, err := a.freezeWithCodes(ctx, actor, id, CodesRequest{Count: codes, Reserve: codes / 10})
 	if err != nil {
-		return nil, err
-	}
-	if _, err := a.Freeze(ctx, actor, id); err != nil {
 		return nil, err
 	}
 	if _, err := a.Open(ctx, actor, id); err != nil {

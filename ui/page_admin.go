@@ -258,9 +258,6 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		if len(ps) == 0 {
 			d.Blockers = append(d.Blockers, v.T("admin.block.projects"))
 		}
-		if r.RollCount == 0 {
-			d.Blockers = append(d.Blockers, v.T("admin.block.roll"))
-		}
 		for _, pr := range d.Proposals {
 			if pr.Status == store.ProposalPending {
 				d.Blockers = append(d.Blockers, v.T("admin.block.pending"))
@@ -340,12 +337,14 @@ func (p *pages) uploadRoll(c *fiber.Ctx, id *Identity) (string, error) {
 	return "/admin/rounds/" + round + "?done=roll", err
 }
 
-// slips is POST /admin/rounds/:round/codes: it generates the codes and
-// answers with the printable slip sheet itself. The codes exist only in
-// this one response (never stored, never logged), so the sheet opens once:
-// print it from the browser, then close it.
+// slips is POST /admin/rounds/:round/codes: it freezes the round with
+// new codes and answers with the printable slip sheet itself, each slip
+// carrying the manifest fingerprint. The codes exist only in this one
+// response (never stored, never logged), so the sheet opens once: print
+// it from the browser, then close it.
 func (p *pages) slips(c *fiber.Ctx) error {
-	sheet, err := p.app.GenerateCodes(c.UserContext(), AccountOf(c), c.Params("round"), int(formInt(c, "count")), int(formInt(c, "reserve")))
+	_, sheet, err := p.app.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), CodesRequest{
+		Count: int(formInt(c, "count")), Reserve: int(formInt(c, "reserve")), Replace: c.FormValue("replace") != ""})
 	if err != nil {
 		return err
 	}

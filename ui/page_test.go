@@ -143,19 +143,36 @@ func (e *pageEnv) setupRound(rules url.Values) {
 			t.Fatalf("POST %s = %d, want 303\n%s", s.path, res.StatusCode, body)
 		}
 	}
+	for _, to := range []string{"proposals", "review"} {
+		res, body := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {to}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("phase %s = %d\n%s", to, res.StatusCode, body)
+		}
+	}
+	// Freezing with codes is one step: the sheet comes once, with the
+	// manifest's fingerprint from anchors.txt on every slip.
 	res, sheet := e.adminPost("/admin/rounds/hornsyld-2026/codes", url.Values{"count": {"6"}, "reserve": {"1"}})
-	if res.StatusCode != 200 {
-		t.Fatalf("codes = %d\n%s", res.StatusCode, sheet)
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("codes = %d %q\n%s", res.StatusCode, res.Header.Get("Cache-Control"), sheet)
 	}
 	e.codes = codeRE.FindAllString(sheet, -1)
 	if len(e.codes) < 6 {
 		t.Fatalf("slip sheet has %d codes, want 6", len(e.codes))
 	}
-	for _, to := range []string{"proposals", "review", "frozen", "voting"} {
-		res, body := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {to}})
-		if res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("phase %s = %d\n%s", to, res.StatusCode, body)
-		}
+	_, anchors := e.do("GET", "/rounds/hornsyld-2026/anchors.txt", nil)
+	an, err := ledger.ParseAnchors([]byte(anchors))
+	if err != nil || an.Manifest == "" {
+		t.Fatalf("anchors after freeze = %q, %v", anchors, err)
+	}
+	if n := strings.Count(sheet, "Manifest: "+ballot.FormatFingerprint(an.Manifest)); n != 6 {
+		t.Errorf("the manifest fingerprint %s is on %d slips, want 6", an.Manifest, n)
+	}
+	// A second sheet is refused: the round is frozen.
+	if res, body := e.adminPost("/admin/rounds/hornsyld-2026/codes", url.Values{"count": {"6"}, "reserve": {"1"}}); res.StatusCode != http.StatusConflict || codeRE.MatchString(body) {
+		t.Errorf("second sheet = %d", res.StatusCode)
+	}
+	if res, body := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"voting"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("phase voting = %d\n%s", res.StatusCode, body)
 	}
 }
 

@@ -54,19 +54,18 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 	co.must(200, "DELETE", "/api/rounds/barrit-2026/projects/vaerksted", nil)
 	co.must(404, "DELETE", "/api/rounds/barrit-2026/projects/vaerksted", nil)
-	sheet := co.must(200, "POST", "/api/rounds/barrit-2026/codes", map[string]int{"count": 12, "reserve": 2})
-	if !bytes.Contains(sheet.Body, []byte("<html")) || sheet.Header.Get("Cache-Control") != "no-store" {
-		t.Errorf("slip sheet: %q…", sheet.Body[:min(80, len(sheet.Body))])
+	// The roll made offline (pbverify codes), uploaded; codes made by the
+	// server would not replace it silently.
+	v := newVoters(t, "barrit-2026", 12)
+	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", v.roll.Bytes())
+	if r := co.do("POST", "/api/rounds/barrit-2026/codes", map[string]int{"count": 12, "reserve": 2}); r.Status != 409 || !strings.Contains(r.errorMsg(), "uploaded roll") {
+		t.Errorf("codes over an uploaded roll = %s", r)
 	}
 	var rv RoundView
 	pub.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &rv)
-	if rv.RollCount != 12 || rv.RollSource != "generated" || len(rv.Projects) != 3 {
+	if rv.RollCount != 12 || rv.RollSource != "uploaded" || len(rv.Projects) != 3 || rv.Phase != store.PhaseReview {
 		t.Errorf("round view = %+v", rv)
 	}
-	// Generated codes are forgotten: replace the roll by one whose codes
-	// the test knows.
-	v := newVoters(t, "barrit-2026", 12)
-	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", v.roll.Bytes())
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "frozen"})
 	an, err = ledger.ParseAnchors(pub.must(200, "GET", "/rounds/barrit-2026/anchors.txt", nil).Body)
 	if err != nil || an.Manifest == "" {

@@ -700,34 +700,47 @@ func (a *App) UploadRoll(ctx context.Context, actor *Identity, round string, rol
 		if err := tx.PutRoll(r.ID, roll.Bytes()); err != nil {
 			return err
 		}
-		r.RollSource, r.RollCount = "uploaded", len(roll.Keys)
+		r.RollSource, r.RollCount, r.RollReserve = "uploaded", len(roll.Keys), 0
 		return a.audit(tx, actor.Name, "upload roll", r.ID, fmt.Sprintf("%d keys", len(roll.Keys)))
 	})
 }
 
-// GenerateCodes makes count new voting codes (the last reserve of them
-// marked as reserve slips) for a round before freeze, stores their roll
-// (replacing any earlier one) and returns the printable slip sheet (HTML).
-// The codes exist only in the returned sheet: the server keeps the public
-// keys and forgets the codes, so the sheet cannot be fetched again.
-func (a *App) GenerateCodes(ctx context.Context, actor *Identity, round string, count, reserve int) ([]byte, error) {
-	_, sheet, err := a.generateCodes(ctx, actor, round, count, reserve)
-	return sheet, err
+// CodesRequest asks for server-generated voting codes at freeze: count
+// slips, the last reserve of them marked as reserve slips. Replace allows
+// them to replace a roll uploaded earlier (otherwise that is a 409).
+type CodesRequest struct {
+	Count   int  `json:"count" form:"count"`
+	Reserve int  `json:"reserve" form:"reserve"`
+	Replace bool `json:"replace,omitempty" form:"replace"`
 }
 
-// generateCodes is GenerateCodes returning the codes too (for the demo).
-func (a *App) generateCodes(ctx context.Context, actor *Identity, round string, count, reserve int) ([]ballot.Code, []byte, error) {
-	if count < 1 || count > maxCodes || reserve < 0 || reserve > count {
-		return nil, nil, badRequest("count must be 1 to %d and reserve 0 to count", maxCodes)
+// FreezeWithCodes freezes a round with server-generated codes in one step:
+// it makes the codes, attaches their roll, signs and logs the manifest
+// ([App.Freeze]) and renders the printable slip sheet (HTML) with the
+// manifest's fingerprint on every slip. All of it happens in one
+// transaction, so either the round is frozen and the sheet returned, or
+// nothing changed. The codes exist only in the returned sheet: the server
+// keeps the public keys and forgets the codes, and a frozen round can
+// never get new codes, so the sheet can be had once.
+func (a *App) FreezeWithCodes(ctx context.Context, actor *Identity, id string, req CodesRequest) (store.Round, []byte, error) {
+	r, _, sheet, err := a.freezeWithCodes(ctx, actor, id, req)
+	return r, sheet, err
+}
+
+// freezeWithCodes is FreezeWithCodes returning the codes too (for the demo).
+func (a *App) freezeWithCodes(ctx context.Context, actor *Identity, id string, req CodesRequest) (store.Round, []ballot.Code, []byte, error) {
+	count, reserve := req.Count, req.Reserve
+	if count < 1 || count > maxCodes || reserve < 0 || reserve >= count {
+		return store.Round{}, nil, nil, badRequest("count must be 1 to %d and reserve 0 to count-1", maxCodes)
 	}
-	if !ballot.ValidID(round) {
-		return nil, nil, notFound("no round %s", round)
+	if !ballot.ValidID(id) {
+		return store.Round{}, nil, nil, notFound("no round %s", id)
 	}
 	// Check access and phase before spending time on key derivation.
 	err := a.store.View(ctx, func(tx *store.Tx) error {
-		r, err := tx.Round(round)
+		r, err := tx.Round(id)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound("no round %s", round)
+			return notFound("no round %s", id)
 		}
 		if err != nil {
 			return err
@@ -735,34 +748,43 @@ func (a *App) generateCodes(ctx context.Context, actor *Identity, round string, 
 		if actor != nil && !actor.CanManage(r.Community) {
 			return forbidden("account %s may not manage round %s of community %s", actor.Name, r.ID, r.Community)
 		}
-		if r.Phase.Frozen() {
-			return errFrozen(r)
-		}
-		return nil
+		return a.canGenerate(r, req.Replace)
 	})
 	if err != nil {
-		return nil, nil, err
+		return store.Round{}, nil, nil, err
 	}
 	codes := make([]ballot.Code, count)
 	keys := make([][32]byte, count)
 	for i := range codes {
 		c, err := ballot.NewCode(a.rand)
 		if err != nil {
-			return nil, nil, err
+			return store.Round{}, nil, nil, err
 		}
 		codes[i] = c
-		keys[i] = ballot.PublicKey(ballot.DeriveKey(c, round))
+		keys[i] = ballot.PublicKey(ballot.DeriveKey(c, id))
 	}
-	roll, err := ballot.NewRoll(round, keys)
+	roll, err := ballot.NewRoll(id, keys)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ui: roll of %s: %w", round, err)
+		return store.Round{}, nil, nil, fmt.Errorf("ui: roll of %s: %w", id, err)
 	}
 	var sheet bytes.Buffer
-	_, err = a.withRound(ctx, actor, round, func(tx *store.Tx, r *store.Round) error {
-		if r.Phase.Frozen() {
-			return errFrozen(*r)
+	var cp []byte
+	r, err := a.withRound(ctx, actor, id, func(tx *store.Tx, r *store.Round) error {
+		if err := a.canGenerate(*r, req.Replace); err != nil {
+			return err
 		}
-		s := slipsheet.Sheet{Round: r.ID, Title: r.Title, BaseURL: a.cfg.BaseURL}
+		if err := tx.PutRoll(r.ID, roll.Bytes()); err != nil {
+			return err
+		}
+		r.RollSource, r.RollCount, r.RollReserve = "generated", count, reserve
+		if err := a.audit(tx, actorName(actor), "generate codes", r.ID, fmt.Sprintf("%d codes, %d reserve", count, reserve)); err != nil {
+			return err
+		}
+		var err error
+		if cp, err = a.freezeTx(tx, actor, r); err != nil {
+			return err
+		}
+		s := slipsheet.Sheet{Round: r.ID, Title: r.Title, BaseURL: a.cfg.BaseURL, AnchorsFingerprint: r.Fingerprint}
 		for i, c := range codes {
 			s.Slips = append(s.Slips, slipsheet.Slip{Code: c, Reserve: i >= count-reserve})
 		}
@@ -770,110 +792,135 @@ func (a *App) generateCodes(ctx context.Context, actor *Identity, round string, 
 		if err := slipsheet.Render(&sheet, s); err != nil {
 			return fmt.Errorf("ui: render slips: %w", err)
 		}
-		if err := tx.PutRoll(r.ID, roll.Bytes()); err != nil {
-			return err
-		}
-		r.RollSource, r.RollCount = "generated", count
-		return a.audit(tx, actorName(actor), "generate codes", r.ID, fmt.Sprintf("%d codes, %d reserve", count, reserve))
+		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return r, nil, nil, err
 	}
-	return codes, sheet.Bytes(), nil
+	a.hub.publish(Event{Round: r.ID, Size: 1, Checkpoint: cp})
+	return r, codes, sheet.Bytes(), nil
+}
+
+// canGenerate refuses codes for a frozen round (its roll is signed into
+// the manifest), outside the review phase (codes are made at freeze) and,
+// unless replace is set, for a round holding an uploaded roll.
+func (a *App) canGenerate(r store.Round, replace bool) error {
+	if r.Phase.Frozen() {
+		return conflict("round %s is frozen (phase %s): its slips were printed at freeze and no new codes can be made; hand out reserve slips instead", r.ID, r.Phase)
+	}
+	if r.Phase != store.PhaseReview {
+		return conflict("round %s is in phase %s; codes are made when the round is frozen, from the review phase", r.ID, r.Phase)
+	}
+	if r.RollSource == "uploaded" && !replace {
+		return conflict("round %s has an uploaded roll of %d keys: freeze it as it is, or ask to replace it", r.ID, r.RollCount)
+	}
+	return nil
 }
 
 // Freeze signs the round's manifest with the council key and logs it as
 // leaf 0 with a checkpoint of size 1. It needs the review phase, decisions
-// on every proposal, at least one project and a roll.
+// on every proposal, at least one project and an attached roll (uploaded
+// from "pbverify codes"); [App.FreezeWithCodes] freezes with codes the
+// server makes.
 func (a *App) Freeze(ctx context.Context, actor *Identity, id string) (store.Round, error) {
 	var cp []byte
 	r, err := a.withRound(ctx, actor, id, func(tx *store.Tx, r *store.Round) error {
-		if r.Phase.Frozen() {
-			return errFrozen(*r)
-		}
-		if r.Phase != store.PhaseReview {
-			return conflict("round %s is in phase %s; it is frozen from the review phase", r.ID, r.Phase)
-		}
-		props, err := tx.Proposals(r.ID)
-		if err != nil {
-			return err
-		}
-		pending := 0
-		for _, p := range props {
-			if p.Status == store.ProposalPending {
-				pending++
-			}
-		}
-		if pending > 0 {
-			return conflict("cannot freeze round %s: %d proposals still await a decision", r.ID, pending)
-		}
-		projects, err := tx.Projects(r.ID)
-		if err != nil {
-			return err
-		}
-		if len(projects) == 0 {
-			return conflict("cannot freeze round %s: it has no projects", r.ID)
-		}
-		rollBytes, err := tx.Roll(r.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return conflict("cannot freeze round %s: attach a roll first (generate codes or upload roll.txt)", r.ID)
-		}
-		if err != nil {
-			return err
-		}
-		roll, err := ballot.ParseRoll(rollBytes)
-		if err != nil {
-			return fmt.Errorf("ui: stored roll of %s: %w", r.ID, err)
-		}
-		logS, councilS, err := a.roundKeys(*r)
-		if err != nil {
-			return err
-		}
-		m := &ballot.Manifest{
-			Round: r.ID, Community: r.Community, Fund: r.Fund, Title: r.Title, Budget: r.Budget,
-			Ballot: ballot.BallotSpec{Kind: ballot.Kind(r.Ballot.Kind), Min: r.Ballot.Min, Max: r.Ballot.Max,
-				Limit: r.Ballot.Limit, Total: int64(r.Ballot.Total), Cap: int64(r.Ballot.Cap)},
-			Rule: r.Rule, Tiebreak: r.Tiebreak, Revote: r.Revote,
-			LogOrigin: r.LogOrigin, LogKey: r.LogKey, CouncilKey: r.CouncilKey,
-			RollHash: roll.Hash(), RollCount: len(roll.Keys),
-		}
-		for _, p := range projects {
-			m.Projects = append(m.Projects, ballot.Project{ID: p.ID, Cost: p.Cost, Category: p.Category, Title: p.Title})
-		}
-		leaf0, err := ballot.SignManifest(m, councilS)
-		if errors.Is(err, ballot.ErrInvalidManifest) {
-			return conflict("cannot freeze round %s: %s", r.ID, strings.TrimPrefix(err.Error(), "ballot: "))
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.PutManifest(r.ID, leaf0); err != nil {
-			return err
-		}
-		lg := ledger.NewLog(tx.Log(r.ID))
-		if _, err := lg.Append([][]byte{leaf0}); err != nil {
-			return err
-		}
-		head, err := lg.Head(r.LogOrigin)
-		if err != nil {
-			return err
-		}
-		if cp, err = ledger.SignCheckpoint(head, logS); err != nil {
-			return err
-		}
-		if err := tx.Log(r.ID).PutCheckpoint(head.Size, cp); err != nil {
-			return err
-		}
-		r.Phase, r.Frozen = store.PhaseFrozen, a.clock()
-		h := ballot.ManifestHash(leaf0)
-		r.ManifestHash, r.Fingerprint = base64.StdEncoding.EncodeToString(h[:]), ballot.Fingerprint(leaf0)
-		return a.audit(tx, actorName(actor), "freeze", r.ID, "manifest "+ballot.FormatFingerprint(r.Fingerprint))
+		var err error
+		cp, err = a.freezeTx(tx, actor, r)
+		return err
 	})
 	if err != nil {
 		return r, err
 	}
 	a.hub.publish(Event{Round: r.ID, Size: 1, Checkpoint: cp})
 	return r, nil
+}
+
+// freezeTx freezes r within tx with the roll stored for it and returns
+// the checkpoint of size 1; it sets r's phase, manifest hash and
+// fingerprint.
+func (a *App) freezeTx(tx *store.Tx, actor *Identity, r *store.Round) ([]byte, error) {
+	if r.Phase.Frozen() {
+		return nil, errFrozen(*r)
+	}
+	if r.Phase != store.PhaseReview {
+		return nil, conflict("round %s is in phase %s; it is frozen from the review phase", r.ID, r.Phase)
+	}
+	props, err := tx.Proposals(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	pending := 0
+	for _, p := range props {
+		if p.Status == store.ProposalPending {
+			pending++
+		}
+	}
+	if pending > 0 {
+		return nil, conflict("cannot freeze round %s: %d proposals still await a decision", r.ID, pending)
+	}
+	projects, err := tx.Projects(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(projects) == 0 {
+		return nil, conflict("cannot freeze round %s: it has no projects", r.ID)
+	}
+	rollBytes, err := tx.Roll(r.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, conflict("cannot freeze round %s: attach a roll first (freeze with codes, or upload roll.txt)", r.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	roll, err := ballot.ParseRoll(rollBytes)
+	if err != nil {
+		return nil, fmt.Errorf("ui: stored roll of %s: %w", r.ID, err)
+	}
+	logS, councilS, err := a.roundKeys(*r)
+	if err != nil {
+		return nil, err
+	}
+	m := &ballot.Manifest{
+		Round: r.ID, Community: r.Community, Fund: r.Fund, Title: r.Title, Budget: r.Budget,
+		Ballot: ballot.BallotSpec{Kind: ballot.Kind(r.Ballot.Kind), Min: r.Ballot.Min, Max: r.Ballot.Max,
+			Limit: r.Ballot.Limit, Total: int64(r.Ballot.Total), Cap: int64(r.Ballot.Cap)},
+		Rule: r.Rule, Tiebreak: r.Tiebreak, Revote: r.Revote,
+		LogOrigin: r.LogOrigin, LogKey: r.LogKey, CouncilKey: r.CouncilKey,
+		RollHash: roll.Hash(), RollCount: len(roll.Keys),
+	}
+	for _, p := range projects {
+		m.Projects = append(m.Projects, ballot.Project{ID: p.ID, Cost: p.Cost, Category: p.Category, Title: p.Title})
+	}
+	leaf0, err := ballot.SignManifest(m, councilS)
+	if errors.Is(err, ballot.ErrInvalidManifest) {
+		return nil, conflict("cannot freeze round %s: %s", r.ID, strings.TrimPrefix(err.Error(), "ballot: "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.PutManifest(r.ID, leaf0); err != nil {
+		return nil, err
+	}
+	lg := ledger.NewLog(tx.Log(r.ID))
+	if _, err := lg.Append([][]byte{leaf0}); err != nil {
+		return nil, err
+	}
+	head, err := lg.Head(r.LogOrigin)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := ledger.SignCheckpoint(head, logS)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Log(r.ID).PutCheckpoint(head.Size, cp); err != nil {
+		return nil, err
+	}
+	r.Phase, r.Frozen = store.PhaseFrozen, a.clock()
+	h := ballot.ManifestHash(leaf0)
+	r.ManifestHash, r.Fingerprint = base64.StdEncoding.EncodeToString(h[:]), ballot.Fingerprint(leaf0)
+	return cp, a.audit(tx, actorName(actor), "freeze", r.ID, "manifest "+ballot.FormatFingerprint(r.Fingerprint))
 }
 
 // Open starts voting on a frozen round.

@@ -3,11 +3,13 @@ package ui
 import (
 	"bytes"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
@@ -231,4 +233,91 @@ func TestResultChain(t *testing.T) {
 		t.Errorf("first result of the fund has prev %x", r1.Prev)
 	}
 	verifyRound(t, e, "barrit-2027")
+}
+
+// TestFreezeWithCodes freezes a round with server-generated codes over the
+// JSON API: one request makes the codes, attaches their roll, signs the
+// manifest and answers with the slip sheet, once, every slip carrying the
+// fingerprint of the round's anchors.txt.
+func TestFreezeWithCodes(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	co := e.coordinator("barrit")
+	pub := e.client()
+	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
+	for _, p := range testProjects {
+		co.must(200, "POST", "/api/rounds/barrit-2026/projects", p)
+	}
+	// Codes are made at freeze, from the review phase.
+	if r := co.do("POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 12, Reserve: 2}); r.Status != 409 || !strings.Contains(r.errorMsg(), "review phase") {
+		t.Errorf("codes in the proposals phase = %s", r)
+	}
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
+	co.must(400, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 2, Reserve: 2})
+	sheet := co.must(200, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 12, Reserve: 2})
+	if sheet.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(sheet.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("sheet headers = %v", sheet.Header)
+	}
+	an, err := ledger.ParseAnchors(pub.must(200, "GET", "/rounds/barrit-2026/anchors.txt", nil).Body)
+	if err != nil || an.Manifest == "" {
+		t.Fatalf("anchors after freeze with codes = %+v, %v", an, err)
+	}
+	if got := sheet.Header.Get("PB-Manifest-Fingerprint"); got != an.Manifest {
+		t.Errorf("PB-Manifest-Fingerprint = %q, anchors say %q", got, an.Manifest)
+	}
+	if n := bytes.Count(sheet.Body, []byte("Manifest: "+ballot.FormatFingerprint(an.Manifest))); n != 12 {
+		t.Errorf("fingerprint on %d slips, want 12", n)
+	}
+	if n := bytes.Count(sheet.Body, []byte(">RESERVE<")); n != 2 {
+		t.Errorf("%d reserve slips, want 2", n)
+	}
+	var r store.Round
+	pub.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &r)
+	if r.Phase != store.PhaseFrozen || r.RollSource != "generated" || r.RollCount != 12 || r.RollReserve != 2 || r.Fingerprint != an.Manifest {
+		t.Errorf("round after freeze with codes = %+v", r)
+	}
+	// The roll holds exactly the sheet's codes.
+	roll, err := ballot.ParseRoll(pub.must(200, "GET", "/rounds/barrit-2026/record/roll.txt", nil).Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := regexp.MustCompile(`[0-9A-Z]{4}(-[0-9A-Z]{4}){5}-[0-9A-Z]{3}`).FindAll(sheet.Body, -1)
+	if len(codes) != 12 {
+		t.Fatalf("%d codes on the sheet", len(codes))
+	}
+	for _, s := range codes {
+		c, err := ballot.ParseCode(string(s))
+		if err != nil || !roll.Contains(ballot.PublicKey(ballot.DeriveKey(c, "barrit-2026"))) {
+			t.Errorf("code %s: %v, or not on the roll", s, err)
+		}
+	}
+	// No second sheet: the round is frozen, its roll signed.
+	before := e.storeSnapshot()
+	if r := co.do("POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 12, Reserve: 2, Replace: true}); r.Status != 409 || !strings.Contains(r.errorMsg(), "frozen") {
+		t.Errorf("second sheet = %s", r)
+	}
+	if e.storeSnapshot() != before {
+		t.Error("a refused second sheet changed the store")
+	}
+}
+
+// TestFreezeWithCodesReplacesUpload: codes replace an uploaded roll only
+// when asked to.
+func TestFreezeWithCodesReplacesUpload(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	co := e.coordinator("barrit")
+	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[0])
+	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", newVoters(t, "barrit-2026", 3).roll.Bytes())
+	co.must(409, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 5})
+	co.must(200, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 5, Replace: true})
+	var r store.Round
+	co.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &r)
+	if r.Phase != store.PhaseFrozen || r.RollSource != "generated" || r.RollCount != 5 {
+		t.Errorf("round = %+v", r)
+	}
 }

@@ -146,7 +146,12 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       }
       await fill(`/admin/rounds/${round}/settings`, { kind: 'approval', min: '1', max: '2' });
 
-      // The slips: opened once, in a new tab, printed from the browser.
+      // Freeze with the slips: one step in the review phase makes the codes,
+      // signs the manifest and opens the slip sheet once, in a new tab, with
+      // the manifest's fingerprint on every slip.
+      for (let i = 0; i < 2; i++) await submitForm(page, '#next-phase');
+      assert.match(await page.locator('#phase').innerText(), /behandles|Reviewing/);
+      await visit(page, 'admin-freeze');
       await page.fill('#count', '8');
       await page.fill('#reserve', '2');
       const [slips] = await Promise.all([admin.waitForEvent('page'), page.click('#make-slips')]);
@@ -157,15 +162,25 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       const urls = zbar(slipFile).filter((u) => u.startsWith(base + '/v/' + round + '#'));
       assert.ok(urls.length >= 2, 'QR codes decoded from the slip sheet: ' + urls.length);
       const slipText = await slips.content();
+      await axeCheck(slips, 'slip sheet (' + variant.name + ')', false);
       await slips.close();
       assert.ok(slipText.includes(urls[0].split('#')[1].slice(0, 4)), 'the typed code is on the slip');
+      const anchorsTxt = await (await fetch(base + '/rounds/' + round + '/anchors.txt')).text();
+      const manifestFP = (anchorsTxt.match(/^manifest ([0-9A-Z]{16})$/m) || [])[1];
+      assert.ok(manifestFP, 'anchors.txt has a manifest line after freeze: ' + anchorsTxt);
+      const slipFP = manifestFP.match(/.{4}/g).join('-');
+      assert.equal(slipText.split('Manifest: ' + slipFP).length - 1, 8, 'every slip shows the fingerprint of anchors.txt (' + slipFP + ')');
 
-      // Freeze and open voting.
+      // Frozen: the slips cannot be printed again, and the page says so. Then open voting.
       await page.reload();
-      for (let i = 0; i < 4; i++) await submitForm(page, '#next-phase');
+      assert.match(await page.locator('#phase').innerText(), /låst|fixed/);
+      assert.equal(await page.locator('#make-slips').count(), 0, 'no second slip sheet');
+      assert.match(await page.locator('#slips-printed').innerText(), /kan ikke udskrives igen|cannot be printed again/);
+      await submitForm(page, '#next-phase');
       assert.match(await page.locator('#phase').innerText(), /Afstemning åben|Voting open/);
       const fingerprint = (await page.locator('.fingerprint').innerText()).trim();
       assert.match(fingerprint, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+      assert.equal(fingerprint, slipFP, 'the admin page shows the fingerprint of the slips');
 
       // The projector shows the log head.
       let projector = null;

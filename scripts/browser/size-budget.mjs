@@ -45,8 +45,10 @@ export async function setupVoting(base, round, projects, settings, budget = 1000
   await api('POST', '/api/rounds', { id: round, community: 'by', year: 2026, title: 'Byens pulje 2026', budget });
   for (const p of projects) await api('POST', `/api/rounds/${round}/projects`, p);
   if (settings) await api('PATCH', `/api/rounds/${round}`, settings);
+  for (const phase of ['proposals', 'review']) await api('POST', `/api/rounds/${round}/phase`, { phase });
+  // Freezing with server-made codes is one step that answers the slip sheet.
   const sheet = await api('POST', `/api/rounds/${round}/codes`, { count: 4, reserve: 0 });
-  for (const phase of ['proposals', 'review', 'frozen', 'voting']) await api('POST', `/api/rounds/${round}/phase`, { phase });
+  await api('POST', `/api/rounds/${round}/phase`, { phase: 'voting' });
   return sheet.match(/[0-9A-Z]{4}(-[0-9A-Z]{4}){5}-[0-9A-Z]{3}/g);
 }
 

@@ -103,6 +103,9 @@ type Round struct {
 	// Set when the roll is attached.
 	RollSource string `json:"roll_source,omitempty"` // "generated" or "uploaded"
 	RollCount  int    `json:"roll_count,omitempty"`
+	// RollReserve is how many of the generated codes are reserve slips
+	// (0 for an uploaded roll: the server cannot tell).
+	RollReserve int `json:"roll_reserve,omitempty"`
 
 	// Set at freeze.
 	ManifestHash string `json:"manifest_hash,omitempty"` // b64
