@@ -962,6 +962,7 @@ func (v *verifier) recountWithRule(r *Result, counted []*ballot.Ballot) {
 	if out.Spent != r.Spent {
 		v.fail(name, "rule %s spends %d, the result says %d", v.m.Rule, out.Spent, r.Spent)
 	}
+	v.note(name, "counted again with rule %s, tie-break %s", v.m.Rule, v.m.Tiebreak)
 }
 
 // safeCount calls a CountFunc, turning a panic into an error so that a bug
