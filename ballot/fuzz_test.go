@@ -65,6 +65,7 @@ func FuzzParseManifestBody(f *testing.F) {
 func FuzzOpenManifest(f *testing.F) {
 	addGolden(f, "manifest-*.note.golden")
 	council := councilVerifier(f)
+	signer, _ := mustNoteKey(f, testCouncilKey)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := OpenManifest(b, council)
 		if err != nil {
@@ -73,6 +74,11 @@ func FuzzOpenManifest(f *testing.F) {
 		body, err := m.Body()
 		if err != nil || !bytes.HasPrefix(b, append(body, '\n')) {
 			t.Errorf("OpenManifest(%q) accepted a note whose body is not canonical", b)
+		}
+		// Ed25519 signatures are deterministic, so signing the parsed
+		// manifest again must give back exactly the accepted note.
+		if again, err := SignManifest(m, signer); err != nil || !bytes.Equal(again, b) {
+			t.Errorf("SignManifest(OpenManifest(%q)) = %q, %v", b, again, err)
 		}
 	})
 }
