@@ -51,7 +51,6 @@ type class struct {
 	parent int32 // when !mat: money = parent's − payment pay's x·u
 	pay    int32
 	u      int64
-	mf     float64 // money per voter, approximately (scaled units)
 }
 
 // payment is the exact payment per unit of weight of one round, X/D after
@@ -69,6 +68,7 @@ type engine struct {
 
 	D         big.Int
 	cl        []*class
+	mfs       []float64 // per class: money per voter, approximately (scaled units)
 	pays      []payment
 	mults     []int64 // mults[j]: factor payment j applied to D
 	cls       []int32 // per group: class, or -1 when its money is gone
@@ -83,6 +83,7 @@ type engine struct {
 	evaluated []bool // per project: priced in the current round
 	conts     []*contender
 	lctx      loserCtx
+	psum      poorSum
 	eps       float64 // float safety margin (scaled money units)
 
 	paramEngine bool      // parametric engine; param is on while bounds matter
@@ -140,11 +141,11 @@ func (en *engine) reset(bN *big.Int) {
 	root.mat = true
 	root.N.Set(bN)
 	root.S.SetInt64(n) // d(money)/db = 1
-	root.mf = ratioFloat(bN, &en.D, &en.tmp, &en.tmp2)
 	en.cl = append(en.cl[:0], root)
+	en.mfs = append(en.mfs[:0], ratioFloat(bN, &en.D, &en.tmp, &en.tmp2))
 	// |float money − exact money| grows by under 1e-15·b per payment; eps
 	// allows ten times that over as many payments as there are projects.
-	en.eps = 1e-14 * float64(pr.m+2) * (root.mf + 1)
+	en.eps = 1e-14 * float64(pr.m+2) * (en.mfs[0] + 1)
 	en.pays = en.pays[:0]
 	en.mults = en.mults[:0]
 	clear(en.cls)
@@ -179,6 +180,9 @@ func (en *engine) entries(p int) []entry {
 	en.stamp[p] = en.epoch
 	pr, s := en.pr, en.s
 	out := en.ent[p][:0]
+	if out == nil {
+		out = make([]entry, 0, len(s.supp[p]))
+	}
 	if s.util != utilPoints {
 		if len(en.acc) < len(en.cl) {
 			en.acc = make([]int64, len(en.cl)+len(en.cl)/2+16)
@@ -297,12 +301,26 @@ func (en *engine) exact(k int32) *class {
 // isPoor reports whether the voters of class k, with weight u, cannot pay
 // x·u, where x = X/(U·D) ≈ xf: exactly, N·U < X·u.
 func (en *engine) isPoor(k int32, u int64, X *big.Int, U int64, xf float64) bool {
-	mf, need := en.cl[k].mf, xf*float64(u)
-	if d := mf - need; d > en.eps+1e-9*need {
-		return false
-	} else if -d > en.eps+1e-9*need {
-		return true
+	if p, sure := en.isPoorFloat(k, u, xf); sure {
+		return p
 	}
+	return en.isPoorExact(k, u, X, U)
+}
+
+// isPoorFloat decides isPoor by the float money when it is far enough
+// from the share; sure is false when it is not.
+func (en *engine) isPoorFloat(k int32, u int64, xf float64) (poor, sure bool) {
+	mf, need := en.mfs[k], xf*float64(u)
+	if d := mf - need; d > en.eps+1e-9*need {
+		return false, true
+	} else if -d > en.eps+1e-9*need {
+		return true, true
+	}
+	return false, false
+}
+
+// isPoorExact is isPoor in exact arithmetic.
+func (en *engine) isPoorExact(k int32, u int64, X *big.Int, U int64) bool {
 	c := en.exact(k)
 	en.tmp.SetInt64(U)
 	en.tmp.Mul(&en.tmp, &c.N)
@@ -361,23 +379,46 @@ func (en *engine) price(p int, X, XS *big.Int) (U int64, ok bool) {
 	for _, e := range ents {
 		U += e.w * e.u
 	}
+	// With unit weights the money of the poor entries is subtracted in
+	// aggregate (see poorSum) instead of class by class.
+	agg := en.s.util != utilPoints
+	if agg {
+		en.poorStart()
+	}
 	for U > 0 {
 		changed := false
 		xf := ratioFloat(X, &en.D, &en.tmp, &en.tmp2) / float64(U)
 		for i, e := range ents {
-			if poor[i] || !en.isPoor(e.k, e.u, X, U, xf) {
+			if poor[i] {
+				continue
+			}
+			isP, sure := en.isPoorFloat(e.k, e.u, xf)
+			if !sure {
+				if agg {
+					en.poorFlush(X, XS)
+				}
+				isP = en.isPoorExact(e.k, e.u, X, U)
+			}
+			if !isP {
 				continue
 			}
 			poor[i], changed = true, true
-			c := en.exact(e.k)
-			en.tmp.SetInt64(e.w)
-			en.tmp2.Mul(&en.tmp, &c.N)
-			X.Sub(X, &en.tmp2)
-			if en.param {
-				en.tmp2.Mul(&en.tmp, &c.S)
-				XS.Sub(XS, &en.tmp2)
+			if agg {
+				en.poorAdd(e.k, e.w)
+			} else {
+				c := en.exact(e.k)
+				en.tmp.SetInt64(e.w)
+				en.tmp2.Mul(&en.tmp, &c.N)
+				X.Sub(X, &en.tmp2)
+				if en.param {
+					en.tmp2.Mul(&en.tmp, &c.S)
+					XS.Sub(XS, &en.tmp2)
+				}
 			}
 			U -= e.w * e.u
+		}
+		if agg {
+			en.poorFlush(X, XS)
 		}
 		if !changed {
 			break
@@ -386,6 +427,73 @@ func (en *engine) price(p int, X, XS *big.Int) (U int64, ok bool) {
 	// If the supporters can afford p, the fixed point keeps a rich
 	// supporter; if they cannot, every supporter ends up poor.
 	return U, U > 0
+}
+
+// poorSum accumulates the money of entries with unit weights without
+// making their classes exact. A class's money is the root's minus the
+// payments x_t of the rounds along its parent chain (each with weight 1),
+// so Σ w·N_k = (Σ w)·N_root − Σ_t C_t·X_t with C_t the weight of the
+// accumulated entries whose chain passes round t: small integer sums and
+// one big multiplication per round.
+type poorSum struct {
+	w       int64   // Σ w of the accumulated entries
+	coef    []int64 // C_t per payment index
+	touched []int32 // payment indices with C_t ≠ 0
+}
+
+func (en *engine) poorStart() {
+	ps := &en.psum
+	ps.w = 0
+	if len(ps.coef) < len(en.pays) {
+		ps.coef = make([]int64, len(en.pays)+len(en.pays)/2+8)
+	}
+	ps.touched = ps.touched[:0]
+}
+
+// poorAdd accumulates w voters of class k (unit weights).
+func (en *engine) poorAdd(k int32, w int64) {
+	ps := &en.psum
+	ps.w += w
+	for k != 0 {
+		c := en.cl[k]
+		if ps.coef[c.pay] == 0 {
+			ps.touched = append(ps.touched, c.pay)
+		}
+		ps.coef[c.pay] += w
+		k = c.parent
+	}
+}
+
+// poorFlush subtracts the accumulated money from X (and its derivative
+// from XS when param) and empties the accumulator.
+func (en *engine) poorFlush(X, XS *big.Int) {
+	ps := &en.psum
+	if ps.w == 0 {
+		return
+	}
+	root := en.exact(0)
+	var t1 big.Int
+	t1.SetInt64(ps.w)
+	en.tmp2.Mul(&t1, &root.N)
+	X.Sub(X, &en.tmp2)
+	if en.param {
+		en.tmp2.Mul(&t1, &root.S)
+		XS.Sub(XS, &en.tmp2)
+	}
+	for _, j := range ps.touched {
+		py := &en.pays[j]
+		py.stamp = en.scaleFrom(py.stamp, &py.X, &py.XS)
+		t1.SetInt64(ps.coef[j])
+		en.tmp2.Mul(&t1, &py.X)
+		X.Add(X, &en.tmp2)
+		if en.param {
+			en.tmp2.Mul(&t1, &py.XS)
+			XS.Add(XS, &en.tmp2)
+		}
+		ps.coef[j] = 0
+	}
+	ps.touched = ps.touched[:0]
+	ps.w = 0
 }
 
 // approx is the float estimate of a project's price.
@@ -416,7 +524,7 @@ func (en *engine) priceApprox(p int) approx {
 	for _, e := range ents {
 		U += e.w * e.u
 		W += e.w
-		money += float64(e.w) * en.cl[e.k].mf
+		money += float64(e.w) * en.mfs[e.k]
 	}
 	cost := float64(pr.cost[p])
 	slack := float64(W)*en.eps + 1e-15*float64(len(ents)+4)*(money+cost)
@@ -435,7 +543,7 @@ func (en *engine) priceApprox(p int) approx {
 			if poor[i] {
 				continue
 			}
-			mf := en.cl[e.k].mf
+			mf := en.mfs[e.k]
 			if mf >= xf*float64(e.u) {
 				continue
 			}
@@ -980,7 +1088,7 @@ func (en *engine) loserFull(lc *loserCtx, q, w int, Xw, XSw *big.Int, Uw int64) 
 		if e.u != 1 {
 			panic("tally: parametric Equal Shares needs unit weights")
 		}
-		if d := en.cl[e.k].mf - share; d > margin {
+		if d := en.mfs[e.k] - share; d > margin {
 			richW += e.w
 			if strictRich < 0 {
 				strictRich = i
@@ -1126,8 +1234,9 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 		if !capped[i] {
 			nk = int32(len(en.cl))
 			c := en.newClass()
-			c.parent, c.pay, c.u, c.mf = e.k, t, e.u, en.cl[e.k].mf-xf*float64(e.u)
+			c.parent, c.pay, c.u = e.k, t, e.u
 			en.cl = append(en.cl, c)
+			en.mfs = append(en.mfs, en.mfs[e.k]-xf*float64(e.u))
 		}
 		if unit {
 			en.acc[e.k] = int64(nk) + 2 // acc is 0 outside p's entries
