@@ -53,6 +53,10 @@ type class struct {
 	u      int64
 }
 
+// link is a class's parent and payment, kept in a flat slice for
+// poorAdd's walks.
+type link struct{ parent, pay int32 }
+
 // payment is the exact payment per unit of weight of one round, X/D after
 // the round's rescaling (over the D of index stamp).
 type payment struct {
@@ -69,6 +73,7 @@ type engine struct {
 	D         big.Int
 	cl        []*class
 	mfs       []float64 // per class: money per voter, approximately (scaled units)
+	links     []link    // per class: its parent and payment (as in class)
 	pays      []payment
 	mults     []int64 // mults[j]: factor payment j applied to D
 	cls       []int32 // per group: class, or -1 when its money is gone
@@ -143,6 +148,7 @@ func (en *engine) reset(bN *big.Int) {
 	root.S.SetInt64(n) // d(money)/db = 1
 	en.cl = append(en.cl[:0], root)
 	en.mfs = append(en.mfs[:0], ratioFloat(bN, &en.D, &en.tmp, &en.tmp2))
+	en.links = append(en.links[:0], link{parent: -1, pay: -1})
 	// |float money − exact money| grows by under 1e-15·b per payment; eps
 	// allows ten times that over as many payments as there are projects.
 	en.eps = 1e-14 * float64(pr.m+2) * (en.mfs[0] + 1)
@@ -455,12 +461,12 @@ func (en *engine) poorAdd(k int32, w int64) {
 	ps := &en.psum
 	ps.w += w
 	for k != 0 {
-		c := en.cl[k]
-		if ps.coef[c.pay] == 0 {
-			ps.touched = append(ps.touched, c.pay)
+		l := en.links[k]
+		if ps.coef[l.pay] == 0 {
+			ps.touched = append(ps.touched, l.pay)
 		}
-		ps.coef[c.pay] += w
-		k = c.parent
+		ps.coef[l.pay] += w
+		k = l.parent
 	}
 }
 
@@ -719,20 +725,28 @@ func (en *engine) endMoney() []*big.Rat {
 		}
 		return 1
 	}
+	var tl []int   // rounds of the group's funded projects
+	var tw []int64 // the group's weight times its utility for them
 	for gi := range pr.groups {
 		if en.cls[gi] < 0 {
 			continue
 		}
 		g := &pr.groups[gi]
+		tl, tw = tl[:0], tw[:0]
+		for jj, q := range g.projects {
+			if t := roundOf[q]; t > 0 {
+				tl = append(tl, t-1)
+				tw = append(tw, g.weight*uOf(g, jj))
+			}
+		}
 		for j, p := range g.projects {
 			if !open[p] || uOf(g, j) == 0 {
 				continue
 			}
 			A[p] += g.weight
-			for jj, q := range g.projects {
-				if t := roundOf[q]; t > 0 {
-					R[int(p)*T+t-1] += g.weight * uOf(g, jj)
-				}
+			row := R[int(p)*T : int(p)*T+T]
+			for i, t := range tl {
+				row[t] += tw[i]
 			}
 		}
 	}
@@ -1237,6 +1251,7 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 			c.parent, c.pay, c.u = e.k, t, e.u
 			en.cl = append(en.cl, c)
 			en.mfs = append(en.mfs, en.mfs[e.k]-xf*float64(e.u))
+			en.links = append(en.links, link{parent: e.k, pay: t})
 		}
 		if unit {
 			en.acc[e.k] = int64(nk) + 2 // acc is 0 outside p's entries
