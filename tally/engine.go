@@ -43,19 +43,21 @@ type entry struct {
 
 func entryKey(k int32, u int64) uint64 { return uint64(k)<<32 | uint64(u) }
 
-// class is a set of groups with equal money.
+// class is the exact money of a set of groups with equal money. A class
+// k other than the root (0) is made by a payment: its money is its
+// parent's minus the payment's x times u (links[k]); it becomes exact
+// (cl[k] != nil) only when first needed.
 type class struct {
-	N, S   big.Int // exact money and derivative numerators (when mat)
-	stamp  int     // N and S are over the D of payment index stamp
-	mat    bool
-	parent int32 // when !mat: money = parent's − payment pay's x·u
-	pay    int32
-	u      int64
+	N, S  big.Int // exact money and derivative numerators
+	stamp int     // N and S are over the D of payment index stamp
 }
 
-// link is a class's parent and payment, kept in a flat slice for
-// poorAdd's walks.
-type link struct{ parent, pay int32 }
+// link is how a class was made: from class parent by payment pay with
+// weight u.
+type link struct {
+	parent, pay int32
+	u           int64
+}
 
 // payment is the exact payment per unit of weight of one round, X/D after
 // the round's rescaling (over the D of index stamp).
@@ -143,7 +145,6 @@ func (en *engine) reset(bN *big.Int) {
 	}
 	en.slabI, en.slabJ = 0, 0
 	root := en.newClass()
-	root.mat = true
 	root.N.Set(bN)
 	root.S.SetInt64(n) // d(money)/db = 1
 	en.cl = append(en.cl[:0], root)
@@ -259,9 +260,8 @@ func (en *engine) scaleFrom(j int, z, zs *big.Int) int {
 	return j
 }
 
-// newClass returns a class from the slabs, not materialized. Slabs are
-// reused from run to run (reset), with the big.Int storage of their
-// classes.
+// newClass returns storage for an exact class from the slabs. Slabs are
+// reused from run to run (reset), with their big.Int storage.
 func (en *engine) newClass() *class {
 	if en.slabJ == len(en.slabs[en.slabI]) {
 		en.slabI, en.slabJ = en.slabI+1, 0
@@ -271,7 +271,7 @@ func (en *engine) newClass() *class {
 	}
 	c := &en.slabs[en.slabI][en.slabJ]
 	en.slabJ++
-	c.mat, c.stamp = false, 0
+	c.stamp = 0
 	return c
 }
 
@@ -279,17 +279,19 @@ func (en *engine) newClass() *class {
 // its ancestors) exact if needed.
 func (en *engine) exact(k int32) *class {
 	c := en.cl[k]
-	if !c.mat {
-		par := en.exact(c.parent)
-		py := &en.pays[c.pay]
+	if c == nil {
+		l := en.links[k]
+		par := en.exact(l.parent)
+		c = en.newClass()
+		py := &en.pays[l.pay]
 		py.stamp = en.scaleFrom(py.stamp, &py.X, &py.XS)
-		if c.u == 1 {
+		if l.u == 1 {
 			c.N.Sub(&par.N, &py.X)
 			if en.param {
 				c.S.Sub(&par.S, &py.XS)
 			}
 		} else {
-			en.tmp3.SetInt64(c.u)
+			en.tmp3.SetInt64(l.u)
 			en.tmp4.Mul(&py.X, &en.tmp3)
 			c.N.Sub(&par.N, &en.tmp4)
 			if en.param {
@@ -297,7 +299,8 @@ func (en *engine) exact(k int32) *class {
 				c.S.Sub(&par.S, &en.tmp4)
 			}
 		}
-		c.mat, c.stamp = true, len(en.mults)
+		c.stamp = len(en.mults)
+		en.cl[k] = c
 		return c
 	}
 	c.stamp = en.scaleFrom(c.stamp, &c.N, &c.S)
@@ -1247,11 +1250,9 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 		nk := int32(-1)
 		if !capped[i] {
 			nk = int32(len(en.cl))
-			c := en.newClass()
-			c.parent, c.pay, c.u = e.k, t, e.u
-			en.cl = append(en.cl, c)
+			en.cl = append(en.cl, nil) // made exact when first needed
 			en.mfs = append(en.mfs, en.mfs[e.k]-xf*float64(e.u))
-			en.links = append(en.links, link{parent: e.k, pay: t})
+			en.links = append(en.links, link{parent: e.k, pay: t, u: e.u})
 		}
 		if unit {
 			en.acc[e.k] = int64(nk) + 2 // acc is 0 outside p's entries
