@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,6 +31,7 @@ type homeFund struct {
 type homeTranche struct {
 	Year   int
 	Amount int64
+	Open   bool // shown unfolded: the current year's tranche
 	Rows   []homeAlloc
 }
 
@@ -70,12 +72,17 @@ func (p *pages) home(c *fiber.Ctx) error {
 				names[cm.ID] = cm.Name
 			}
 			for _, tv := range plan.Allocation {
-				ht := homeTranche{Year: tv.Year, Amount: tv.Amount}
+				ht := homeTranche{Year: tv.Year, Amount: tv.Amount, Open: tv.Year == p.app.clock().Year()}
 				for _, ac := range tv.Accounts {
 					ht.Rows = append(ht.Rows, homeAlloc{Name: names[ac.Community], CarryIn: ac.CarryIn, Allocated: ac.Allocated,
 						Spent: ac.Spent, Available: ac.Available})
 				}
 				hf.Tranches = append(hf.Tranches, ht)
+			}
+			// The current tranche is open, the others folded (a long
+			// table each on a phone); the first when none is current.
+			if len(hf.Tranches) > 0 && !slices.ContainsFunc(hf.Tranches, func(t homeTranche) bool { return t.Open }) {
+				hf.Tranches[0].Open = true
 			}
 			for _, cm := range comms {
 				if cm.Fund != f.ID {

@@ -63,6 +63,16 @@ async function axeCheck(page, label, jsPage) {
   assert.deepEqual(v, [], 'axe violations on ' + label);
 }
 
+// fitsPhone asserts that a page opened on a phone (390 px) does not scroll
+// sideways. A mobile viewport widens its layout to fit what overflows, so
+// both the document and the layout viewport must stay at the phone's width.
+async function fitsPhone(page, label) {
+  const vp = page.viewportSize();
+  if (!vp || vp.width > 390) return;
+  const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }));
+  assert.ok(m.sw <= vp.width && m.iw <= vp.width, `${label} scrolls sideways on a ${vp.width} px phone: scrollWidth ${m.sw}, innerWidth ${m.iw}`);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: path.join(outDir, name + '.png'), fullPage: true });
 }
@@ -74,6 +84,7 @@ function visitor(variant) {
   return async function visit(page, label) {
     const html = await page.content();
     assert.match(html, new RegExp('<html lang="' + variant.lang + '"'), label + ' is in ' + variant.lang);
+    await fitsPhone(page, label);
     const key = label.replace(/ .*/, '');
     if (!seen.has(key)) {
       seen.add(key);
@@ -424,7 +435,12 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       if (projector) {
         await projector.waitForURL(/./);
         await projector.waitForSelector('a[href$="/results"]', { timeout: 20000 });
+        await axeCheck(projector, 'projector after publication (' + variant.name + ')', true);
       }
+      // The projector after publication, on a phone.
+      await res.goto(base + '/p/' + round);
+      await visit(res, 'projector-phone');
+      await shot(res, variant.name + '-projector-phone');
 
       // The public pages.
       for (const [p, label] of [['/', 'home'], ['/c/hornsyld', 'community'], ['/r/' + round, 'round'], ['/about', 'about']]) {
