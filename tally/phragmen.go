@@ -34,12 +34,15 @@ func (c *counter) phragmen() *result {
 		}
 		remaining = append(remaining, p)
 	}
-	// cnt[p][k]: voters supporting p whose last funded project is the k-th
-	// (k = 0: none yet).
-	ph.cnt = make([][]int64, pr.m)
-	backing := make([]int64, pr.m*32)
+	// cnt[p]: for each k, the voters supporting p whose last funded
+	// project is the k-th (k = 0: none yet), when there are any.
+	ph.cnt = make([][]loadCount, pr.m)
+	backing := make([]loadCount, pr.m*4)
 	for p := range pr.m {
-		ph.cnt[p] = append(backing[p*32:p*32:p*32+32], pr.votes[p])
+		ph.cnt[p] = backing[p*4 : p*4 : p*4+4]
+		if pr.votes[p] > 0 {
+			ph.cnt[p] = append(ph.cnt[p], loadCount{0, pr.votes[p]})
+		}
 	}
 	ph.lastOf = make([]int32, len(pr.groups))
 	ph.den.SetInt64(1)
@@ -108,9 +111,9 @@ func (c *counter) phragmen() *result {
 				tied = append(tied, x.p)
 			}
 		}
-		var best *big.Rat
+		var bestDen *big.Int // the least load is bestNum/bestDen
 		if bestNum != nil {
-			best = new(big.Rat).SetFrac(bestNum, new(big.Int).Mul(&ph.den, big.NewInt(bestVotes)))
+			bestDen = new(big.Int).Mul(&ph.den, big.NewInt(bestVotes))
 		}
 		slices.SortFunc(tied, func(a, b int) int { return c.rank[a] - c.rank[b] })
 		var stop int = -1
@@ -145,13 +148,14 @@ func (c *counter) phragmen() *result {
 		res.order = append(res.order, p)
 		e := &res.expl[p]
 		e.Reason, e.Step = ReasonSelected, round
-		if best == nil {
+		if bestNum == nil {
 			e.Text = fmt.Sprintf("chosen in round %d: only unsupported projects were left and it fitted", round)
 		} else {
-			e.Text = fmt.Sprintf("chosen in round %d: its %d supporters' load became %s, the least possible", round, pr.votes[p], fmtRat(c.unscale(best)))
+			e.Text = fmt.Sprintf("chosen in round %d: its %d supporters' load became %s, the least possible", round, pr.votes[p], c.fmtFrac(bestNum, bestDen))
 			ph.fund(p)
 		}
-		remaining = slices.DeleteFunc(remaining, func(q int) bool { return q == p })
+		i := slices.Index(remaining, p)
+		remaining = slices.Delete(remaining, i, i+1)
 	}
 	return res
 }
@@ -159,12 +163,18 @@ func (c *counter) phragmen() *result {
 // phragmenState holds the loads of a Phragmén count.
 type phragmenState struct {
 	c      *counter
-	cnt    [][]int64
+	cnt    [][]loadCount
 	lastOf []int32   // per group: index k of its last funded project
 	den    big.Int   // common denominator of the loads
 	loads  []big.Int // loads[k]: numerator of L_k over den
 	lf     []float64 // float copies of the loads
 	t1, t2 big.Int
+}
+
+// loadCount is n voters whose load is L_k.
+type loadCount struct {
+	k int32
+	n int64
 }
 
 // cmpLoad compares loads, nil being +infinity.
@@ -184,10 +194,8 @@ func cmpLoad(a, b *big.Rat) int {
 func (ph *phragmenState) newLoadFloat(p int) float64 {
 	pr := ph.c.pr
 	sum := float64(pr.cost[p])
-	for k, n := range ph.cnt[p] {
-		if n != 0 {
-			sum += float64(n) * ph.lf[k]
-		}
+	for _, c := range ph.cnt[p] {
+		sum += float64(c.n) * ph.lf[c.k]
 	}
 	return sum / float64(pr.votes[p])
 }
@@ -196,10 +204,10 @@ func (ph *phragmenState) newLoadFloat(p int) float64 {
 func (ph *phragmenState) newLoadNum(p int) *big.Int {
 	pr := ph.c.pr
 	num := new(big.Int).Mul(big.NewInt(pr.cost[p]), &ph.den)
-	for k, n := range ph.cnt[p] {
-		if n != 0 && k > 0 {
-			ph.t1.SetInt64(n)
-			ph.t1.Mul(&ph.t1, &ph.loads[k])
+	for _, c := range ph.cnt[p] {
+		if c.k > 0 {
+			ph.t1.SetInt64(c.n)
+			ph.t1.Mul(&ph.t1, &ph.loads[c.k])
 			num.Add(num, &ph.t1)
 		}
 	}
@@ -226,16 +234,38 @@ func (ph *phragmenState) fund(p int) {
 	ph.loads = append(ph.loads, big.Int{})
 	ph.loads[k].Set(num)
 	ph.lf = append(ph.lf, ratioFloat(num, &ph.den, &ph.t1, &ph.t2))
-	for q := range ph.cnt {
-		ph.cnt[q] = append(ph.cnt[q], 0)
-	}
 	for _, g := range pr.supp[p] {
 		old := ph.lastOf[g]
 		w := pr.groups[g].weight
 		for _, q := range pr.groups[g].projects {
-			ph.cnt[q][old] -= w
-			ph.cnt[q][k] += w
+			ph.cnt[q] = moveCount(ph.cnt[q], old, int32(k), w)
 		}
 		ph.lastOf[g] = int32(k)
 	}
+}
+
+// moveCount moves w voters from load index old to the newest index k in
+// a count list, dropping entries that become empty.
+func moveCount(cs []loadCount, old, k int32, w int64) []loadCount {
+	for i := len(cs) - 1; i >= 0; i-- {
+		if cs[i].k == old {
+			cs[i].n -= w
+			if cs[i].n == 0 {
+				cs[i] = cs[len(cs)-1]
+				cs = cs[:len(cs)-1]
+			}
+			break
+		}
+	}
+	if n := len(cs); n > 0 && cs[n-1].k == k {
+		cs[n-1].n += w
+		return cs
+	}
+	for i := range cs {
+		if cs[i].k == k {
+			cs[i].n += w
+			return cs
+		}
+	}
+	return append(cs, loadCount{k, w})
 }

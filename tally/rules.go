@@ -3,6 +3,7 @@ package tally
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -284,4 +285,28 @@ func (c *counter) unscale(x *big.Rat) *big.Rat {
 	}
 	d := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(c.pr.e.Scale)), nil)
 	return new(big.Rat).Quo(x, new(big.Rat).SetInt(d))
+}
+
+// fmtFrac formats the scaled amount num/den (den > 0) in currency units as
+// fmtRat does, without reducing the fraction: whole numbers exactly, others
+// rounded to two decimals through float64. Where the float is too close to
+// a rounding boundary for that to be certain, it formats the exact value
+// with fmtRat.
+func (c *counter) fmtFrac(num, den *big.Int) string {
+	d := den
+	if sc := c.pr.e.Scale; sc > 0 {
+		d = new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(sc)), nil)
+		d.Mul(d, den)
+	}
+	var q, r big.Int
+	q.QuoRem(num, d, &r)
+	if r.Sign() == 0 && q.IsInt64() {
+		return q.String()
+	}
+	var t1, t2 big.Int
+	f := ratioFloat(num, d, &t1, &t2)
+	if h := math.Abs(f * 100); math.Abs(h-math.Floor(h)-0.5) < 1e-6+1e-9*h {
+		return fmtRat(new(big.Rat).SetFrac(num, d))
+	}
+	return strconv.FormatFloat(f, 'f', 2, 64)
 }
