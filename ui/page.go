@@ -129,6 +129,9 @@ func (v *view) Static(name string) string { return staticPrefix + name }
 // PhaseName is the translated name of a round phase.
 func (v *view) PhaseName(p store.Phase) string { return v.T("phase." + string(p)) }
 
+// CategoryName is a category's name in the page's language.
+func (v *view) CategoryName(c store.Category) string { return categoryName(v.Lang, v.cat, c) }
+
 // LangSwitch is the link that switches the page to the other language.
 func (v *view) LangSwitch() string {
 	return "/lang/" + v.OtherLang + "?next=" + url.QueryEscape(v.Path)

@@ -245,7 +245,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		return forbidden("you may not manage this round")
 	}
 	r := d.Round
-	d.Projects = projectViews(r, ps)
+	d.Projects = projectViews(negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)), p.cat, r, ps)
 	d.Phases = store.Phases()
 	if n := nextPhase(r.Phase); n != "(none)" {
 		d.Next = n

@@ -147,10 +147,10 @@ type projectView struct {
 	Cost                             int64
 }
 
-func projectViews(r store.Round, ps []store.Project) []projectView {
+func projectViews(lang string, cat catalog, r store.Round, ps []store.Project) []projectView {
 	names := map[string]string{}
-	for _, cat := range r.Categories {
-		names[cat.ID] = cat.Name
+	for _, c := range r.Categories {
+		names[c.ID] = categoryName(lang, cat, c)
 	}
 	out := make([]projectView, 0, len(ps))
 	for _, pr := range ps {
@@ -161,6 +161,21 @@ func projectViews(r store.Round, ps []store.Project) []projectView {
 		out = append(out, projectView{ID: pr.ID, Title: pr.Title, Description: pr.Description, Category: name, Cost: pr.Cost})
 	}
 	return out
+}
+
+// categoryName is a category's name in the page's language: one of
+// [DefaultCategories] under its default (Danish) name is translated
+// ("category.<id>" in the catalog); a round's own categories keep the name
+// the round gives them. Stored and manifest ids never change.
+func categoryName(lang string, cat catalog, c store.Category) string {
+	for _, d := range DefaultCategories {
+		if d.ID == c.ID && d.Name == c.Name {
+			if t, ok := cat[lang]["category."+c.ID]; ok {
+				return t
+			}
+		}
+	}
+	return c.Name
 }
 
 // roundData loads a round with its community and projects.
@@ -182,7 +197,8 @@ func (p *pages) roundData(c *fiber.Ctx, id string) (store.Round, store.Community
 	if errors.Is(err, store.ErrNotFound) {
 		return r, cm, nil, notFound("no such round")
 	}
-	return r, cm, projectViews(r, ps), err
+	lang := negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
+	return r, cm, projectViews(lang, p.cat, r, ps), err
 }
 
 // round is GET /r/:round.

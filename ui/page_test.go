@@ -331,6 +331,36 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 	}
 }
 
+// TestCategoryNamesTranslated: the default categories are named in the
+// page's language; their ids in the store and the manifest stay as they are.
+func TestCategoryNamesTranslated(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules)
+	want := map[string][2]string{"da": {"Fritid og fællesskab", "Læring"}, "en": {"Leisure and community", "Learning"}}
+	other := map[string]string{"da": "Leisure and community", "en": "Fritid og fællesskab"}
+	for lang, names := range want {
+		for _, path := range []string{"/r/hornsyld-2026", "/v/hornsyld-2026", "/k/hornsyld-2026"} {
+			_, body := e.do("GET", path, nil, "Accept-Language", lang)
+			for _, n := range names {
+				if !strings.Contains(body, n) {
+					t.Errorf("GET %s (%s) lacks the category %q", path, lang, n)
+				}
+			}
+			if strings.Contains(body, other[lang]) {
+				t.Errorf("GET %s (%s) names a category %q", path, lang, other[lang])
+			}
+		}
+		_, body := e.do("GET", "/admin/rounds/hornsyld-2026", nil, "Accept-Language", lang, "Cookie", SessionCookie+"="+e.cookie)
+		if !strings.Contains(body, names[0]) || strings.Contains(body, other[lang]) {
+			t.Errorf("admin round page (%s): category names not in %s", lang, lang)
+		}
+	}
+	_, manifest := e.do("GET", "/rounds/hornsyld-2026/manifest", nil)
+	if !strings.Contains(manifest, " fritid-og-faellesskab ") || strings.Contains(manifest, "Leisure") {
+		t.Errorf("manifest categories changed:\n%s", manifest)
+	}
+}
+
 // scriptData extracts the JSON a page hands to its script.
 func scriptData(t *testing.T, body string, v any) {
 	t.Helper()
