@@ -40,8 +40,8 @@ func (c *counter) greedyDensity(rule string, p int) density {
 		total = pr.points[p]
 	case RuleGreedyPointsPerCost:
 		total, perCost = pr.points[p], true
-	default: // cost utilities
-		total = pr.votes[p]
+	default: // cost utilities (greedy-threshold with points: cost-weighted points)
+		total = c.votes[p]
 	}
 	switch {
 	case total == 0:
@@ -97,7 +97,11 @@ func (c *counter) greedy(rule string, initial []int) *result {
 		switch {
 		case rule == RuleGreedyThreshold && c.votes[p] < pr.e.Threshold:
 			e.Reason = ReasonThreshold
-			e.Text = fmt.Sprintf("below the threshold: %d votes, %d needed", c.votes[p], pr.e.Threshold)
+			unit := "votes"
+			if pr.e.Points {
+				unit = "points"
+			}
+			e.Text = fmt.Sprintf("below the threshold: %d %s, %d needed", c.votes[p], unit, pr.e.Threshold)
 		case cost > pr.budget:
 			e.Reason = ReasonOverBudget
 			e.Text = fmt.Sprintf("costs %s, more than the whole budget %s", c.fmtAmount(cost), c.fmtAmount(pr.budget))
@@ -125,12 +129,12 @@ func (c *counter) greedy(rule string, initial []int) *result {
 // voteText describes the votes behind project p for rule.
 func (c *counter) voteText(rule string, p int) string {
 	pr := c.pr
-	switch rule {
-	case RuleGreedyPoints:
+	switch {
+	case rule == RuleGreedyPoints || rule == RuleGreedyThreshold && pr.e.Points:
 		return fmt.Sprintf("%d points", pr.points[p])
-	case RuleGreedyPointsPerCost:
+	case rule == RuleGreedyPointsPerCost:
 		return fmt.Sprintf("%d points for %s (%s points per unit)", pr.points[p], c.fmtAmount(pr.cost[p]), perUnit(pr.points[p], pr.cost[p], pr.e.Scale))
-	case RuleGreedyPerCost:
+	case rule == RuleGreedyPerCost:
 		return fmt.Sprintf("%d votes for %s (%s votes per unit)", pr.votes[p], c.fmtAmount(pr.cost[p]), perUnit(pr.votes[p], pr.cost[p], pr.e.Scale))
 	}
 	return fmt.Sprintf("%d votes", pr.votes[p])

@@ -55,12 +55,31 @@ func (r *refElection) votes(p int) int64 {
 	return v
 }
 
+// score is the number of ballots listing p, or with points their total
+// points for p.
+func (r *refElection) score(p int) int64 {
+	var v int64
+	for _, b := range r.e.Ballots {
+		if j := slices.Index(b.Projects, p); j >= 0 {
+			if b.Points != nil {
+				v += b.Points[j]
+			} else {
+				v++
+			}
+		}
+	}
+	return v
+}
+
 // greedy is pabutools' greedy_utilitarian_scheme_additive (plus the
 // no-skip and threshold variants of docs/counting.md).
 func (r *refElection) greedy(rule string, initial []int) []int {
 	kind := map[string]string{RuleGreedyPerCost: "unit", RuleGreedyPoints: "points-cost", RuleGreedyPointsPerCost: "points"}[rule]
 	if kind == "" {
 		kind = "cost"
+	}
+	if rule == RuleGreedyThreshold && r.e.Points {
+		kind = "points-cost" // the threshold is a score: rank and cut by points
 	}
 	m := len(r.e.Projects)
 	type pd struct {
@@ -101,7 +120,7 @@ func (r *refElection) greedy(rule string, initial []int) []int {
 	}
 	for _, x := range ps {
 		c := r.e.Projects[x.p].Cost
-		if rule == RuleGreedyThreshold && r.votes(x.p) < r.e.Threshold {
+		if rule == RuleGreedyThreshold && r.score(x.p) < r.e.Threshold {
 			continue
 		}
 		if c > r.e.Budget {
@@ -318,7 +337,7 @@ func refCount(e *Election, rule string, tb TieBreak) []int {
 		panic(err)
 	}
 	votes := pr.votes
-	if pointsRule(rule) {
+	if pointsRule(rule) || rule == RuleGreedyThreshold && e.Points {
 		votes = pr.points
 	}
 	r := &refElection{e: e, rank: tb.ranks(e, votes)}

@@ -55,6 +55,13 @@ func pointsRule(rule string) bool {
 	return false
 }
 
+// countsPoints reports whether rule counts points on e: the rules with
+// points in their name, and greedy-threshold on an election with points,
+// whose threshold (Pabulib's min_project_score_threshold) is a score.
+func countsPoints(rule string, e *Election) bool {
+	return pointsRule(rule) || rule == RuleGreedyThreshold && e.Points
+}
+
 // ValidRule reports whether rule may be named in a manifest whose ballots
 // are of the given kind ([KindApproval], [KindApprovalCost] or
 // [KindCumulative]). Approval ballots take every rule that does not count
@@ -189,7 +196,7 @@ func Count(e *Election, rule string, tb TieBreak) (*Outcome, error) {
 // countPrepared counts a prepared election.
 func countPrepared(pr *profile, rule string, tb TieBreak) (*Outcome, error) {
 	votes := pr.votes
-	if pointsRule(rule) {
+	if countsPoints(rule, pr.e) {
 		votes = pr.points
 	}
 	rank := tb.profileRanks(pr, votes)

@@ -215,3 +215,54 @@ func TestPabulibOwnOutcomes(t *testing.T) {
 	}
 	checkGolden(t, "testdata/golden/pabulib_own.txt", []byte(buf.String()))
 }
+
+// TestGreedyThresholdOfficial checks that greedy-threshold reproduces the
+// city's own result (the PROJECTS selected column) on every shared file
+// whose META rule is greedy-threshold: with points on cumulative ballots
+// (Częstochowa 2025 Stradom, Katowice 2023 and 2024), with approvals on
+// approval ballots.
+func TestGreedyThresholdOfficial(t *testing.T) {
+	exp := loadExpected(t)
+	tb, _ := NewTieBreak(TieLexicographic, [32]byte{})
+	n := 0
+	for _, name := range sortedNames(exp) {
+		f, err := os.Open(filepath.Join(sharedDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := ReadPB(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r, _ := pb.MetaValue("rule"); r != RuleGreedyThreshold {
+			continue
+		}
+		n++
+		col := column(pb.ProjectColumns, "selected")
+		if col < 0 {
+			t.Fatalf("%s: no selected column", name)
+		}
+		var want []string
+		for _, r := range pb.Projects {
+			if r.Fields[col] == "1" {
+				want = append(want, r.Fields[0])
+			}
+		}
+		slices.Sort(want)
+		e, err := pb.Election()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Count(e, RuleGreedyThreshold, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(o.Selected, want) {
+			t.Errorf("%s (threshold %d, points %v): selected %v, the city funded %v", name, e.Threshold, e.Points, o.Selected, want)
+		}
+	}
+	if n != 7 {
+		t.Errorf("%d shared files with rule greedy-threshold, want 7", n)
+	}
+}
