@@ -2,6 +2,7 @@ package tally
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -339,4 +340,66 @@ func FuzzReadPB(f *testing.F) {
 			}
 		}
 	})
+}
+
+// lotSeed is the non-zero seed of the lot known-answer tests: the bytes
+// 0x00, 0x01, ..., 0x1f (docs/counting.md §3).
+func lotSeed() [32]byte {
+	var s [32]byte
+	for i := range s {
+		s[i] = byte(i)
+	}
+	return s
+}
+
+// TestLotKeyVector is the known-answer test of docs/counting.md §3.
+func TestLotKeyVector(t *testing.T) {
+	for _, tt := range []struct{ id, want string }{
+		{"p17", "5ed9fdbeb9bc6190b9180ffe0edc6aa7d9822431cf0721f4350ddde711636ffc"},
+		{"p2", "3d3670119cd4df17842f5eb06f5be0f9a06f35a2c75dd2e2da6c5538f2c940b6"},
+	} {
+		k := LotKey(lotSeed(), tt.id)
+		if got := hex.EncodeToString(k[:]); got != tt.want {
+			t.Errorf("LotKey(00 01 .. 1f, %q) = %s, want %s", tt.id, got, tt.want)
+		}
+	}
+}
+
+// TestTieBreakSteps checks each step of min-cost,max-votes,lot deciding a
+// tie of a count.
+func TestTieBreakSteps(t *testing.T) {
+	tests := []struct {
+		file, rule, order string
+		seed              [32]byte
+		want              []string
+	}{
+		// Phragmén: round 1 funds a (load 1 against p 2, q 4/3); in round 2
+		// p (4/2) and q ((1+1+4)/3) tie at load 2 with the same cost 4, and
+		// only one fits in the 4 left. Byte order takes p; max-votes takes
+		// q (3 votes against 2), whatever the seed.
+		{"max_votes.pb", RulePhragmen, TieLexicographic, [32]byte{}, []string{"a", "p"}},
+		{"max_votes.pb", RulePhragmen, TieDefault, [32]byte{}, []string{"a", "q"}},
+		{"max_votes.pb", RulePhragmen, TieDefault, lotSeed(), []string{"a", "q"}},
+		// p17 and p2: cost 5 and 2 votes each, budget 5. Byte order takes
+		// p17; the lot under seed 00 01 .. 1f takes p2 (key 3d36… < 5ed9…).
+		{"lot.pb", RuleGreedy, TieLexicographic, [32]byte{}, []string{"p17"}},
+		{"lot.pb", RuleGreedy, TieDefault, lotSeed(), []string{"p2"}},
+		{"lot.pb", RuleEqualShares, TieDefault, lotSeed(), []string{"p2"}},
+		{"lot.pb", RulePhragmen, TieDefault, lotSeed(), []string{"p2"}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%s/%s/%x", tt.file, tt.rule, tt.order, tt.seed[1]), func(t *testing.T) {
+			tb, err := NewTieBreak(tt.order, tt.seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := Count(testElection(t, tt.file), tt.rule, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.Selected, tt.want) {
+				t.Errorf("selected %q, want %q", o.Selected, tt.want)
+			}
+		})
+	}
 }
