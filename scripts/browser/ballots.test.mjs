@@ -5,7 +5,7 @@
 
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext } from './lib.mjs';
+import { axeCheck, launch, newContext } from './lib.mjs';
 import { startServer } from './server.mjs';
 import { setupVoting } from './size-budget.mjs';
 
@@ -64,7 +64,9 @@ it('approval within a cost limit: live budget meter, over-budget refused before 
   await page.click('label:has(input[value="library"])');
   await page.click('label:has(input[value="playground"])');
   assert.equal(await meter(), '70000');
+  await axeCheck(browser, page, 'budget-meter ballot');
   const review = await signAndCheck(page);
+  await axeCheck(browser, page, 'budget-meter receipt');
   assert.match(review, /Bænke ved søen/);
   assert.match(review, /Ny legeplads/);
   assert.deepEqual(errors, []);
@@ -81,7 +83,9 @@ it('cumulative points with the noble fallback: points left, cap refused, points 
   await page.fill('#pt-bench', '3');
   await page.fill('#pt-playground', '2');
   assert.match(await page.locator('#meter-text').innerText(), /0 of 5 points left/);
+  await axeCheck(browser, page, 'points ballot');
   const review = await signAndCheck(page);
+  await axeCheck(browser, page, 'points receipt');
   assert.match(review, /Bænke ved søen: 3 points/);
   assert.match(review, /Ny legeplads: 2 points/);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.backend), 'noble');

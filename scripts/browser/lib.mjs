@@ -5,7 +5,8 @@
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -112,4 +113,50 @@ export async function serveStatic(extra = {}) {
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const url = 'http://127.0.0.1:' + server.address().port;
   return { url, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+let axeSource = null;
+
+/**
+ * axeCheck runs axe-core (WCAG 2.1 A and AA) on a page as it is now and
+ * fails on any violation. For a page opened without JavaScript (js false),
+ * axe cannot run in it, so the same HTML is loaded in a scripted context of
+ * the same origin with every page script removed and refused by CSP
+ * (script-src 'none'): axe sees the real no-JS rendering, and the check
+ * asserts that the page's scripts did not run (no class "js" on html) and
+ * that the no-JavaScript note, where the page has one, is visible.
+ */
+export async function axeCheck(browser, page, label, js = true) {
+  axeSource ??= readFileSync(path.join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  let target = page;
+  let tmp = null;
+  if (!js) {
+    const html = (await page.content()).replace(/<script\b(?![^>]*type="application\/json")[^>]*>[\s\S]*?<\/script>/gi, '');
+    tmp = await browser.newContext({ viewport: page.viewportSize() || undefined });
+    target = await tmp.newPage();
+    const u = new URL(page.url());
+    const axeURL = u.origin + '/__axe__';
+    await target.route(axeURL, (route) =>
+      route.fulfill({ body: html, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': "script-src 'none'" } }),
+    );
+    await target.goto(axeURL);
+    const state = await target.evaluate(() => {
+      const note = document.getElementById('nojs-note');
+      return {
+        js: document.documentElement.classList.contains('js'),
+        scripts: [...document.scripts].filter((s) => s.type !== 'application/json').length,
+        note: note ? !note.hidden && note.getClientRects().length > 0 : null,
+      };
+    });
+    assert.equal(state.js, false, label + ': the no-JS rendering ran page scripts');
+    assert.equal(state.scripts, 0, label + ': scripts left in the no-JS rendering');
+    if (state.note !== null) assert.equal(state.note, true, label + ': the no-JavaScript note is not visible');
+  }
+  await target.evaluate(axeSource);
+  const res = await target.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  if (tmp) await tmp.close();
+  const v = res.violations.map((x) => x.id + ': ' + x.nodes.map((n) => n.target.join(' ')).join(', '));
+  assert.deepEqual(v, [], 'axe violations on ' + label);
 }
