@@ -1,0 +1,19 @@
+META
+key;value
+description;A tie the lot decides: equal cost and equal votes. Byte order takes p17 and the lot under seed 00 01 .. 1f takes p2
+country;Test
+unit;Test
+instance;1
+num_projects;2
+num_votes;2
+budget;5
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost
+p17;5
+p2;5
+VOTES
+voter_id;vote
+1;p17,p2
+2;p17,p2

@@ -1,0 +1,23 @@
+META
+key;value
+description;A tie at equal cost that max-votes decides: Phragmén round 2, p and q both at load 2, q with more votes
+country;Test
+unit;Test
+instance;1
+num_projects;3
+num_votes;5
+budget;6
+vote_type;approval
+rule;phragmen
+PROJECTS
+project_id;cost
+a;2
+p;4
+q;4
+VOTES
+voter_id;vote
+1;a,q
+2;a,q
+3;q
+4;p
+5;p
