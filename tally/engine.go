@@ -84,10 +84,10 @@ type engine struct {
 	epoch     int
 	acc       []int64 // per class: accumulator for entries (unit weights)
 	accT      []int32 // classes touched in acc
-	accM      map[uint64]int64
-	in        []bool // per project: still a candidate
-	candOrder []int  // candidates by increasing lb, then rank (sortedCands)
-	evaluated []bool // per project: priced in the current round
+	nextE     []int64 // entries: previous entry of the same class, -1 none
+	in        []bool  // per project: still a candidate
+	candOrder []int   // candidates by increasing lb, then rank (sortedCands)
+	evaluated []bool  // per project: priced in the current round
 	conts     []*contender
 	lctx      loserCtx
 	psum      poorSum
@@ -131,7 +131,7 @@ func (s *mesSetup) newEngine(param bool) *engine {
 	pr := s.c.pr
 	return &engine{s: s, pr: pr, param: param, paramEngine: param,
 		cls: make([]int32, len(pr.groups)),
-		ent: make([][]entry, pr.m), stamp: make([]int, pr.m), accM: map[uint64]int64{},
+		ent: make([][]entry, pr.m), stamp: make([]int, pr.m),
 		in: make([]bool, pr.m), evaluated: make([]bool, pr.m), lb: make([]float64, pr.m), dropRound: make([]int, pr.m)}
 }
 
@@ -211,16 +211,36 @@ func (en *engine) entries(p int) []entry {
 			en.acc[k] = 0
 		}
 	} else {
-		clear(en.accM)
+		// acc[k]: 1 + index in out of the last entry of class k, and
+		// nextE links the entries of one class (each weight once).
+		if len(en.acc) < len(en.cl) {
+			en.acc = make([]int64, len(en.cl)+len(en.cl)/2+16)
+		}
+		en.accT = en.accT[:0]
+		en.nextE = en.nextE[:0]
 		for i, g := range s.supp[p] {
 			k := en.cls[g]
 			if k < 0 {
 				continue
 			}
-			en.accM[entryKey(k, s.u[p][i])] += pr.groups[g].weight
+			u, w := s.u[p][i], pr.groups[g].weight
+			j := en.acc[k] - 1
+			for j >= 0 && out[j].u != u {
+				j = en.nextE[j]
+			}
+			if j >= 0 {
+				out[j].w += w
+				continue
+			}
+			if en.acc[k] == 0 {
+				en.accT = append(en.accT, k)
+			}
+			en.nextE = append(en.nextE, en.acc[k]-1)
+			out = append(out, entry{k: k, u: u, w: w})
+			en.acc[k] = int64(len(out))
 		}
-		for key, w := range en.accM {
-			out = append(out, entry{k: int32(key >> 32), u: int64(key & 0xffffffff), w: w})
+		for _, k := range en.accT {
+			en.acc[k] = 0
 		}
 		slices.SortFunc(out, func(a, b entry) int {
 			if a.k != b.k {

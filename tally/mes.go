@@ -62,16 +62,32 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 			s.u[p] = ones[:len(s.supp[p])]
 			s.uSum[p] = pr.votes[p]
 		default:
-			for _, g := range pr.supp[p] {
-				w := pr.groups[g].pointsOf(int32(p))
+			// points: filled below, group by group
+		}
+	}
+	if util == utilPoints {
+		for p := range pr.m {
+			s.supp[p] = make([]int32, 0, len(pr.supp[p]))
+			s.u[p] = make([]int64, 0, len(pr.supp[p]))
+		}
+		// Groups in increasing order, as in pr.supp.
+		for gi := range pr.groups {
+			g := &pr.groups[gi]
+			for j, p := range g.projects {
+				w := int64(1)
+				if g.points != nil {
+					w = g.points[j]
+				}
 				if w == 0 {
 					continue
 				}
-				s.supp[p] = append(s.supp[p], g)
+				s.supp[p] = append(s.supp[p], int32(gi))
 				s.u[p] = append(s.u[p], w)
-				s.uSum[p] += pr.groups[g].weight * w
+				s.uSum[p] += g.weight * w
 			}
 		}
+	}
+	for p := range pr.m {
 		switch {
 		case len(s.supp[p]) == 0:
 		case pr.cost[p] == 0:
