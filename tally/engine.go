@@ -91,6 +91,7 @@ type engine struct {
 	conts     []*contender
 	lctx      loserCtx
 	psum      poorSum
+	afV, afDV big.Int // noteAffordRoot scratch
 	eps       float64 // float safety margin (scaled money units)
 
 	paramEngine bool      // parametric engine; param is on while bounds matter
@@ -379,6 +380,17 @@ func ratioFloat(a, b *big.Int, t1, t2 *big.Int) float64 {
 func (en *engine) money(z, zs *big.Int, p int) {
 	z.SetInt64(0)
 	zs.SetInt64(0)
+	if en.s.util != utilPoints {
+		// unit weights: in aggregate (poorSum)
+		en.poorStart()
+		for _, e := range en.entries(p) {
+			en.poorAdd(e.k, e.w)
+		}
+		en.poorFlush(z, zs) // z = −money
+		z.Neg(z)
+		zs.Neg(zs)
+		return
+	}
 	for _, e := range en.entries(p) {
 		c := en.exact(e.k)
 		en.tmp.SetInt64(e.w)
@@ -987,12 +999,15 @@ func (en *engine) lastBound() *big.Rat {
 
 // noteAffordRoot records that p's supporters' money stays below its cost.
 func (en *engine) noteAffordRoot(p int) {
-	var v, dv big.Int
-	en.money(&v, &dv, p)
+	if en.useless {
+		return // noteRoot would ignore it
+	}
+	v, dv := &en.afV, &en.afDV
+	en.money(v, dv, p)
 	en.tmp.SetInt64(en.pr.cost[p])
 	en.tmp.Mul(&en.tmp, &en.D)
-	v.Sub(&v, &en.tmp)
-	en.noteRoot(&v, &dv)
+	v.Sub(v, &en.tmp)
+	en.noteRoot(v, dv)
 }
 
 // winnerRoots records that every supporter entry of the winner stays on
