@@ -225,6 +225,14 @@ func (a *App) Void(ctx context.Context, actor *Identity, round string, req VoidR
 		return 0, err
 	}
 	err = a.store.Update(ctx, func(tx *store.Tx) error {
+		r, err := tx.Round(round)
+		if err != nil {
+			return err
+		}
+		r.VoidLeaves = append(r.VoidLeaves, out.index)
+		if err := tx.PutRound(r); err != nil {
+			return err
+		}
 		return a.audit(tx, actor.Name, "void", round, fmt.Sprintf("key %s at leaf %d", req.Key, out.index))
 	})
 	return out.index, err

@@ -290,6 +290,7 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/roll", p.adminAction(p.uploadRoll))
 	adm.Post("/rounds/:round/codes", h(p.slips))
 	adm.Post("/rounds/:round/void", p.adminAction(p.void))
+	adm.Post("/rounds/:round/handed-out", p.adminAction(p.setHandedOut))
 	adm.Post("/rounds/:round/schedule", p.adminAction(p.schedule))
 	adm.Post("/password", p.adminAction(p.password))
 }

@@ -222,6 +222,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		ClosesAt       string
 		Zone           string
 		Rules          []ruleOption
+		HandedOut      int
 	}
 	var ps []store.Project
 	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
@@ -269,6 +270,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		d.Fingerprint = ballot.FormatFingerprint(r.Fingerprint)
 	}
 	d.DefaultCount, d.DefaultReserve = 100, 10
+	d.HandedOut = handedOut(r)
 	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
 	d.Rules = ruleOptions(v, r.Rule)
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
@@ -352,6 +354,14 @@ func (p *pages) slips(c *fiber.Ctx) error {
 	c.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Send(sheet)
+}
+
+// setHandedOut is POST /admin/rounds/:round/handed-out: the number of
+// slips handed out at the meeting, the turnout base.
+func (p *pages) setHandedOut(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	_, err := p.app.SetHandedOut(c.UserContext(), id, round, int(formInt(c, "handed_out")))
+	return "/admin/rounds/" + round + "?done=handed-out", err
 }
 
 // void is POST /admin/rounds/:round/void: the council cancels the ballots

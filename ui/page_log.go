@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -28,7 +29,8 @@ type projectorScript struct {
 	Events     string            `json:"events"`
 	Proof      string            `json:"proof"`
 	QR         string            `json:"qr"`
-	Slips      int               `json:"slips"`
+	Slips      int               `json:"slips"`           // handed out: the turnout base
+	Voids      []int64           `json:"voids,omitempty"` // log indexes of void leaves
 	Lang       string            `json:"lang"`
 	Texts      map[string]string `json:"texts"`
 }
@@ -78,13 +80,16 @@ func (p *pages) projector(c *fiber.Ctx) error {
 			winners = append(winners, row)
 		}
 	}
-	ballots := size - 1
+	// Leaves after the manifest are ballots, except the council's void
+	// leaves and a final close leaf.
+	ballots := size - 1 - voidsBefore(r.VoidLeaves, size)
 	if r.Phase.Order() >= store.PhaseClosed.Order() {
 		ballots--
 	}
+	slips := handedOut(r)
 	turnout := "–"
-	if r.RollCount > 0 {
-		turnout = strconv.FormatInt(max(ballots, 0)*100/int64(r.RollCount), 10) + " %"
+	if slips > 0 {
+		turnout = strconv.FormatInt(min(max(ballots, 0), int64(slips))*100/int64(slips), 10) + " %"
 	}
 	v.D = struct {
 		Round       store.Round
@@ -98,13 +103,24 @@ func (p *pages) projector(c *fiber.Ctx) error {
 		Published   bool
 		Winners     []resultProject
 		Script      projectorScript
-	}{r, max(ballots, 0), r.RollCount, turnout, size, ballot.FormatFingerprint(crockford(ck.Root[:10])),
+	}{r, max(ballots, 0), slips, turnout, size, ballot.FormatFingerprint(crockford(ck.Root[:10])),
 		ballot.FormatFingerprint(ballot.Fingerprint(fr.leaf0)), "/p/" + fr.id + "/qr.png?size=" + strconv.FormatInt(size, 10),
 		r.Phase == store.PhasePublished, winners,
 		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
 			Events: "/p/" + fr.id + "/events", Proof: "/api/rounds/" + fr.id + "/consistency",
-			QR: "/p/" + fr.id + "/qr.png", Slips: r.RollCount, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
+			QR: "/p/" + fr.id + "/qr.png", Slips: slips, Voids: r.VoidLeaves, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
 	return p.render(c, http.StatusOK, "projector", v)
+}
+
+// voidsBefore counts the void leaves in a log of the given size.
+func voidsBefore(voids []int64, size int64) int64 {
+	n := int64(0)
+	for _, i := range voids {
+		if i < size {
+			n++
+		}
+	}
+	return n
 }
 
 const crockfordAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -159,6 +175,7 @@ func (p *pages) events(c *fiber.Ctx) error {
 			return
 		}
 		published := false
+		voids := -1
 		for {
 			select {
 			case <-shutdown:
@@ -176,6 +193,11 @@ func (p *pages) events(c *fiber.Ctx) error {
 						r, err = tx.Round(id)
 						return err
 					})
+					if len(r.VoidLeaves) != max(voids, 0) {
+						j, _ := json.Marshal(r.VoidLeaves)
+						fmt.Fprintf(w, "event: voids\ndata: %s\n\n", j)
+					}
+					voids = len(r.VoidLeaves)
 					if r.Phase == store.PhasePublished {
 						published = true
 						w.WriteString("event: published\ndata: 1\n\n")

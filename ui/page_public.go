@@ -301,8 +301,8 @@ func (p *pages) results(c *fiber.Ctx) error {
 		Chart    template.HTML
 	}{Round: r, Result: res, Projects: rows}
 	if res != nil {
-		if r.RollCount > 0 {
-			d.Turnout = fmt.Sprintf("%s / %s (%d %%)", v.Num(res.Ballots), v.Num(int64(r.RollCount)), res.Ballots*100/int64(r.RollCount))
+		if slips := int64(handedOut(r)); slips > 0 {
+			d.Turnout = fmt.Sprintf("%s / %s (%d %%)", v.Num(res.Ballots), v.Num(slips), min(res.Ballots, slips)*100/slips)
 		} else {
 			d.Turnout = v.Num(res.Ballots)
 		}

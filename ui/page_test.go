@@ -655,3 +655,44 @@ func TestVoteKindsWithoutJavaScript(t *testing.T) {
 		})
 	}
 }
+
+// TestProjectorTurnout: the projector counts ballots without the council's
+// void leaves, against the slips handed out (by default all but the
+// reserve slips; the coordinator can set the number).
+func TestProjectorTurnout(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules) // 6 slips, 1 reserve
+	ctx := context.Background()
+	for _, c := range e.codes[:3] {
+		if _, err := e.app.castWithCode(ctx, "hornsyld-2026", c, Choices{Approve: []string{"bench"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _ := ballot.ParseCode(e.codes[0])
+	key := ballot.PublicKey(ballot.DeriveKey(code, "hornsyld-2026"))
+	if _, err := e.app.Void(ctx, e.admin, "hornsyld-2026", VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]), Reason: "Stjålet seddel"}); err != nil {
+		t.Fatal(err)
+	}
+	projector := func() (ballots, turnout string, d projectorScript) {
+		t.Helper()
+		_, body := e.do("GET", "/p/hornsyld-2026", nil, "Accept-Language", "en")
+		scriptData(t, body, &d)
+		ballots = regexp.MustCompile(`id="ballots">([^<]*)<`).FindStringSubmatch(body)[1]
+		turnout = regexp.MustCompile(`id="turnout">([^<]*)<`).FindStringSubmatch(body)[1]
+		return
+	}
+	// Log: manifest, 3 ballots, 1 void leaf.
+	b, tu, d := projector()
+	if b != "3" || tu != "60 %" || d.Slips != 5 || len(d.Voids) != 1 || d.Voids[0] != 4 {
+		t.Errorf("projector: ballots %s, turnout %s, script %+v; want 3, 60 %% of 5 slips, void at 4", b, tu, d)
+	}
+	if res, body := e.adminPost("/admin/rounds/hornsyld-2026/handed-out", url.Values{"handed_out": {"4"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("handed out = %d\n%s", res.StatusCode, body)
+	}
+	if b, tu, d = projector(); b != "3" || tu != "75 %" || d.Slips != 4 {
+		t.Errorf("after 4 handed out: ballots %s, turnout %s, slips %d", b, tu, d.Slips)
+	}
+	if res, _ := e.adminPost("/admin/rounds/hornsyld-2026/handed-out", url.Values{"handed_out": {"7"}}); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("more slips handed out than printed = %d, want 400", res.StatusCode)
+	}
+}

@@ -43,7 +43,7 @@ var checkTexts = []string{"noRound", "fork", "none", "checking", "notReceipt", "
 	"chkBallotSig", "round", "choice", "fingerprint", "chkStill", "chkStillFailed", "notVerified", "verified",
 	"chkFailed", "notInLog", "badProof", "verifiedHash"}
 
-var projectorTexts = []string{"fork", "checked", "failed", "reconnecting"}
+var projectorTexts = []string{"fork", "checked", "first", "failed", "reconnecting"}
 
 // scriptTexts collects the texts for a script in the view's language.
 func scriptTexts(v *view, keys []string) map[string]string {

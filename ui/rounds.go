@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -921,6 +922,31 @@ func (a *App) freezeTx(tx *store.Tx, actor *Identity, r *store.Round) ([]byte, e
 	h := ballot.ManifestHash(leaf0)
 	r.ManifestHash, r.Fingerprint = base64.StdEncoding.EncodeToString(h[:]), ballot.Fingerprint(leaf0)
 	return cp, a.audit(tx, actorName(actor), "freeze", r.ID, "manifest "+ballot.FormatFingerprint(r.Fingerprint))
+}
+
+// SetHandedOut records how many slips were handed out at the meeting, the
+// projector's and the results' turnout base: 0 (the default) means all
+// slips but the reserve ones. It can be set from freeze until publication.
+func (a *App) SetHandedOut(ctx context.Context, actor *Identity, id string, n int) (store.Round, error) {
+	return a.withRound(ctx, actor, id, func(tx *store.Tx, r *store.Round) error {
+		if !r.Phase.Frozen() || r.Phase == store.PhasePublished {
+			return conflict("round %s is in phase %s; the slips handed out are counted from freeze until publication", r.ID, r.Phase)
+		}
+		if n < 0 || n > r.RollCount {
+			return badRequest("slips handed out must be 0 to %d (the slips printed)", r.RollCount)
+		}
+		r.HandedOut = n
+		return a.audit(tx, actorName(actor), "handed out", r.ID, strconv.Itoa(n))
+	})
+}
+
+// handedOut is the turnout base of a round: the slips handed out, by
+// default the non-reserve slips.
+func handedOut(r store.Round) int {
+	if r.HandedOut > 0 {
+		return r.HandedOut
+	}
+	return r.RollCount - r.RollReserve
 }
 
 // Open starts voting on a frozen round.

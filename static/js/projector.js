@@ -30,6 +30,7 @@ function say(text, bad) {
 
 async function accept(noteB64) {
   if (broken) return;
+  const first = !shown;
   const note = b64decode(noteB64);
   const cp = await verifyCheckpoint(note, manifest.logKey, [manifest.councilKey]);
   if (shown) {
@@ -49,14 +50,21 @@ async function accept(noteB64) {
   shown = { size: cp.size, root: cp.root };
   $('size').textContent = String(cp.size);
   $('root').textContent = formatFingerprint(cp.root);
-  // Leaves after the manifest are ballots, except a final close leaf (and
-  // the rare void leaf, which this count does not tell apart).
-  const closed = cp.signedBy.indexOf(manifest.councilKey.name) >= 0;
-  const ballots = Math.max(0, cp.size - 1 - (closed ? 1 : 0));
-  $('ballots').textContent = String(ballots);
-  if (data.slips > 0) $('turnout').textContent = Math.round((100 * Math.min(ballots, data.slips)) / data.slips) + ' %';
+  shown.closed = cp.signedBy.indexOf(manifest.councilKey.name) >= 0;
+  count();
   $('qr').src = data.qr + '?size=' + cp.size;
-  say(fmt(T.checked, cp.size, new Date().toLocaleTimeString(data.lang === 'da' ? 'da-DK' : 'en-GB')));
+  say(fmt(first ? T.first : T.checked, cp.size, new Date().toLocaleTimeString(data.lang === 'da' ? 'da-DK' : 'en-GB')));
+}
+
+// count shows the ballots of the shown head: the leaves after the
+// manifest except the council's void leaves (their indexes come from the
+// server) and a final close leaf; turnout is against the slips handed out.
+function count() {
+  if (!shown) return;
+  const voids = (data.voids || []).filter((i) => i < shown.size).length;
+  const ballots = Math.max(0, shown.size - 1 - voids - (shown.closed ? 1 : 0));
+  $('ballots').textContent = String(ballots);
+  if (data.slips > 0) $('turnout').textContent = Math.floor((100 * Math.min(ballots, data.slips)) / data.slips) + ' %';
 }
 
 async function start() {
@@ -73,6 +81,14 @@ async function start() {
       /* the data is the b64 note itself */
     }
     queue = queue.then(() => accept(b64)).catch((e) => say(fmt(T.failed, e.message), true));
+  });
+  es.addEventListener('voids', (ev) => {
+    try {
+      data.voids = JSON.parse(ev.data);
+    } catch (e) {
+      return;
+    }
+    count();
   });
   es.addEventListener('published', () => window.location.reload());
   es.onerror = () => say(T.reconnecting);

@@ -106,6 +106,12 @@ type Round struct {
 	// RollReserve is how many of the generated codes are reserve slips
 	// (0 for an uploaded roll: the server cannot tell).
 	RollReserve int `json:"roll_reserve,omitempty"`
+	// HandedOut is how many slips were handed out, set by the coordinator
+	// for the turnout; 0 means the non-reserve slips (RollCount-RollReserve).
+	HandedOut int `json:"handed_out,omitempty"`
+	// VoidLeaves are the log indexes of the council's void leaves, so that
+	// the projector counts ballots without them.
+	VoidLeaves []int64 `json:"void_leaves,omitempty"`
 
 	// Set at freeze.
 	ManifestHash string `json:"manifest_hash,omitempty"` // b64
