@@ -34,15 +34,12 @@ func (c *counter) phragmen() *result {
 		}
 		remaining = append(remaining, p)
 	}
-	// cnt[p]: for each k, the voters supporting p whose last funded
-	// project is the k-th (k = 0: none yet), when there are any.
-	ph.cnt = make([][]loadCount, pr.m)
-	backing := make([]loadCount, pr.m*4)
+	// cnt[p][k]: voters supporting p whose last funded project is the k-th
+	// (k = 0: none yet); rows are extended with zeros when first needed.
+	ph.cnt = make([][]int64, pr.m)
+	backing := make([]int64, pr.m*4)
 	for p := range pr.m {
-		ph.cnt[p] = backing[p*4 : p*4 : p*4+4]
-		if pr.votes[p] > 0 {
-			ph.cnt[p] = append(ph.cnt[p], loadCount{0, pr.votes[p]})
-		}
+		ph.cnt[p] = append(backing[p*4:p*4:p*4+4], pr.votes[p])
 	}
 	ph.lastOf = make([]int32, len(pr.groups))
 	ph.den.SetInt64(1)
@@ -163,18 +160,12 @@ func (c *counter) phragmen() *result {
 // phragmenState holds the loads of a Phragmén count.
 type phragmenState struct {
 	c      *counter
-	cnt    [][]loadCount
+	cnt    [][]int64
 	lastOf []int32   // per group: index k of its last funded project
 	den    big.Int   // common denominator of the loads
 	loads  []big.Int // loads[k]: numerator of L_k over den
 	lf     []float64 // float copies of the loads
 	t1, t2 big.Int
-}
-
-// loadCount is n voters whose load is L_k.
-type loadCount struct {
-	k int32
-	n int64
 }
 
 // cmpLoad compares loads, nil being +infinity.
@@ -194,8 +185,10 @@ func cmpLoad(a, b *big.Rat) int {
 func (ph *phragmenState) newLoadFloat(p int) float64 {
 	pr := ph.c.pr
 	sum := float64(pr.cost[p])
-	for _, c := range ph.cnt[p] {
-		sum += float64(c.n) * ph.lf[c.k]
+	for k, n := range ph.cnt[p] {
+		if n != 0 {
+			sum += float64(n) * ph.lf[k]
+		}
 	}
 	return sum / float64(pr.votes[p])
 }
@@ -204,10 +197,10 @@ func (ph *phragmenState) newLoadFloat(p int) float64 {
 func (ph *phragmenState) newLoadNum(p int) *big.Int {
 	pr := ph.c.pr
 	num := new(big.Int).Mul(big.NewInt(pr.cost[p]), &ph.den)
-	for _, c := range ph.cnt[p] {
-		if c.k > 0 {
-			ph.t1.SetInt64(c.n)
-			ph.t1.Mul(&ph.t1, &ph.loads[c.k])
+	for k, n := range ph.cnt[p] {
+		if n != 0 && k > 0 {
+			ph.t1.SetInt64(n)
+			ph.t1.Mul(&ph.t1, &ph.loads[k])
 			num.Add(num, &ph.t1)
 		}
 	}
@@ -238,34 +231,14 @@ func (ph *phragmenState) fund(p int) {
 		old := ph.lastOf[g]
 		w := pr.groups[g].weight
 		for _, q := range pr.groups[g].projects {
-			ph.cnt[q] = moveCount(ph.cnt[q], old, int32(k), w)
+			row := ph.cnt[q]
+			for len(row) <= k {
+				row = append(row, 0)
+			}
+			row[old] -= w
+			row[k] += w
+			ph.cnt[q] = row
 		}
 		ph.lastOf[g] = int32(k)
 	}
-}
-
-// moveCount moves w voters from load index old to the newest index k in
-// a count list, dropping entries that become empty.
-func moveCount(cs []loadCount, old, k int32, w int64) []loadCount {
-	for i := len(cs) - 1; i >= 0; i-- {
-		if cs[i].k == old {
-			cs[i].n -= w
-			if cs[i].n == 0 {
-				cs[i] = cs[len(cs)-1]
-				cs = cs[:len(cs)-1]
-			}
-			break
-		}
-	}
-	if n := len(cs); n > 0 && cs[n-1].k == k {
-		cs[n-1].n += w
-		return cs
-	}
-	for i := range cs {
-		if cs[i].k == k {
-			cs[i].n += w
-			return cs
-		}
-	}
-	return append(cs, loadCount{k, w})
 }
