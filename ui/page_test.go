@@ -696,3 +696,25 @@ func TestProjectorTurnout(t *testing.T) {
 		t.Errorf("more slips handed out than printed = %d, want 400", res.StatusCode)
 	}
 }
+
+// TestKioskIdle: the kiosk clears itself after 90 s without input; a kiosk
+// URL may only shorten that (?idle=5 to 90), and the voting page has none.
+func TestKioskIdle(t *testing.T) {
+	e := newPageEnv(t)
+	e.setupRound(approvalRules)
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{"/k/hornsyld-2026", 90}, {"/k/hornsyld-2026?idle=6", 6}, {"/k/hornsyld-2026?idle=4", 90}, {"/k/hornsyld-2026?idle=600", 90},
+		{"/k/hornsyld-2026?idle=x", 90}, {"/v/hornsyld-2026?idle=6", 0}} {
+		_, body := e.do("GET", tc.path, nil)
+		var d voteScript
+		scriptData(t, body, &d)
+		if d.KioskIdle != tc.want {
+			t.Errorf("GET %s: idle %d, want %d", tc.path, d.KioskIdle, tc.want)
+		}
+		if (tc.want > 0) != strings.Contains(body, `id="idle-warning"`) {
+			t.Errorf("GET %s: idle warning element present = %v", tc.path, !(tc.want > 0))
+		}
+	}
+}

@@ -32,12 +32,30 @@ import (
 // kioskSeconds is how long the kiosk shows a receipt before it resets.
 const kioskSeconds = 60
 
+// kioskIdle is how long the kiosk waits without input, on any step, before
+// it clears a typed code or choices (with a visible countdown first). A
+// kiosk URL may shorten it with ?idle=SECONDS (minKioskIdle at least), for
+// a busy meeting or a test; it can never be made longer.
+const (
+	kioskIdle    = 90
+	minKioskIdle = 5
+)
+
+// idleSeconds reads the kiosk's ?idle= (only shorter values count).
+func idleSeconds(c *fiber.Ctx) int {
+	n, err := strconv.Atoi(c.Query("idle"))
+	if err != nil || n < minKioskIdle || n > kioskIdle {
+		return kioskIdle
+	}
+	return n
+}
+
 // voteTexts are the texts static/js/vote.js and check.js show, by their
 // key in the script (the catalog key is "js." + key).
 var voteTexts = []string{"tooFew", "tooMany", "overBudget", "overCap", "overTotal", "badChoice", "meterCost",
 	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used",
 	"voided", "wrongCode", "closed", "serverError", "failed", "chkSigned", "chkIncluded", "chkLogKey", "verified",
-	"chkFailed", "notVerified"}
+	"chkFailed", "notVerified", "idle"}
 
 var checkTexts = []string{"noRound", "fork", "none", "checking", "notReceipt", "chkSigned", "chkIncluded",
 	"chkBallotSig", "round", "choice", "fingerprint", "chkStill", "chkStillFailed", "notVerified", "verified",
@@ -62,6 +80,7 @@ type voteScript struct {
 	QR           string            `json:"qr"`
 	Kiosk        bool              `json:"kiosk"`
 	KioskSeconds int               `json:"kioskSeconds"`
+	KioskIdle    int               `json:"kioskIdle,omitempty"` // seconds without input before the kiosk clears
 	Lang         string            `json:"lang"`
 	Texts        map[string]string `json:"texts"`
 }
@@ -153,6 +172,7 @@ func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *frozenRou
 		Lang: v.Lang, Texts: scriptTexts(v, voteTexts)}
 	v.Scripts = []string{"js/vote.js"}
 	if kiosk {
+		d.Script.KioskIdle = idleSeconds(c)
 		v.BodyClass = "kiosk"
 		d.Action = "/k/" + r.ID
 	}

@@ -379,6 +379,19 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         assert.ok(!after.includes(kt), 'the kiosk forgot the receipt');
         assert.equal(await k.inputValue('#code'), '', 'the kiosk forgot the code');
         assert.ok(await k.locator('#receipt').isHidden());
+        // An abandoned kiosk clears itself (idle shortened to 6 s for the test):
+        // a visible countdown, then the code and choices are gone.
+        const idle = await tablet.newPage();
+        await idle.goto(base + '/k/' + round + '?idle=6');
+        await idle.fill('#code', urls[2].split('#')[1]);
+        await idle.locator('label:has(input[value="bench"])').tap();
+        await idle.locator('#ballot button[type=submit]').tap();
+        await idle.waitForSelector('#review:not([hidden])');
+        await idle.waitForSelector('#idle-warning:not([hidden])', { timeout: 8000 });
+        assert.match(await idle.locator('#idle-warning').innerText(), /\d+ sekunder|\d+ seconds/);
+        await idle.waitForFunction(() => document.getElementById('review').hidden && document.getElementById('code').value === '', null, { timeout: 10000 });
+        assert.ok(await idle.locator('#idle-warning').isHidden(), 'the warning is gone after the reset');
+        assert.equal(await idle.locator('#ballot input:checked').count(), 0, 'the choices are gone');
         await tablet.close();
         ballots++;
       }

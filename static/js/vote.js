@@ -240,11 +240,37 @@ async function showReceipt(bytes, leaf) {
 // resident taps Done, or after a minute, or when the tablet is hidden.
 let resetTimer = null;
 function kioskReset() {
-  window.location.replace(window.location.pathname);
+  window.location.replace(window.location.pathname + window.location.search);
 }
 function kioskTimer() {
   clearTimeout(resetTimer);
   resetTimer = setTimeout(kioskReset, data.kioskSeconds * 1000);
+}
+
+// An abandoned kiosk clears itself: after data.kioskIdle seconds without
+// input on any step, while a code, a choice, the review or a receipt is on
+// screen. The last seconds count down visibly; any input starts over.
+let idleLeft = 0;
+function kioskActive() {
+  idleLeft = data.kioskIdle;
+  const w = $('idle-warning');
+  if (w && !w.hidden) w.hidden = true;
+}
+function kioskDirty() {
+  return $('code').value !== '' || !!state.code || !$('review').hidden || !$('receipt').hidden ||
+    !!document.querySelector('#ballot input:checked') ||
+    [...document.querySelectorAll('#ballot input[type=number]')].some((i) => i.value !== '' && i.value !== '0');
+}
+function kioskIdleTick() {
+  if (!kioskDirty()) return kioskActive();
+  idleLeft--;
+  const warn = Math.min(15, Math.ceil(data.kioskIdle / 2));
+  const w = $('idle-warning');
+  if (idleLeft <= 0) return kioskReset();
+  if (w && idleLeft <= warn) {
+    w.textContent = fmt(T.idle, idleLeft);
+    w.hidden = false;
+  }
 }
 
 // fallBack leaves the page to its form (the server derives and signs) when
@@ -314,6 +340,13 @@ async function start() {
     document.addEventListener('visibilitychange', () => {
       if (document.hidden && !$('receipt').hidden) kioskReset();
     });
+    if (data.kioskIdle > 0) {
+      for (const t of ['input', 'change', 'keydown', 'pointerdown', 'touchstart', 'scroll']) {
+        document.addEventListener(t, kioskActive, { passive: true, capture: true });
+      }
+      kioskActive();
+      setInterval(kioskIdleTick, 1000);
+    }
   }
   meter();
   // Derive the key in the background while the resident reads the projects.
