@@ -104,7 +104,12 @@ type view struct {
 }
 
 // T returns the text for key in the page's language.
-func (v *view) T(key string, args ...any) string { return v.cat.text(v.Lang, key, args...) }
+//
+// An amount ends with "kr." in Danish: a text that puts a full stop after
+// one would end with "kr..", so that becomes a single full stop.
+func (v *view) T(key string, args ...any) string {
+	return strings.ReplaceAll(v.cat.text(v.Lang, key, args...), "kr..", "kr.")
+}
 
 // plural returns the text for key with args, using
 // key+".one" instead when the count n is 1 and such a text exists.

@@ -292,6 +292,9 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 			if !strings.Contains(body, `<html lang="`+lang+`">`) {
 				t.Errorf("GET %s (%s): page is not in %s", path, lang, lang)
 			}
+			if strings.Contains(body, "kr..") {
+				t.Errorf("GET %s (%s): a double full stop after an amount", path, lang)
+			}
 			if strings.Contains(body, "[") && regexp.MustCompile(`\[[a-z]+\.[a-zA-Z.]+\]`).MatchString(body) {
 				t.Errorf("GET %s (%s): missing text %s", path, lang, regexp.MustCompile(`\[[a-z]+\.[a-zA-Z.]+\]`).FindString(body))
 			}

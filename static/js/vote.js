@@ -23,7 +23,8 @@ const T = data.texts;
 
 function fmt(s, ...args) {
   let i = 0;
-  return s.replace(/%[sd]/g, () => String(args[i++]));
+  // An amount ends with "kr." in Danish: never "kr.." at a sentence end.
+  return s.replace(/%[sd]/g, () => String(args[i++])).replace(/kr\.\./g, 'kr.');
 }
 
 function amount(n) {
