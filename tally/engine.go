@@ -968,13 +968,30 @@ func (en *engine) drop(p, t int) {
 
 // closeRound turns the round's least root into an absolute bound.
 func (en *engine) closeRound(b *big.Rat, last bool) {
-	var r *big.Rat
-	if en.rootSet {
-		r = new(big.Rat).SetFrac(&en.rootN, &en.rootD)
-		r.Add(r, b)
+	var r, prev *big.Rat
+	if n := len(en.bounds); n > 0 {
+		prev = en.bounds[n-1]
 	}
-	if n := len(en.bounds); n > 0 && en.bounds[n-1] != nil && (r == nil || en.bounds[n-1].Cmp(r) < 0) {
-		r = en.bounds[n-1]
+	if en.rootSet {
+		// b + rootN/rootD = num/den, unreduced
+		var num, den big.Int
+		den.Mul(&en.rootD, b.Denom())
+		num.Mul(&en.rootN, b.Denom())
+		en.tmp3.Mul(b.Num(), &en.rootD)
+		num.Add(&num, &en.tmp3)
+		if prev != nil {
+			// keep prev when prev < num/den
+			en.tmp3.Mul(prev.Num(), &den)
+			en.tmp4.Mul(&num, prev.Denom())
+			if en.tmp3.Cmp(&en.tmp4) < 0 {
+				r = prev
+			}
+		}
+		if r == nil {
+			r = new(big.Rat).SetFrac(&num, &den)
+		}
+	} else if prev != nil {
+		r = prev
 	}
 	if r != nil && en.cutoff != nil && r.Cmp(en.cutoff) <= 0 {
 		// No later bound can matter: the next run starts at or above
