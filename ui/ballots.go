@@ -220,22 +220,25 @@ func (a *App) Void(ctx context.Context, actor *Identity, round string, req VoidR
 	if err != nil {
 		return 0, err
 	}
-	out, err := a.seq.submit(ctx, &entry{round: round, leaf: leaf, key: key, void: true})
-	if err != nil {
-		return 0, err
-	}
-	err = a.store.Update(ctx, func(tx *store.Tx) error {
+	// The void's index (for the projector's count) and the audit entry are
+	// written in the transaction that appends the leaf, so a crash cannot
+	// keep one without the others.
+	appended := func(tx *store.Tx, index int64) error {
 		r, err := tx.Round(round)
 		if err != nil {
 			return err
 		}
-		r.VoidLeaves = append(r.VoidLeaves, out.index)
+		r.VoidLeaves = append(r.VoidLeaves, index)
 		if err := tx.PutRound(r); err != nil {
 			return err
 		}
-		return a.audit(tx, actor.Name, "void", round, fmt.Sprintf("key %s at leaf %d", req.Key, out.index))
-	})
-	return out.index, err
+		return a.audit(tx, actor.Name, "void", round, fmt.Sprintf("key %s at leaf %d", req.Key, index))
+	}
+	out, err := a.seq.submit(ctx, &entry{round: round, leaf: leaf, key: key, void: true, appended: appended})
+	if err != nil {
+		return 0, err
+	}
+	return out.index, nil
 }
 
 // CloseRound ends voting: after the batch in flight, it appends the

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -110,6 +111,23 @@ func TestBallotRejections(t *testing.T) {
 	key := ballot.PublicKey(ballot.DeriveKey(v.codes[6], "barrit-2026"))
 	var out map[string]int64
 	co.must(201, "POST", "/api/rounds/barrit-2026/voids", VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]), Reason: "Stjålet stemmeseddel"}).JSON(t, &out)
+	err = e.store.View(context.Background(), func(tx *store.Tx) error {
+		r, err := tx.Round("barrit-2026")
+		if err != nil {
+			return err
+		}
+		if len(r.VoidLeaves) != 1 || r.VoidLeaves[0] != out["index"] {
+			t.Errorf("void leaves %v, want [%d]", r.VoidLeaves, out["index"])
+		}
+		log, err := tx.Audit(10)
+		if err != nil || !slices.ContainsFunc(log, func(en store.AuditEntry) bool { return en.Action == "void" }) {
+			t.Errorf("audit log %+v lacks the void (%v)", log, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r = resident.must(409, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 6, "shelter"))
 	if !strings.Contains(r.errorMsg(), "voided") {
 		t.Errorf("ballot of a voided key = %s", r)
@@ -282,5 +300,33 @@ func TestFrozenCacheKeys(t *testing.T) {
 		if k != fr.id {
 			t.Errorf("cache key %q holds round %q", k, fr.id)
 		}
+	}
+}
+
+// TestVoidAtomic: what a void writes besides its leaf (the index for the
+// projector, the audit entry) is in the leaf's transaction: when it fails,
+// the leaf is not appended either and the caller gets the error.
+func TestVoidAtomic(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	_, v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	fr, err := e.app.frozenRound(context.Background(), "barrit-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ballot.PublicKey(ballot.DeriveKey(v.codes[0], "barrit-2026"))
+	leaf, err := ledger.SignVoid(&ledger.Void{Round: "barrit-2026", Manifest: fr.hash, Key: key, Reason: "Test"}, fr.council)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.storeSnapshot()
+	boom := fmt.Errorf("disk full")
+	_, err = e.app.seq.submit(context.Background(), &entry{round: "barrit-2026", leaf: leaf, key: key, void: true,
+		appended: func(*store.Tx, int64) error { return boom }})
+	if err == nil {
+		t.Fatal("submit succeeded although the void's bookkeeping failed")
+	}
+	if after := e.storeSnapshot(); after != before {
+		t.Error("a failed void changed the store")
 	}
 }

@@ -51,8 +51,11 @@ type entry struct {
 	hash  tlog.Hash
 	key   [32]byte
 	void  bool
-	seq   uint64
-	done  chan outcome // buffered, receives exactly one outcome
+	// appended, when set, runs in the transaction that appends the leaf,
+	// with its index: what must be on disk together with the leaf.
+	appended func(tx *store.Tx, index int64) error
+	seq      uint64
+	done     chan outcome // buffered, receives exactly one outcome
 }
 
 // outcome is what the sequencer answers for an entry.
@@ -283,6 +286,11 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *frozenRound, es []*entry, resu
 		for i, e := range order {
 			idx := start + int64(i)
 			results[e] = outcome{index: idx}
+			if e.appended != nil {
+				if err := e.appended(tx, idx); err != nil {
+					return nil, err
+				}
+			}
 			if !e.void {
 				v := voters[e.key]
 				v.Last = idx // order keeps a key's entries in arrival order: the last wins
