@@ -184,7 +184,7 @@ type projectJSON struct {
 // sharesJSON holds exact rationals as "a/b" strings ("a" when whole).
 type sharesJSON struct {
 	Supporters     int64  `json:"supporters"`
-	Money          string `json:"money"`
+	Money          string `json:"money,omitempty"` // supporters' money left (not-funded projects)
 	Price          string `json:"price,omitempty"`
 	FullShare      string `json:"full_share,omitempty"`
 	EffectiveVotes string `json:"effective_votes,omitempty"`
