@@ -16,6 +16,7 @@ import { launch, newContext, root, serveStatic } from './lib.mjs';
 const fixture = JSON.parse(execFileSync('go', ['run', './scripts/browser/testdata/gen'], { cwd: root, encoding: 'utf8' }));
 const vectorPath = path.join(root, 'ballot', 'testdata', 'vector.json');
 const ledgerDir = path.join(root, 'tally', 'ledger', 'testdata');
+const edgePath = path.join(root, 'ballot', 'testdata', 'ed25519-edge.json');
 
 let browser;
 let server;
@@ -127,6 +128,19 @@ for (const [backend, ed25519] of [
         return out;
       }, vs);
       got.forEach((g, i) => assertVector(g, vs[i], backend));
+    });
+
+    it("gives Go's strict verdict on every Ed25519 edge vector (ballot/testdata/ed25519-edge.json)", async () => {
+      const edge = JSON.parse(readFileSync(edgePath, 'utf8')).vectors;
+      assert.ok(edge.length >= 20);
+      const got = await inPage(ed25519, async (vs) => {
+        const [bytes, ed] = await Promise.all([import('/static/js/bytes.js'), import('/static/js/ed25519.js')]);
+        const out = { backend: (await ed.backend()).name, verdicts: {} };
+        for (const v of vs) out.verdicts[v.name] = await ed.verify(bytes.unhex(v.public_key_hex), bytes.unhex(v.message_hex), bytes.unhex(v.signature_hex));
+        return out;
+      }, edge);
+      assert.equal(got.backend, backend);
+      assert.deepEqual(got.verdicts, Object.fromEntries(edge.map((v) => [v.name, v.strict])));
     });
 
     it('rejects mistyped codes', async () => {
