@@ -5,7 +5,11 @@
 
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeCheck, launch, newContext } from './lib.mjs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { axeCheck, launch, newContext, root } from './lib.mjs';
+import { formatCode, parseCode } from '../../static/js/code.js';
 import { startServer } from './server.mjs';
 import { setupVoting } from './size-budget.mjs';
 
@@ -107,4 +111,43 @@ it('without Web Crypto (plain HTTP) the form falls back to server signing, with 
   await Promise.all([page.waitForNavigation(), page.click('button[value="submit"]')]);
   assert.match(await page.locator('main').innerText(), /Stemmen er underskrevet af serveren/);
   await ctx.close();
+});
+
+it('a well-formed code that is not on the roll: the wrong-code message, typed and from the link, in Danish and English', async () => {
+  await setupVoting(server.url, 'wrong-2026', projects);
+  const stranger = formatCode(new Uint8Array(randomBytes(16)));
+  assert.equal(formatCode(parseCode(stranger)), stranger, 'the check character is right');
+  for (const [lang, locale] of [['da', 'da-DK'], ['en', 'en-GB']]) {
+    const want = JSON.parse(readFileSync(path.join(root, 'ui', 'i18n_' + lang + '.json'), 'utf8'))['js.wrongCode'];
+    for (const how of ['typed', 'link', 'no-js']) {
+      const ctx = await newContext(browser, { locale, viewport: { width: 390, height: 844 }, javaScriptEnabled: how !== 'no-js' });
+      const page = await ctx.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url + '/v/wrong-2026' + (how === 'link' ? '#' + stranger.replace(/-/g, '') : ''));
+      if (how === 'no-js') {
+        // The server derives the key and answers with the same message.
+        await page.fill('#code', stranger);
+        await page.click('label:has(input[value="bench"])');
+        await Promise.all([page.waitForNavigation(), page.click('#ballot button[type=submit]')]);
+        await Promise.all([page.waitForNavigation(), page.click('button[value="submit"]')]);
+        assert.ok((await page.locator('main').innerText()).includes(want), lang + ' no-js: ' + (await page.locator('main').innerText()));
+        await ctx.close();
+        continue;
+      }
+      await page.waitForFunction(() => document.documentElement.classList.contains('js'));
+      if (how === 'typed') await page.fill('#code', stranger);
+      else assert.ok(await page.locator('#code-ok').isVisible(), 'the code from the link was taken');
+      await page.click('label:has(input[value="bench"])');
+      await page.click('#ballot button[type=submit]');
+      await page.waitForSelector('#review:not([hidden])');
+      await page.click('#sign');
+      await page.waitForFunction(() => /bad/.test(document.getElementById('status').className));
+      const label = lang + ' ' + how;
+      assert.equal(await page.locator('#status').innerText(), want, label);
+      assert.ok(await page.locator('#receipt').isHidden(), label + ': no receipt');
+      assert.deepEqual(errors, [], label);
+      await ctx.close();
+    }
+  }
 });
