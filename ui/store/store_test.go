@@ -28,6 +28,22 @@ func MustOpen(tb testing.TB) *Store {
 	return s
 }
 
+// openCopy writes a database file (a backup) into a temporary directory
+// and opens it; it is closed when the test ends.
+func openCopy(tb testing.TB, db []byte) *Store {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "copy.db")
+	if err := os.WriteFile(path, db, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	c, err := Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
 // MustReopen closes s and opens its file again.
 func MustReopen(tb testing.TB, s *Store) *Store {
 	tb.Helper()
@@ -604,15 +620,7 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 	if err != nil || n != int64(buf.Len()) {
 		t.Fatalf("Backup = %d, %v (buffer %d)", n, err, buf.Len())
 	}
-	path := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openCopy(t, buf.Bytes())
 	view(t, c, func(tx *Tx) error {
 		l := tx.Log("r")
 		size, err := l.Size()
@@ -745,15 +753,7 @@ func TestDigest(t *testing.T) {
 	if _, err := s.Backup(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openCopy(t, buf.Bytes())
 	if digest(c) != full {
 		t.Error("the backup's digest differs")
 	}
