@@ -122,6 +122,24 @@ func (v *view) plural(key string, n int64, args ...any) string {
 	return v.T(key, args...)
 }
 
+// TN is [view.plural] for templates: the count n may be any integer type.
+func (v *view) TN(key string, n any, args ...any) string {
+	var c int64
+	switch x := n.(type) {
+	case int:
+		c = int64(x)
+	case int64:
+		c = x
+	case int32:
+		c = int64(x)
+	case uint64:
+		c = int64(x)
+	case uint32:
+		c = int64(x)
+	}
+	return v.plural(key, c, args...)
+}
+
 // Amount writes whole kroner in the page's language.
 func (v *view) Amount(n int64) string { return formatAmount(v.Lang, n) }
 

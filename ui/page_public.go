@@ -429,7 +429,7 @@ func ruleWhy(v *view, ex tally.Explanation, r resultProject) string {
 		return v.T("why.stopped")
 	case tally.ReasonShortOfMoney:
 		if ex.Shares != nil && ex.Shares.Money != nil {
-			return v.T("why.shortofmoney", ex.Shares.Supporters, v.Amount(ratFloor(ex.Shares.Money)), v.Amount(r.Cost))
+			return v.plural("why.shortofmoney", ex.Shares.Supporters, ex.Shares.Supporters, v.Amount(ratFloor(ex.Shares.Money)), v.Amount(r.Cost))
 		}
 		return v.T("why.shortofmoney.plain", v.Amount(r.Cost))
 	}

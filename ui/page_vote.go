@@ -68,6 +68,9 @@ func scriptTexts(v *view, keys []string) map[string]string {
 	m := make(map[string]string, len(keys))
 	for _, k := range keys {
 		m[k] = v.T("js." + k)
+		if _, ok := v.cat[v.Lang]["js."+k+".one"]; ok {
+			m[k+".one"] = v.T("js." + k + ".one")
+		}
 	}
 	return m
 }
@@ -119,15 +122,16 @@ func ruleTexts(v *view, m *ballot.Manifest) (long, short string, meterMax int64)
 	case ballot.KindApprovalCost:
 		return v.T("rule.approvalcost", v.Amount(b.Limit)), v.T("rule.approvalcost.short", v.Amount(b.Limit)), b.Limit
 	case ballot.KindCumulative:
-		return v.T("rule.cumulative", b.Total, b.Cap), v.T("rule.cumulative.short", b.Total), b.Total
+		return v.plural("rule.cumulative", b.Total, b.Total, b.Cap), v.plural("rule.cumulative.short", b.Total, b.Total), b.Total
 	}
+	n := int64(b.Max)
 	if b.Min == b.Max {
-		return v.T("rule.approval.exact", b.Max), v.T("rule.approval.short", b.Max), int64(b.Max)
+		return v.plural("rule.approval.exact", n, b.Max), v.plural("rule.approval.short", n, b.Max), n
 	}
 	if b.Min == 0 {
-		return v.T("rule.approval.upto", b.Max), v.T("rule.approval.short", b.Max), int64(b.Max)
+		return v.plural("rule.approval.upto", n, b.Max), v.plural("rule.approval.short", n, b.Max), n
 	}
-	return v.T("rule.approval", b.Min, b.Max), v.T("rule.approval.short", b.Max), int64(b.Max)
+	return v.T("rule.approval", b.Min, b.Max), v.plural("rule.approval.short", n, b.Max), n
 }
 
 // voteView builds the voting page's view for a round in voting.
@@ -276,7 +280,7 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 					rv.Hidden = append(rv.Hidden, hiddenField{"p", pv.ID})
 				}
 				if n := d.Points[pv.ID]; n > 0 {
-					rv.Items = append(rv.Items, v.T("js.pointsFor", pv.Title, n))
+					rv.Items = append(rv.Items, v.plural("js.pointsFor", n, pv.Title, n))
 					rv.Hidden = append(rv.Hidden, hiddenField{"pt-" + pv.ID, strconv.FormatInt(n, 10)})
 				}
 			}

@@ -162,7 +162,7 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
 
       // Frozen: the slips cannot be printed again, and the page says so. Then open voting.
       await page.reload();
-      assert.match(await page.locator('#phase').innerText(), /låst|fixed/);
+      assert.match(await page.locator('#phase').innerText(), /låst|frozen/);
       assert.equal(await page.locator('#make-slips').count(), 0, 'no second slip sheet');
       assert.match(await page.locator('#slips-printed').innerText(), /kan ikke udskrives igen|cannot be printed again/);
       await visit(page, 'admin-frozen');
@@ -388,7 +388,7 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         await idle.locator('#ballot button[type=submit]').tap();
         await idle.waitForSelector('#review:not([hidden])');
         await idle.waitForSelector('#idle-warning:not([hidden])', { timeout: 8000 });
-        assert.match(await idle.locator('#idle-warning').innerText(), /\d+ sekunder|\d+ seconds/);
+        assert.match(await idle.locator('#idle-warning').innerText(), /\d+ sekund(er)?|\d+ seconds?/);
         await idle.waitForFunction(() => document.getElementById('review').hidden && document.getElementById('code').value === '', null, { timeout: 10000 });
         assert.ok(await idle.locator('#idle-warning').isHidden(), 'the warning is gone after the reset');
         assert.equal(await idle.locator('#ballot input:checked').count(), 0, 'the choices are gone');

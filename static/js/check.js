@@ -17,6 +17,11 @@ const $ = (id) => document.getElementById(id);
 const data = JSON.parse($('pb-data').textContent);
 const T = data.texts;
 
+// one picks the singular text key + '.one' when the count n is 1.
+function one(key, n) {
+  return n === 1 && T[key + '.one'] ? T[key + '.one'] : T[key];
+}
+
 function fmt(s, ...args) {
   let i = 0;
   // An amount ends with "kr." in Danish: never "kr.." at a sentence end.
@@ -94,7 +99,7 @@ async function checkReceipt(bytes) {
     const v = await verifyReceipt(bytes, m.logKey, m);
     $('check-tracker').textContent = v.tracker;
     add('ok', T.chkSigned);
-    add('ok', fmt(T.chkIncluded, v.index, v.size));
+    add('ok', fmt(one('chkIncluded', v.size), v.index, v.size));
     add('ok', T.chkBallotSig);
     const fact = (k, val) => {
       const dt = document.createElement('dt');
@@ -108,7 +113,7 @@ async function checkReceipt(bytes) {
     fact(T.fingerprint, m.fingerprint);
     try {
       const now = await stillThere(m, v.size, v.root);
-      add('ok', fmt(T.chkStill, now.size));
+      add('ok', fmt(one('chkStill', now.size), now.size));
     } catch (e) {
       add('bad', fmt(T.chkStillFailed, e.message));
       status('bad', T.notVerified);
@@ -140,7 +145,7 @@ async function checkHash(round, hb) {
     const j = await res.json();
     const proof = j.proof.map((x) => b64decode(x, 32));
     if (!(await checkInclusion(j.index, cp.size, h, proof, cp.root))) throw new Error(T.badProof);
-    add('ok', fmt(T.chkIncluded, j.index, cp.size));
+    add('ok', fmt(one('chkIncluded', cp.size), j.index, cp.size));
     status('ok', T.verifiedHash);
   } catch (e) {
     add('bad', fmt(T.chkFailed, e.message));

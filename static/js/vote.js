@@ -27,6 +27,12 @@ function fmt(s, ...args) {
   return s.replace(/%[sd]/g, () => String(args[i++])).replace(/kr\.\./g, 'kr.');
 }
 
+// one picks the singular text key + '.one' when the count n is 1 (the
+// server sends it where the language has one).
+function one(key, n) {
+  return n === 1 && T[key + '.one'] ? T[key + '.one'] : T[key];
+}
+
 function amount(n) {
   return data.lang === 'da' ? n.toLocaleString('da-DK') + ' kr.' : 'DKK ' + n.toLocaleString('en-GB');
 }
@@ -70,15 +76,15 @@ function limitText(err) {
   const b = state.manifest.ballot;
   switch (err.reason) {
     case 'too-few':
-      return fmt(T.tooFew, b.min);
+      return fmt(one('tooFew', b.min), b.min);
     case 'too-many':
-      return fmt(T.tooMany, b.max);
+      return fmt(one('tooMany', b.max), b.max);
     case 'over-budget':
       return fmt(T.overBudget, amount(err.total - b.limit));
     case 'over-cap':
-      return fmt(T.overCap, b.cap);
+      return fmt(one('overCap', b.cap), b.cap);
     case 'over-total':
-      return fmt(T.overTotal, b.total);
+      return fmt(one('overTotal', b.total), b.total);
     default:
       return T.badChoice;
   }
@@ -104,7 +110,7 @@ function meter() {
   } else if (m.ballot.kind === 'cumulative') {
     let used = 0;
     for (const id in sel) used += sel[id] || 0;
-    out.textContent = fmt(T.meterPoints, m.ballot.total - used, m.ballot.total);
+    out.textContent = fmt(one('meterPoints', m.ballot.total), m.ballot.total - used, m.ballot.total);
     if (bar) {
       bar.firstElementChild.style.width = Math.min(100, (100 * used) / m.ballot.total) + '%';
       bar.classList.toggle('over', used > m.ballot.total);
@@ -148,7 +154,7 @@ function review(ev) {
   const ids = Array.isArray(sel) ? sel : Object.keys(sel).filter((id) => sel[id] > 0);
   for (const id of ids) {
     const li = document.createElement('li');
-    li.textContent = Array.isArray(sel) ? titles[id] : fmt(T.pointsFor, titles[id], sel[id]);
+    li.textContent = Array.isArray(sel) ? titles[id] : fmt(one('pointsFor', sel[id]), titles[id], sel[id]);
     list.appendChild(li);
   }
   $('review-empty').hidden = ids.length > 0;
@@ -215,7 +221,7 @@ async function showReceipt(bytes, leaf) {
     if (b64encode(v.leaf) !== b64encode(leaf)) throw Object.assign(new Error('the receipt is for another ballot'), { step: 'ballot' });
     $('tracker').textContent = v.tracker;
     item('ok', T.chkSigned);
-    item('ok', fmt(T.chkIncluded, v.index, v.size));
+    item('ok', fmt(one('chkIncluded', v.size), v.index, v.size));
     item('ok', T.chkLogKey);
     status('ok', T.verified);
     const h = await recordHash(v.leaf);
@@ -269,7 +275,7 @@ function kioskIdleTick() {
   const w = $('idle-warning');
   if (idleLeft <= 0) return kioskReset();
   if (w && idleLeft <= warn) {
-    w.textContent = fmt(T.idle, idleLeft);
+    w.textContent = fmt(one('idle', idleLeft), idleLeft);
     w.hidden = false;
   }
 }
