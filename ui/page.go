@@ -310,6 +310,7 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/settings", p.adminAction(p.roundSettings))
 	adm.Post("/rounds/:round/proposals/:pid", p.adminAction(p.decide))
 	adm.Post("/rounds/:round/projects", p.adminAction(p.putProject))
+	adm.Post("/rounds/:round/projects/:pid/delete", p.adminAction(p.deleteProject))
 	adm.Post("/rounds/:round/roll", p.adminAction(p.uploadRoll))
 	adm.Post("/rounds/:round/codes", h(p.slips))
 	adm.Post("/rounds/:round/void", p.adminAction(p.void))

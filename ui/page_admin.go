@@ -223,6 +223,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		Zone           string
 		Rules          []ruleOption
 		HandedOut      int
+		CategoryNames  map[string]string // category id → name in the page's language
 	}
 	var ps []store.Project
 	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
@@ -246,7 +247,17 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		return forbidden("you may not manage this round")
 	}
 	r := d.Round
-	d.Projects = projectViews(negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage)), p.cat, r, ps)
+	lang := negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
+	d.Projects = projectViews(lang, p.cat, r, ps)
+	d.CategoryNames = map[string]string{}
+	for _, cat := range r.Categories {
+		d.CategoryNames[cat.ID] = categoryName(lang, p.cat, cat)
+	}
+	for _, pr := range d.Proposals {
+		if d.CategoryNames[pr.Category] == "" {
+			d.CategoryNames[pr.Category] = pr.Category
+		}
+	}
 	d.Phases = store.Phases()
 	if n := nextPhase(r.Phase); n != "(none)" {
 		d.Next = n
@@ -318,6 +329,33 @@ func (p *pages) putProject(c *fiber.Ctx, id *Identity) (string, error) {
 		Title: strings.TrimSpace(c.FormValue("title")), Description: strings.TrimSpace(c.FormValue("description")),
 		Cost: formInt(c, "cost"), Category: c.FormValue("category")})
 	return "/admin/rounds/" + round + "?done=project", err
+}
+
+// deleteProject is POST /admin/rounds/:round/projects/:pid/delete: a
+// coordinator removes a project before the round is frozen. After the
+// freeze, or for a project from a proposal, the answer is 409 with a
+// message in the page's language.
+func (p *pages) deleteProject(c *fiber.Ctx, id *Identity) (string, error) {
+	round := c.Params("round")
+	if c.FormValue("confirm") != "yes" {
+		return "", badRequest("%s", p.newView(c, "admin.title").T("admin.project.delete.unconfirmed"))
+	}
+	err := p.app.DeleteProject(c.UserContext(), id, round, c.Params("pid"))
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusConflict {
+		v := p.newView(c, "admin.title")
+		var r store.Round
+		rerr := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
+			var err error
+			r, err = tx.Round(round)
+			return err
+		})
+		if rerr == nil && r.Phase.Frozen() {
+			return "", conflict("%s", v.T("admin.project.delete.frozen"))
+		}
+		return "", conflict("%s", v.T("admin.project.delete.proposal"))
+	}
+	return "/admin/rounds/" + round + "?done=project-deleted", err
 }
 
 func (p *pages) uploadRoll(c *fiber.Ctx, id *Identity) (string, error) {

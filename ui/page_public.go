@@ -109,12 +109,20 @@ func (p *pages) home(c *fiber.Ctx) error {
 	return p.render(c, http.StatusOK, "home", v)
 }
 
-// community is GET /c/:community.
+// communityTranche is one tranche of a community's share of its fund.
+type communityTranche struct {
+	Year                                 int
+	CarryIn, Allocated, Spent, Available int64
+}
+
+// community is GET /c/:community: its rounds and its allocation from its
+// fund, tranche by tranche.
 func (p *pages) community(c *fiber.Ctx) error {
 	var d struct {
-		Community store.Community
-		Fund      store.Fund
-		Rounds    []store.Round
+		Community  store.Community
+		Fund       store.Fund
+		Rounds     []store.Round
+		Allocation []communityTranche
 	}
 	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
 		var err error
@@ -123,6 +131,18 @@ func (p *pages) community(c *fiber.Ctx) error {
 		}
 		if f, err := tx.Fund(d.Community.Fund); err == nil {
 			d.Fund = f
+			plan, err := fundPlan(tx, f)
+			if err != nil {
+				return err
+			}
+			for _, tv := range plan.Allocation {
+				for _, ac := range tv.Accounts {
+					if ac.Community == d.Community.ID {
+						d.Allocation = append(d.Allocation, communityTranche{Year: tv.Year, CarryIn: ac.CarryIn,
+							Allocated: ac.Allocated, Spent: ac.Spent, Available: ac.Available})
+					}
+				}
+			}
 		}
 		rounds, err := tx.Rounds()
 		for _, r := range rounds {
@@ -145,6 +165,7 @@ func (p *pages) community(c *fiber.Ctx) error {
 type projectView struct {
 	ID, Title, Description, Category string
 	Cost                             int64
+	Proposal                         int64 // the proposal it came from, if any
 }
 
 func projectViews(lang string, cat catalog, r store.Round, ps []store.Project) []projectView {
@@ -158,7 +179,7 @@ func projectViews(lang string, cat catalog, r store.Round, ps []store.Project) [
 		if name == "" {
 			name = pr.Category
 		}
-		out = append(out, projectView{ID: pr.ID, Title: pr.Title, Description: pr.Description, Category: name, Cost: pr.Cost})
+		out = append(out, projectView{ID: pr.ID, Title: pr.Title, Description: pr.Description, Category: name, Cost: pr.Cost, Proposal: pr.Proposal})
 	}
 	return out
 }
