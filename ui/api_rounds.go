@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -94,6 +95,30 @@ func (a *App) handleDeleteProject(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"ok": true})
+}
+
+// handleHandedOut is PUT /api/rounds/:round/handed-out {"count": N}: the
+// slips handed out at the meeting, the turnout base of the projector and
+// the results (0 = all but the reserve slips), from freeze until
+// publication.
+func (a *App) handleHandedOut(c *fiber.Ctx) error {
+	var req struct {
+		Count *int64 `json:"count"`
+	}
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	if req.Count == nil {
+		return badRequest("count is required: the number of slips handed out (0 = all but the reserve slips)")
+	}
+	if *req.Count < 0 || *req.Count > math.MaxInt32 {
+		return badRequest("count must be 0 to the number of slips printed")
+	}
+	r, err := a.SetHandedOut(c.UserContext(), AccountOf(c), c.Params("round"), int(*req.Count))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"round": r.ID, "handed_out": r.HandedOut, "turnout_base": handedOut(r)})
 }
 
 // handleUploadRoll is PUT /api/rounds/:round/roll with roll.txt as the body.

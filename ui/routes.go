@@ -60,6 +60,7 @@ func (a *App) routes() {
 	r.Post("/api/rounds/:round/codes", form(a.handleCodes)...)
 	r.Post("/api/rounds/:round/schedule", form(a.handleSchedule)...)
 	r.Post("/api/rounds/:round/voids", form(a.handleVoid)...)
+	r.Put("/api/rounds/:round/handed-out", form(a.handleHandedOut)...)
 
 	// Public round files (plain text; the record under one prefix).
 	r.Get("/rounds/:round/anchors.txt", a.handleAnchors)
