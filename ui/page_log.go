@@ -176,6 +176,25 @@ func (p *pages) events(c *fiber.Ctx) error {
 		}
 		published := false
 		voids := -1
+		// round reads the round and sends its void leaf indexes when they
+		// changed. A void's index is stored in the transaction that appends
+		// its leaf, so sending them before a checkpoint that covers the
+		// leaf means the projector never counts it as a ballot, not even
+		// for a moment.
+		round := func() store.Round {
+			var r store.Round
+			_ = st.View(context.Background(), func(tx *store.Tx) error {
+				var err error
+				r, err = tx.Round(id)
+				return err
+			})
+			if len(r.VoidLeaves) != max(voids, 0) {
+				j, _ := json.Marshal(r.VoidLeaves)
+				fmt.Fprintf(w, "event: voids\ndata: %s\n\n", j)
+			}
+			voids = len(r.VoidLeaves)
+			return r
+		}
 		for {
 			select {
 			case <-shutdown:
@@ -184,21 +203,11 @@ func (p *pages) events(c *fiber.Ctx) error {
 				if !ok {
 					return
 				}
+				round()
 				fmt.Fprintf(w, "event: checkpoint\ndata: %s\n\n", base64.StdEncoding.EncodeToString(ev.Checkpoint))
 			case <-tick.C:
 				if !published {
-					var r store.Round
-					_ = st.View(context.Background(), func(tx *store.Tx) error {
-						var err error
-						r, err = tx.Round(id)
-						return err
-					})
-					if len(r.VoidLeaves) != max(voids, 0) {
-						j, _ := json.Marshal(r.VoidLeaves)
-						fmt.Fprintf(w, "event: voids\ndata: %s\n\n", j)
-					}
-					voids = len(r.VoidLeaves)
-					if r.Phase == store.PhasePublished {
+					if r := round(); r.Phase == store.PhasePublished {
 						published = true
 						w.WriteString("event: published\ndata: 1\n\n")
 					}

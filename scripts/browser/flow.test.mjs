@@ -402,6 +402,25 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         assert.doesNotMatch(await projector.locator('#status').getAttribute('class'), /bad/);
         await projector.waitForFunction((n) => document.getElementById('ballots').textContent === String(n), ballots, { timeout: 20000 });
         await shot(projector, variant.name + '-projector');
+        // The council voids an unused slip during voting: the log grows by
+        // the void leaf, and the projector does not count it as a ballot,
+        // neither live (server-sent event) nor after a reload.
+        if (urls.length >= 4) {
+          const before = Number(await projector.locator('#size').innerText());
+          await page.reload();
+          await page.fill('#v-code', urls[urls.length - 1].split('#')[1]);
+          await page.fill('#v-reason', 'Stjålet seddel');
+          await submitForm(page, 'form[action$="/void"] button[type=submit]');
+          assert.match(await page.locator('.msg').first().innerText(), /annulleret|cancelled/);
+          await projector.waitForFunction((n) => Number(document.getElementById('size').textContent) === n + 1, before, { timeout: 20000 });
+          await projector.waitForTimeout(300);
+          assert.equal(await projector.locator('#ballots').innerText(), String(ballots), 'the void leaf is not counted as a ballot (live)');
+          const again = await projector.context().newPage();
+          await again.goto(base + '/p/' + round);
+          assert.equal(await again.locator('#ballots').innerText(), String(ballots), 'the void leaf is not counted as a ballot (page)');
+          assert.equal(Number(await again.locator('#size').innerText()), before + 1);
+          await again.close();
+        }
         await forged.waitForFunction(() => document.getElementById('status').classList.contains('bad'), null, { timeout: 20000 });
         assert.match(await forged.locator('#status').innerText(), /ADVARSEL|WARNING/);
         assert.equal(Number(await forged.locator('#size').innerText()), startSize, 'the forged head is not shown');
