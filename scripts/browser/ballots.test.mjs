@@ -151,3 +151,19 @@ it('a well-formed code that is not on the roll: the wrong-code message, typed an
     }
   }
 });
+
+it('at 390 px a long unbreakable title stays inside its box: the fieldset ends where the sticky choose-bar ends, no sideways scroll', async () => {
+  const long = [{ id: 'hall', title: 'Multifunktionsforsamlingshusrenoveringsprojektet', cost: 20000, category: 'laering' }, ...projects.slice(1)];
+  const codes = await setupVoting(server.url, 'wide-2026', long);
+  const { ctx, page, errors } = await votePage('wide-2026', codes[0], true);
+  await page.evaluate(() => window.scrollTo(0, 200));
+  const m = await page.evaluate(() => {
+    const r = (s) => document.querySelector(s).getBoundingClientRect();
+    return { bar: r('form#ballot .bar').right, fieldset: r('form#ballot fieldset').right, label: r('.project label').right, title: r('#title-hall').right, sw: document.documentElement.scrollWidth };
+  });
+  assert.ok(m.fieldset <= m.bar + 0.5, 'the fieldset border shows beside the bar: ' + JSON.stringify(m));
+  assert.ok(m.title <= m.label && m.label <= m.fieldset, JSON.stringify(m));
+  assert.ok(m.sw <= 390, 'sideways scroll: ' + JSON.stringify(m));
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
