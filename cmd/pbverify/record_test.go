@@ -424,3 +424,31 @@ func TestDemoRecordDeterministic(t *testing.T) {
 		t.Fatalf("cumulative demo: exit %d\n%s", code, out)
 	}
 }
+
+// TestTamperCorpus runs "pbverify record" on every case of the tamper
+// corpus (tally/ledger/testdata/tamper, written by ledger's TestTamper):
+// each must exit 1 and name the case's check as the first failure.
+func TestTamperCorpus(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "tally", "ledger", "testdata", "tamper", "*"))
+	if err != nil || len(dirs) < 30 {
+		t.Fatalf("tamper corpus: %d cases, %v", len(dirs), err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join(dir, "want.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"record", dir, "-anchors", filepath.Join(dir, "anchors.txt")}
+			seen, _ := filepath.Glob(filepath.Join(dir, "seen-*.note"))
+			for _, f := range seen {
+				args = append(args, "-checkpoint", f)
+			}
+			code, out, stderr := pbverify(t, args...)
+			first := "first failing check: " + strings.TrimSpace(string(want))
+			if code != exitFailed || !strings.Contains(out, first) {
+				t.Errorf("exit %d, want %d with %q\n%s%s", code, exitFailed, first, out, stderr)
+			}
+		})
+	}
+}

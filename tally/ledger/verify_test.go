@@ -3,7 +3,9 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +55,9 @@ func verify(d *Demo, rec *Record, extra ...func(*VerifyOptions)) *Report {
 	for _, f := range extra {
 		f(&o)
 	}
-	return Verify(rec, o)
+	rep := Verify(rec, o)
+	noteVerified(rep, rec, o)
+	return rep
 }
 
 // signBallot returns a ballot leaf for the demo round signed with code.
@@ -92,6 +96,7 @@ func wantFirst(t *testing.T, rep *Report, check string) {
 		rep.WriteText(&b)
 		t.Fatalf("first failing check %q, want %q\n%s", got, check, b.String())
 	}
+	collectTamperCase(t, rep, check)
 }
 
 func TestVerifyDemo(t *testing.T) {
@@ -156,6 +161,8 @@ func TestVerifyDeterministic(t *testing.T) {
 // TestTamper is the tamper suite: each change must fail with the named
 // check first.
 func TestTamper(t *testing.T) {
+	corpus = &tamperCorpus{cases: map[string]map[string][]byte{}, seen: map[string]int{}}
+	defer func() { corpus = nil }()
 	d := tamperDemo(t, DemoOptions{})
 	council := signer(t, d.CouncilSkey)
 	logS := signer(t, d.LogSkey)
@@ -403,7 +410,8 @@ func TestTamper(t *testing.T) {
 			"extension line": mustSign(t, append(c.Body(), "extension\n"...), logS),
 			"council only":   mustSign(t, c.Body(), council),
 		}
-		for name, msg := range bodies {
+		for _, name := range slices.Sorted(maps.Keys(bodies)) { // sorted: corpus names are stable
+			msg := bodies[name]
 			rec := cloneRecord(d.Record)
 			rec.Checkpoints[1] = msg
 			rep := verify(d, rec)
@@ -491,6 +499,10 @@ func TestTamper(t *testing.T) {
 		a.CouncilKey = a.LogKey
 		wantFirst(t, Verify(d.Record, VerifyOptions{Anchors: &a}), CheckAnchors)
 	})
+	// The corpus is whole only when every case ran and passed.
+	if f := flag.Lookup("test.run"); !t.Failed() && (f == nil || !strings.Contains(f.Value.String(), "/")) {
+		checkTamperCorpus(t)
+	}
 }
 
 func TestRevoteAndVoid(t *testing.T) {
