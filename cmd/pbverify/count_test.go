@@ -208,19 +208,13 @@ func TestRecordAttendanceAndUnused(t *testing.T) {
 		t.Fatal(err)
 	}
 	anchors := filepath.Join(dir, "anchors.txt")
-	voted := map[[32]byte]bool{}
-	for _, leaf := range d.Record.Leaves {
-		if b, err := ballot.ParseBallot(leaf); err == nil {
-			voted[b.Key] = true
-		}
-	}
+	usedCodes, unusedCodes := d.SplitCodes()
 	var unused, used []string
-	for _, c := range d.Codes {
-		if voted[ballot.PublicKey(ballot.DeriveKey(c, d.Manifest.Round))] {
-			used = append(used, c.String())
-		} else {
-			unused = append(unused, strings.ToLower(c.String()))
-		}
+	for _, c := range usedCodes {
+		used = append(used, c.String())
+	}
+	for _, c := range unusedCodes {
+		unused = append(unused, strings.ToLower(c.String()))
 	}
 	write := func(name string, lines ...string) string {
 		p := filepath.Join(dir, name)

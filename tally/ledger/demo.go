@@ -55,6 +55,26 @@ type Demo struct {
 	cuts       []int
 }
 
+// SplitCodes returns the demo's codes that signed at least one ballot
+// leaf of its record and those that signed none (slips nobody used), each
+// in generation order.
+func (d *Demo) SplitCodes() (used, unused []ballot.Code) {
+	voted := make(map[[32]byte]bool)
+	for _, leaf := range d.Record.Leaves {
+		if b, err := ballot.ParseBallot(leaf); err == nil {
+			voted[b.Key] = true
+		}
+	}
+	for _, c := range d.Codes {
+		if voted[ballot.PublicKey(ballot.DeriveKey(c, d.Manifest.Round))] {
+			used = append(used, c)
+		} else {
+			unused = append(unused, c)
+		}
+	}
+	return used, unused
+}
+
 // demoProjects is the default project list of a demo round.
 func demoProjects() []ballot.Project {
 	return []ballot.Project{

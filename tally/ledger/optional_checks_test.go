@@ -39,20 +39,7 @@ func TestUnusedCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voted := map[[32]byte]bool{}
-	for _, leaf := range d.Record.Leaves {
-		if b, err := ballot.ParseBallot(leaf); err == nil {
-			voted[b.Key] = true
-		}
-	}
-	var unused, used []ballot.Code
-	for _, c := range d.Codes {
-		if voted[ballot.PublicKey(ballot.DeriveKey(c, d.Manifest.Round))] {
-			used = append(used, c)
-		} else {
-			unused = append(unused, c)
-		}
-	}
+	used, unused := d.SplitCodes()
 	if len(unused) == 0 || len(used) == 0 {
 		t.Fatalf("demo has %d unused and %d used codes", len(unused), len(used))
 	}
