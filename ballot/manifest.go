@@ -28,10 +28,52 @@ const (
 // are set; the others are zero: Min and Max for [KindApproval], Limit for
 // [KindApprovalCost], Total and Cap for [KindCumulative].
 type BallotSpec struct {
-	Kind       Kind
-	Min, Max   int
-	Limit      int64
-	Total, Cap int64
+	Kind  Kind  `json:"kind"`
+	Min   int   `json:"min,omitempty"`
+	Max   int   `json:"max,omitempty"`
+	Limit int64 `json:"limit,omitempty"`
+	Total int64 `json:"total,omitempty"`
+	Cap   int64 `json:"cap,omitempty"`
+}
+
+// Check reports whether the ballot kind and its limits fit together
+// (docs/record.md §5), apart from the number of projects, which only the
+// manifest knows: approval needs 0 ≤ Min ≤ Max, Max ≥ 1 and no cost or
+// point limits; approval-cost needs Limit ≥ 1 and nothing else;
+// cumulative needs 1 ≤ Cap ≤ Total and nothing else. Every bound must be
+// a canonical decimal. Errors wrap [ErrInvalidManifest]. It is the one
+// check of these limits: the server validates a round's settings with it
+// before freeze, and the manifest's validation calls it.
+func (b BallotSpec) Check() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidManifest}, args...)...)
+	}
+	switch b.Kind {
+	case KindApproval:
+		if b.Limit != 0 || b.Total != 0 || b.Cap != 0 {
+			return bad("approval ballot with cost or point limits")
+		}
+		if b.Min < 0 || b.Max < 1 || b.Min > b.Max || !validDecimal(int64(b.Max)) {
+			return bad("approval limits %d..%d invalid", b.Min, b.Max)
+		}
+	case KindApprovalCost:
+		if b.Min != 0 || b.Max != 0 || b.Total != 0 || b.Cap != 0 {
+			return bad("approval-cost ballot with count or point limits")
+		}
+		if b.Limit < 1 || !validDecimal(b.Limit) {
+			return bad("approval-cost limit %d out of range", b.Limit)
+		}
+	case KindCumulative:
+		if b.Min != 0 || b.Max != 0 || b.Limit != 0 {
+			return bad("cumulative ballot with count or cost limits")
+		}
+		if b.Cap < 1 || b.Cap > b.Total || !validDecimal(b.Total) {
+			return bad("cumulative total %d and cap %d invalid", b.Total, b.Cap)
+		}
+	default:
+		return bad("unknown ballot kind %q", b.Kind)
+	}
+	return nil
 }
 
 // A Project is one project on the ballot.
@@ -109,31 +151,11 @@ func (m *Manifest) validate() error {
 	case len(m.Projects) == 0:
 		return bad("no projects")
 	}
-	b := m.Ballot
-	switch b.Kind {
-	case KindApproval:
-		if b.Limit != 0 || b.Total != 0 || b.Cap != 0 {
-			return bad("approval ballot with cost or point limits")
-		}
-		if b.Min < 0 || b.Max < 1 || b.Min > b.Max || b.Min > len(m.Projects) || !validDecimal(int64(b.Max)) {
-			return bad("approval limits %d..%d invalid for %d projects", b.Min, b.Max, len(m.Projects))
-		}
-	case KindApprovalCost:
-		if b.Min != 0 || b.Max != 0 || b.Total != 0 || b.Cap != 0 {
-			return bad("approval-cost ballot with count or point limits")
-		}
-		if b.Limit < 1 || !validDecimal(b.Limit) {
-			return bad("approval-cost limit %d out of range", b.Limit)
-		}
-	case KindCumulative:
-		if b.Min != 0 || b.Max != 0 || b.Limit != 0 {
-			return bad("cumulative ballot with count or cost limits")
-		}
-		if b.Cap < 1 || b.Cap > b.Total || !validDecimal(b.Total) {
-			return bad("cumulative total %d and cap %d invalid", b.Total, b.Cap)
-		}
-	default:
-		return bad("unknown ballot kind %q", b.Kind)
+	if err := m.Ballot.Check(); err != nil {
+		return err
+	}
+	if m.Ballot.Kind == KindApproval && m.Ballot.Min > len(m.Projects) {
+		return bad("approval limits %d..%d invalid for %d projects", m.Ballot.Min, m.Ballot.Max, len(m.Projects))
 	}
 	logName, _, err := ParseVerifierKey(m.LogKey)
 	if err != nil {
