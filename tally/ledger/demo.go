@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -21,7 +22,7 @@ type DemoOptions struct {
 	Round    string      // round ID (default "demo-2026")
 	Kind     ballot.Kind // ballot kind (default approval, 1 to 3 projects)
 	Revote   string      // revote policy (default none)
-	Revotes  int         // under revote last: voters who cast a second ballot later
+	Revotes  int         // under revote last: voters who cast a second, different ballot later
 	Voids    int         // voters whose ballot the council voids; each votes again with a reserve code
 	Batch    int         // leaves per checkpoint (default 50)
 	Receipts int         // receipts to issue for the first ballots (default 3; negative for none)
@@ -215,15 +216,42 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 		weights[i] = 1 + r.IntN(9)
 	}
 	var body [][]byte
-	cast := func(code ballot.Code) {
-		body = append(body, d.randomBallot(r, weights, code))
+	// The server's one-ballot-per-key rule: a revote that happens to repeat
+	// a ballot of its key would not be logged, so draw another.
+	keys := make(map[[32]byte]KeyState)
+	logged := make(map[string]int64)
+	cast := func(code ballot.Code) error {
+		key := ballot.PublicKey(ballot.DeriveKey(code, o.Round))
+		for range 100 {
+			leaf := d.randomBallot(r, weights, code)
+			same, ok := logged[string(leaf)]
+			if !ok {
+				same = -1
+			}
+			if adm, err := AdmitBallot(o.Revote, keys[key], same); adm != Append {
+				if errors.Is(err, ErrSupersededRepeat) || adm == Repeat {
+					continue
+				}
+				return fmt.Errorf("demo: %w", err)
+			}
+			index := int64(len(body) + 1)
+			logged[string(leaf)] = index
+			keys[key] = KeyState{Ballots: keys[key].Ballots + 1, Last: index}
+			body = append(body, leaf)
+			return nil
+		}
+		return fmt.Errorf("demo: no new ballot for a revote")
 	}
 	for i := 0; i < o.Ballots; i++ {
-		cast(d.Codes[i])
+		if err := cast(d.Codes[i]); err != nil {
+			return err
+		}
 	}
 	// Revotes: voters 0, 1, ... vote again at the end.
 	for i := 0; i < o.Revotes; i++ {
-		cast(d.Codes[i])
+		if err := cast(d.Codes[i]); err != nil {
+			return err
+		}
 	}
 	// Voids: the council voids voter i's key; the resident votes with
 	// reserve code i.
@@ -235,7 +263,12 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 		body = append(body, leaf)
-		cast(d.Codes[o.Ballots+i])
+		ks := keys[key]
+		ks.Voided = true
+		keys[key] = ks
+		if err := cast(d.Codes[o.Ballots+i]); err != nil {
+			return err
+		}
 	}
 	d.bodyLeaves = body
 	// Checkpoints after the manifest and after every batch.

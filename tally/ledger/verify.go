@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -513,40 +514,65 @@ func (v *verifier) checkLimits() {
 	v.check(name).passUnlessFailed()
 }
 
-// checkOneBallot applies the revote policy and voids, and sets each
-// ballot's status.
+// checkOneBallot applies the revote policy and voids with [AdmitBallot],
+// the rule the server applies before appending, and sets each ballot's
+// status.
 func (v *verifier) checkOneBallot() {
 	const name = CheckOneBallot
 	if v.m == nil {
 		v.skip(name, "no trusted manifest")
 		return
 	}
-	last := v.m.Revote == ballot.RevoteLast
-	voidedAt := make(map[[32]byte]int)  // key → index of its latest void
+	keys := make(map[[32]byte]KeyState) // what the log holds for each key before leaf i
+	voidedAt := make(map[[32]byte]int)  // key → index of its latest valid void
 	current := make(map[[32]byte]int)   // key → index of its counted ballot so far
 	firstSeen := make(map[[32]byte]int) // key → index of its first ballot leaf
+	logged := make(map[tlog.Hash]int64) // ballot leaf hash → index of its first copy
 	for i := range v.infos {
 		info := &v.infos[i]
 		switch {
 		case info.void != nil && !info.bad:
 			k := info.void.Key
 			voidedAt[k] = i
+			ks := keys[k]
+			ks.Voided = true
+			keys[k] = ks
 			if j, ok := current[k]; ok {
 				v.infos[j].status = statusVoided
 				delete(current, k)
 			}
 		case info.ballot != nil:
 			k := info.ballot.Key
-			if vi, ok := voidedAt[k]; ok {
-				v.fail(name, "leaf %d: ballot after the void of its key (leaf %d)", i, vi)
+			ks := keys[k]
+			h := tlog.RecordHash(v.rec.Leaves[i])
+			same, dup := logged[h]
+			if !dup {
+				same = -1
+				logged[h] = int64(i)
+			}
+			adm, err := AdmitBallot(v.m.Revote, ks, same)
+			switch {
+			case adm == Append:
+			case adm == Repeat:
+				v.fail(name, "leaf %d: repeats leaf %d byte for byte (a repeated ballot gets the receipt of its leaf and is not logged again)", i, same)
+			case errors.Is(err, ErrKeyVoided):
+				v.fail(name, "leaf %d: ballot after the void of its key (leaf %d)", i, voidedAt[k])
+			case errors.Is(err, ErrSupersededRepeat):
+				v.fail(name, "leaf %d: repeats leaf %d byte for byte, a ballot of its key superseded by leaf %d", i, same, ks.Last)
+			case errors.Is(err, ErrKeyUsed):
+				v.fail(name, "leaf %d: second ballot of a key (first at leaf %d) under revote none", i, firstSeen[k])
+			default:
+				v.fail(name, "leaf %d: %v", i, err)
+			}
+			if adm != Append {
 				info.bad = true
 			}
-			if j, ok := firstSeen[k]; ok && !last {
-				v.fail(name, "leaf %d: second ballot of a key (first at leaf %d) under revote none", i, j)
-				info.bad = true
-			} else if !ok {
+			if ks.Ballots == 0 {
 				firstSeen[k] = i
 			}
+			ks.Ballots++
+			ks.Last = int64(i)
+			keys[k] = ks
 			if info.bad {
 				info.status = statusInvalid
 				continue
