@@ -14,11 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
-	"github.com/hedensted-pb/pb/tally/ledger"
 )
 
 const countUsage = `usage: pbverify count FILE.pb [-rule RULE] [-tiebreak ORDER] [-seed SEED] [-json]
@@ -234,33 +230,4 @@ func printCountJSON(stdout, stderr io.Writer, path string, e *tally.Election, o 
 		return exitUsage
 	}
 	return exitOK
-}
-
-// recount is the [ledger.CountFunc] with which "pbverify record" recounts
-// a round (docs/record.md §11): the manifest's rule and tie-break order
-// from package tally, over the counted ballots, the lot seeded by the final
-// checkpoint's root. Votes are those of the result note (approvals, or
-// total points for cumulative ballots).
-func recount(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, error) {
-	e, err := tally.FromManifest(m, counted)
-	if err != nil {
-		return nil, err
-	}
-	tb, err := tally.NewTieBreak(m.Tiebreak, seed)
-	if err != nil {
-		return nil, err
-	}
-	o, err := tally.Count(e, m.Rule, tb)
-	if err != nil {
-		return nil, err
-	}
-	votes := ledger.Votes(m, counted)
-	res := &ledger.Outcome{Projects: make([]ledger.ResultProject, len(m.Projects)), Spent: o.Spent}
-	for i, p := range m.Projects {
-		res.Projects[i] = ledger.ResultProject{ID: p.ID, Votes: votes[i], Funded: o.Funded[i]}
-		if o.Funded[i] {
-			res.Projects[i].Amount = p.Cost
-		}
-	}
-	return res, nil
 }

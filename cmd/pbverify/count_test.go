@@ -11,6 +11,7 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/tally/recount"
 )
 
 const countTestdata = "../../tally/testdata"
@@ -152,9 +153,9 @@ func TestRecount(t *testing.T) {
 		resultBy   ledger.CountFunc
 		wantStatus ledger.Status
 	}{
-		{ballot.KindApproval, "equalshares", recount, ledger.StatusPass},
-		{ballot.KindApprovalCost, "phragmen", recount, ledger.StatusPass},
-		{ballot.KindCumulative, "greedy-points", recount, ledger.StatusPass},
+		{ballot.KindApproval, "equalshares", recount.Count, ledger.StatusPass},
+		{ballot.KindApprovalCost, "phragmen", recount.Count, ledger.StatusPass},
+		{ballot.KindCumulative, "greedy-points", recount.Count, ledger.StatusPass},
 		{ballot.KindApproval, "equalshares", nil, ledger.StatusFail}, // result funded greedily
 	}
 	for _, c := range cases {
@@ -162,7 +163,7 @@ func TestRecount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := ledger.Verify(d.Record, ledger.VerifyOptions{Anchors: d.Anchors, Count: recount})
+		rep := ledger.Verify(d.Record, ledger.VerifyOptions{Anchors: d.Anchors, Count: recount.Count})
 		if got := rep.Check(ledger.CheckRecount).Status; got != c.wantStatus {
 			t.Errorf("%s %s: recount %s, want %s (%+v)", c.kind, c.rule, got, c.wantStatus, rep.Check(ledger.CheckRecount))
 		}
@@ -177,7 +178,7 @@ func TestRecordRecountsFunding(t *testing.T) {
 	for _, c := range []struct {
 		resultBy ledger.CountFunc
 		want     int
-	}{{recount, exitOK}, {nil, exitFailed}} {
+	}{{recount.Count, exitOK}, {nil, exitFailed}} {
 		d, err := ledger.BuildDemo(ledger.DemoOptions{Ballots: 60, Seed: 5, Rule: "equalshares", Tiebreak: "min-cost,max-votes,lot", Count: c.resultBy})
 		if err != nil {
 			t.Fatal(err)
@@ -199,7 +200,7 @@ func TestRecordRecountsFunding(t *testing.T) {
 // TestRecordAttendanceAndUnused: the optional checks from the command
 // line: a head count and the codes of slips collected unused.
 func TestRecordAttendanceAndUnused(t *testing.T) {
-	d, err := ledger.BuildDemo(ledger.DemoOptions{Ballots: 8, Seed: 9, Count: recount})
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Ballots: 8, Seed: 9, Count: recount.Count})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/tally/recount"
 )
 
 const demoRecordUsage = `usage: pbverify demo-record -out DIR -ballots N [-seed S] [-kind KIND] [-archive FILE]
@@ -64,7 +65,7 @@ func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
 	if nr == 0 {
 		nr = -1 // DemoOptions: 0 means the default, negative none
 	}
-	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr, Count: recount})
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr, Count: recount.Count})
 	if err != nil {
 		errorf(stderr, "%v", err)
 		return exitUsage

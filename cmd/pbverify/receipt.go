@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/tally/recount"
 )
 
 const receiptUsage = `usage: pbverify receipt FILE -record PATH (-anchors FILE | -log-key VKEY -council-key VKEY [-round ID] [-manifest FP])
@@ -55,7 +56,7 @@ func cmdReceipt(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Receipts = []ledger.Source{{Name: pos[0], Bytes: b}}
-	opts.Count = recount
+	opts.Count = recount.Count
 	rep, code := verifyPath(*record, opts, stderr)
 	if code >= 0 {
 		return code

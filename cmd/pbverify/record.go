@@ -13,6 +13,7 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/tally/recount"
 )
 
 const recordUsage = `usage: pbverify record PATH (-anchors FILE | -log-key VKEY -council-key VKEY [-round ID] [-manifest FP])
@@ -68,7 +69,7 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	opts.Count = recount
+	opts.Count = recount.Count
 	opts.Attendance = *attendance
 	if *unused != "" {
 		b, err := os.ReadFile(*unused)
