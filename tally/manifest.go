@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
 )
@@ -59,31 +60,60 @@ func FromManifest(m *ballot.Manifest, counted []*ballot.Ballot) (*Election, erro
 	return e, nil
 }
 
-// PBInfo is what a round's .pb export says about the round beyond the
-// manifest. Empty fields take the defaults noted.
+// PBInfo is what a round's .pb export says beyond the manifest and the
+// counted ballots: what the server knows about the round. Empty fields take
+// the defaults noted or are left out.
 type PBInfo struct {
-	Description string            // default: the manifest's title
-	Country     string            // default: "Denmark"
-	Unit        string            // the municipality; default: the manifest's community
-	Subunit     string            // the community's name; default: the manifest's community
-	Instance    string            // default: the manifest's round
-	Currency    string            // default: "DKK"
-	Language    string            // default: "da"
-	Categories  map[string]string // category ID → name; default: the ID
+	Description string    // META description; default: the manifest's title
+	Country     string    // META country; default: "Denmark"
+	Unit        string    // META unit (the community's name); default: the manifest's community
+	Subunit     string    // META subunit; left out when empty
+	Instance    string    // META instance (the year); default: the manifest's round
+	DateBegin   time.Time // META date_begin, the day voting opened, in its location; left out when zero
+	DateEnd     time.Time // META date_end, the day voting closed; left out when zero
+	Language    string    // META language; default: "da"
+	Currency    string    // META currency; default: "DKK"
+	Edition     string    // META edition; left out when empty
+	Exporter    string    // the program named in the META comment ("pbserver"); may be empty
+	// Titles maps project IDs to the titles to print; default: the
+	// manifest's titles.
+	Titles map[string]string
+	// Categories maps category IDs to the names to print; default: the ID.
+	Categories map[string]string
+	// Selected are the funded flags of the round's published result, one
+	// per manifest project in manifest order; nil before publication, when
+	// the file has no selected column.
+	Selected []bool
 }
 
-// RoundPB returns the pabulib file of a round: META (description, country,
-// unit, subunit, instance, num_projects, num_votes, budget, vote_type, rule,
-// the ballot limits as pabulib keys, currency, language, and the
-// non-standard keys tiebreak and round), PROJECTS (project_id;cost;name;
-// category) in manifest order, and VOTES (voter_id;vote, plus points for
-// cumulative ballots) with voters numbered 1 to n in the order given.
-// Approval ballots list their projects in ID order; cumulative ballots
-// list them by decreasing points, then ID, as pabulib asks (an empty
-// cumulative ballot is "None;None", which pabutools reads as empty).
+// RoundPB returns the pabulib file of a round (https://pabulib.org/format):
+// the ".pb export of the round". Its sections are
+//
+//   - META: description, country, unit, subunit, instance, num_projects,
+//     num_votes, budget, vote_type, rule, date_begin, date_end, language,
+//     currency, edition, the ballot limits as pabulib keys (min_length and
+//     max_length, max_sum_cost, or max_points and max_sum_points), and a
+//     comment naming the round and its tie-break order, in this order,
+//     leaving out the empty optional ones (see [PBInfo]);
+//   - PROJECTS: project_id;cost;votes;name;category, with score instead of
+//     votes for cumulative ballots (the result note's votes: approvals, or
+//     total points), and selected (1 funded, 0 not) once info.Selected is
+//     set, in manifest order;
+//   - VOTES: voter_id;vote, plus points for cumulative ballots, with voters
+//     numbered 1 to n in the order given (log order) and no key. Approval
+//     ballots list their projects in ID order; cumulative ballots by
+//     decreasing points, then ID, as pabulib asks; an empty cumulative
+//     ballot is "None;None", which pabutools reads as empty.
+//
+// It returns the errors of [FromManifest] (wrapping [ErrElection]), and
+// one wrapping ErrElection when info.Selected has the wrong length.
 func RoundPB(m *ballot.Manifest, counted []*ballot.Ballot, info PBInfo) (*PB, error) {
-	if _, err := FromManifest(m, counted); err != nil {
+	e, err := FromManifest(m, counted)
+	if err != nil {
 		return nil, err
+	}
+	if info.Selected != nil && len(info.Selected) != len(m.Projects) {
+		return nil, fmt.Errorf("%w: %d selected flags for %d projects", ErrElection, len(info.Selected), len(m.Projects))
 	}
 	def := func(v, d string) string {
 		if v == "" {
@@ -93,21 +123,37 @@ func RoundPB(m *ballot.Manifest, counted []*ballot.Ballot, info PBInfo) (*PB, er
 	}
 	pb := &PB{}
 	meta := func(k, v string) { pb.Meta = append(pb.Meta, MetaEntry{Key: k, Value: v}) }
+	optional := func(k, v string) {
+		if v != "" {
+			meta(k, v)
+		}
+	}
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("02.01.2006")
+	}
+	cumulative := m.Ballot.Kind == ballot.KindCumulative
 	meta("description", def(info.Description, m.Title))
 	meta("country", def(info.Country, "Denmark"))
 	meta("unit", def(info.Unit, m.Community))
-	meta("subunit", def(info.Subunit, m.Community))
+	optional("subunit", info.Subunit)
 	meta("instance", def(info.Instance, m.Round))
 	meta("num_projects", strconv.Itoa(len(m.Projects)))
 	meta("num_votes", strconv.Itoa(len(counted)))
 	meta("budget", strconv.FormatInt(m.Budget, 10))
-	cumulative := m.Ballot.Kind == ballot.KindCumulative
 	if cumulative {
 		meta("vote_type", VoteCumulative)
 	} else {
 		meta("vote_type", VoteApproval)
 	}
 	meta("rule", m.Rule)
+	optional("date_begin", date(info.DateBegin))
+	optional("date_end", date(info.DateEnd))
+	meta("language", def(info.Language, "da"))
+	meta("currency", def(info.Currency, "DKK"))
+	optional("edition", info.Edition)
 	switch m.Ballot.Kind {
 	case ballot.KindApproval:
 		meta("min_length", strconv.Itoa(m.Ballot.Min))
@@ -118,18 +164,50 @@ func RoundPB(m *ballot.Manifest, counted []*ballot.Ballot, info PBInfo) (*PB, er
 		meta("max_points", strconv.FormatInt(m.Ballot.Cap, 10))
 		meta("max_sum_points", strconv.FormatInt(m.Ballot.Total, 10))
 	}
-	meta("currency", def(info.Currency, "DKK"))
-	meta("language", def(info.Language, "da"))
-	meta("tiebreak", m.Tiebreak)
-	meta("round", m.Round)
-	pb.ProjectColumns = []string{"project_id", "cost", "name", "category"}
-	for _, p := range m.Projects {
-		cat := p.Category
-		if name, ok := info.Categories[cat]; ok && name != "" {
-			cat = name
-		}
-		pb.Projects = append(pb.Projects, PBRow{Fields: []string{p.ID, strconv.FormatInt(p.Cost, 10), p.Title, cat}})
+	by := ""
+	if info.Exporter != "" {
+		by = " by " + info.Exporter
 	}
+	meta("comment", "#1: exported"+by+" from the verifiable record of round "+m.Round+"; tie-break "+m.Tiebreak)
+
+	// The result note's votes: approvals, or total points.
+	votes := make([]int64, len(m.Projects))
+	for _, b := range e.Ballots {
+		for j, p := range b.Projects {
+			if cumulative {
+				votes[p] += b.Points[j]
+			} else {
+				votes[p]++
+			}
+		}
+	}
+	pb.ProjectColumns = []string{"project_id", "cost", "votes", "name", "category"}
+	if cumulative {
+		pb.ProjectColumns[2] = "score"
+	}
+	if info.Selected != nil {
+		pb.ProjectColumns = append(pb.ProjectColumns, "selected")
+	}
+	for i, p := range m.Projects {
+		name := p.Title
+		if t, ok := info.Titles[p.ID]; ok && t != "" {
+			name = t
+		}
+		cat := p.Category
+		if n, ok := info.Categories[cat]; ok && n != "" {
+			cat = n
+		}
+		row := []string{p.ID, strconv.FormatInt(p.Cost, 10), strconv.FormatInt(votes[i], 10), name, cat}
+		if info.Selected != nil {
+			sel := "0"
+			if info.Selected[i] {
+				sel = "1"
+			}
+			row = append(row, sel)
+		}
+		pb.Projects = append(pb.Projects, PBRow{Fields: row})
+	}
+
 	pb.VoteColumns = []string{"voter_id", "vote"}
 	if cumulative {
 		pb.VoteColumns = append(pb.VoteColumns, "points")
@@ -165,8 +243,7 @@ func RoundPB(m *ballot.Manifest, counted []*ballot.Ballot, info PBInfo) (*PB, er
 	return pb, nil
 }
 
-// WritePB writes the pabulib file of a round ([RoundPB]) to w: the ".pb
-// export of the round".
+// WritePB writes the pabulib file of a round ([RoundPB]) to w.
 func WritePB(w io.Writer, m *ballot.Manifest, counted []*ballot.Ballot, info PBInfo) error {
 	pb, err := RoundPB(m, counted, info)
 	if err != nil {

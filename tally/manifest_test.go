@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
 )
@@ -101,7 +102,8 @@ func TestRoundPB(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := testRound(c.kind)
 			var buf bytes.Buffer
-			info := PBInfo{Unit: "Hedensted", Subunit: "Juelsminde", Categories: map[string]string{"laering": "Læring"}}
+			info := PBInfo{Unit: "Hedensted", Subunit: "Juelsminde", Categories: map[string]string{"laering": "Læring"},
+				Titles: map[string]string{"multibane": "Multibane ved Juelsminde Skole"}, Selected: []bool{true, true, false}}
 			if err := WritePB(&buf, m, c.ballots, info); err != nil {
 				t.Fatal(err)
 			}
@@ -127,5 +129,64 @@ func TestRoundPB(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRoundPBServer pins RoundPB to the bytes pbserver exports today
+// (ui/testdata/*.pb.golden, copied to testdata/golden/pbserver_*.pb): the
+// same round given as ui's test gives it, with what the server knows in
+// PBInfo.
+func TestRoundPBServer(t *testing.T) {
+	projects := []ballot.Project{
+		{ID: "bibliotek", Cost: 30000, Category: "laering", Title: "Nyt bibliotek"},
+		{ID: "shelter", Cost: 15000, Category: "fritid-og-faellesskab", Title: "Shelter; i skoven"},
+	}
+	info := PBInfo{Unit: "Barrit", Instance: "2026", Edition: "2026", Exporter: "pbserver",
+		DateBegin: time.Date(2026, 5, 1, 19, 0, 0, 0, time.UTC), DateEnd: time.Date(2026, 5, 1, 21, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name     string
+		spec     ballot.BallotSpec
+		rule     string
+		counted  []*ballot.Ballot
+		selected []bool
+	}{
+		{"pbserver_approval", ballot.BallotSpec{Kind: ballot.KindApproval, Min: 1, Max: 2}, RuleGreedy,
+			[]*ballot.Ballot{{Approve: []string{"bibliotek", "shelter"}}, {Approve: []string{"shelter"}}},
+			[]bool{false, true}},
+		{"pbserver_cumulative", ballot.BallotSpec{Kind: ballot.KindCumulative, Total: 5, Cap: 3}, RuleGreedyPoints,
+			[]*ballot.Ballot{{Cumulative: true, Points: []ballot.Points{{Project: "bibliotek", N: 2}, {Project: "shelter", N: 3}}}},
+			nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &ballot.Manifest{Round: "barrit-2026", Community: "barrit", Title: "Borgerbudget Barrit 2026", Budget: 40000,
+				Ballot: tt.spec, Rule: tt.rule, Tiebreak: TieDefault, Projects: projects}
+			in := info
+			in.Selected = tt.selected
+			var buf bytes.Buffer
+			if err := WritePB(&buf, m, tt.counted, in); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, "testdata/golden/"+tt.name+".pb", buf.Bytes())
+		})
+	}
+}
+
+// TestRoundPBErrors checks that RoundPB drops nothing: unknown projects,
+// ballots of another kind and selected flags of the wrong length are
+// errors.
+func TestRoundPBErrors(t *testing.T) {
+	m := testRound(ballot.KindApproval)
+	for name, c := range map[string]struct {
+		counted []*ballot.Ballot
+		info    PBInfo
+	}{
+		"unknown project": {[]*ballot.Ballot{{Approve: []string{"nope"}}}, PBInfo{}},
+		"kind":            {cumulativeBallots(), PBInfo{}},
+		"selected":        {approvalBallots(), PBInfo{Selected: []bool{true}}},
+	} {
+		if _, err := RoundPB(m, c.counted, c.info); !errors.Is(err, ErrElection) {
+			t.Errorf("%s: error %v", name, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -196,6 +197,18 @@ func TestDemoRounds(t *testing.T) {
 		rep := ledger.Verify(d.Record, ledger.VerifyOptions{Anchors: d.Anchors, Count: recount.Count})
 		if !rep.OK() || rep.Check(ledger.CheckRecount).Status != ledger.StatusPass {
 			t.Errorf("%s %s: first failure %s", c.kind, c.rule, rep.FirstFailure())
+		}
+		// The .pb export's votes column is the result note's votes.
+		counted := ledger.CountedBallots(d.Record, d.Anchors)
+		pb, err := tally.RoundPB(d.Manifest, counted, tally.PBInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		votes := ledger.Votes(d.Manifest, counted)
+		for i, row := range pb.Projects {
+			if row.Fields[2] != strconv.FormatInt(votes[i], 10) {
+				t.Errorf("%s: .pb votes of %s = %s, ledger.Votes %d", c.kind, row.Fields[0], row.Fields[2], votes[i])
+			}
 		}
 	}
 }

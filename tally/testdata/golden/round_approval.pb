@@ -10,17 +10,16 @@ num_votes;4
 budget;100000
 vote_type;approval
 rule;greedy
+language;da
+currency;DKK
 min_length;1
 max_length;2
-currency;DKK
-language;da
-tiebreak;min-cost,max-votes,lot
-round;juelsminde-2026
+comment;"#1: exported from the verifiable record of round juelsminde-2026; tie-break min-cost,max-votes,lot"
 PROJECTS
-project_id;cost;name;category
-bypark;40000;"Bænke; borde i byparken";fritid-og-faellesskab
-lektiecafe;25000;"Lektiecafé ""Viden""";Læring
-multibane;60000;Multibane ved skolen;fritid-og-faellesskab
+project_id;cost;votes;name;category;selected
+bypark;40000;2;"Bænke; borde i byparken";fritid-og-faellesskab;1
+lektiecafe;25000;2;"Lektiecafé ""Viden""";Læring;1
+multibane;60000;1;Multibane ved Juelsminde Skole;fritid-og-faellesskab;0
 VOTES
 voter_id;vote
 1;bypark,multibane
