@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -149,6 +150,80 @@ func OpenResult(msg []byte, council note.Verifier) (*Result, error) {
 		return nil, fmt.Errorf("result: %w", err)
 	}
 	return ParseResult(body)
+}
+
+// ReadResult reads a result note of a round as a verifier does: it
+// verifies the council's signature, parses the body strictly and checks
+// that the note belongs to the round (docs/record.md §9): round, fund and
+// manifest hash (mh) are the manifest's, so are rule, tie-break and budget;
+// one project line per manifest project in manifest order, each amount the
+// project's cost when funded and 0 otherwise, spent their sum and at most
+// the budget. It does not check prev or that the checkpoint line names the
+// round's final checkpoint: those need the record ([Verify], check
+// results). Errors wrap [ErrNotCanonical], [ErrBadSignature] or
+// [ErrNotSigned] for a note that does not open, and [ErrMismatch] for one
+// that disagrees with the manifest.
+func ReadResult(msg []byte, council note.Verifier, m *ballot.Manifest, mh [32]byte) (*Result, error) {
+	r, err := OpenResult(msg, council)
+	if err != nil {
+		return nil, err
+	}
+	if ps := r.problems(m, mh); len(ps) > 0 {
+		return nil, fmt.Errorf("result: %w: %s", ErrMismatch, strings.Join(ps, "; "))
+	}
+	return r, nil
+}
+
+// problems returns what is wrong with r as the result of the round of
+// manifest m with hash mh (all of ReadResult's checks), one message each.
+func (r *Result) problems(m *ballot.Manifest, mh [32]byte) []string {
+	var out []string
+	bad := func(f string, a ...any) { out = append(out, fmt.Sprintf(f, a...)) }
+	if r.Round != m.Round {
+		bad("round %q, want %q", r.Round, m.Round)
+	}
+	if r.Fund != m.Fund {
+		bad("fund %q, want %q", r.Fund, m.Fund)
+	}
+	if r.Manifest != mh {
+		bad("names another manifest")
+	}
+	if r.Rule != m.Rule {
+		bad("rule %q, manifest says %q", r.Rule, m.Rule)
+	}
+	if r.Tiebreak != m.Tiebreak {
+		bad("tiebreak %q, manifest says %q", r.Tiebreak, m.Tiebreak)
+	}
+	if r.Budget != m.Budget {
+		bad("budget %d, manifest says %d", r.Budget, m.Budget)
+	}
+	if len(r.Projects) != len(m.Projects) {
+		bad("%d project lines, manifest has %d projects", len(r.Projects), len(m.Projects))
+		return out
+	}
+	var sum int64
+	for j, p := range r.Projects {
+		mp := m.Projects[j]
+		if p.ID != mp.ID {
+			bad("project line %d is %q, manifest has %q", j+1, p.ID, mp.ID)
+			continue
+		}
+		want := int64(0)
+		if p.Funded {
+			want = mp.Cost
+		}
+		if p.Amount != want {
+			bad("project %s: amount %d, want %d", p.ID, p.Amount, want)
+		}
+		sum += p.Amount // at most 18 digits each, and at most len(projects) lines
+	}
+	if sum != r.Spent {
+		bad("spent %d, the amounts add up to %d", r.Spent, sum)
+	}
+	if r.Spent > r.Budget {
+		bad("spent %d is more than the budget %d", r.Spent, r.Budget)
+	}
+	return out
 }
 
 // NoteHash returns the hash of a note as used by a result's prev field:

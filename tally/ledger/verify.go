@@ -828,52 +828,11 @@ func (v *verifier) checkResults() {
 		if i > 0 && r.Prev != NoteHash(v.rec.Results[i-1]) {
 			bad("prev is not the hash of the previous result note")
 		}
-		if r.Round != v.m.Round {
-			bad("round %q, want %q", r.Round, v.m.Round)
-		}
-		if r.Fund != v.m.Fund {
-			bad("fund %q, want %q", r.Fund, v.m.Fund)
-		}
-		if r.Manifest != v.mh {
-			bad("names another manifest")
-		}
 		if r.Checkpoint.Size != v.tree.n || r.Checkpoint.Root != v.root {
 			bad("names checkpoint %d %s, the final tree is %d %s", r.Checkpoint.Size, encodeB64(r.Checkpoint.Root[:]), v.tree.n, encodeB64(v.root[:]))
 		}
-		if r.Rule != v.m.Rule {
-			bad("rule %q, manifest says %q", r.Rule, v.m.Rule)
-		}
-		if r.Tiebreak != v.m.Tiebreak {
-			bad("tiebreak %q, manifest says %q", r.Tiebreak, v.m.Tiebreak)
-		}
-		if r.Budget != v.m.Budget {
-			bad("budget %d, manifest says %d", r.Budget, v.m.Budget)
-		}
-		if len(r.Projects) != len(v.m.Projects) {
-			bad("%d project lines, manifest has %d projects", len(r.Projects), len(v.m.Projects))
-			continue
-		}
-		var sum int64
-		for j, p := range r.Projects {
-			mp := v.m.Projects[j]
-			if p.ID != mp.ID {
-				bad("project line %d is %q, manifest has %q", j+1, p.ID, mp.ID)
-				continue
-			}
-			want := int64(0)
-			if p.Funded {
-				want = mp.Cost
-			}
-			if p.Amount != want {
-				bad("project %s: amount %d, want %d", p.ID, p.Amount, want)
-			}
-			sum += p.Amount // at most 18 digits each, and at most len(projects) lines
-		}
-		if sum != r.Spent {
-			bad("spent %d, the amounts add up to %d", r.Spent, sum)
-		}
-		if r.Spent > r.Budget {
-			bad("spent %d is more than the budget %d", r.Spent, r.Budget)
+		for _, p := range r.problems(v.m, v.mh) {
+			bad("%s", p)
 		}
 	}
 	v.check(name).passUnlessFailed()
