@@ -1,0 +1,78 @@
+package canon
+
+import "encoding/base64"
+
+// strict is standard base64 with padding that rejects non-zero trailing
+// bits. On its own it still skips CR and LF, so every decoder here first
+// checks the alphabet with isB64Text.
+var strict = base64.StdEncoding.Strict()
+
+// EncodeB64 returns the b64 of b (docs/record.md §1): standard base64 with
+// padding. [DecodeB64] gives b back.
+func EncodeB64(b []byte) string { return strict.EncodeToString(b) }
+
+// AppendB64 appends the b64 of b to dst and returns the extended slice, as
+// [EncodeB64] would write it.
+func AppendB64(dst, b []byte) []byte { return strict.AppendEncode(dst, b) }
+
+// isB64Text reports whether s holds only characters of the standard base64
+// alphabet and '='.
+func isB64Text(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// DecodeB64 decodes strict b64 (docs/record.md §1): only characters of the
+// standard alphabet and '=' (no CR, LF or space), a length that is a
+// multiple of 4, exact padding and zero trailing bits, so that
+// [EncodeB64] of the result is s again. The empty string decodes to an
+// empty slice. It reports false for anything else.
+func DecodeB64(s string) ([]byte, bool) {
+	if !isB64Text(s) || len(s)%4 != 0 {
+		return nil, false
+	}
+	b, err := strict.DecodeString(s)
+	if err != nil || strict.EncodeToString(b) != s {
+		return nil, false
+	}
+	return b, true
+}
+
+// Decode32 decodes the strict b64 of exactly 32 bytes (docs/record.md §1):
+// 44 characters that [DecodeB64] accepts and that decode to 32 bytes. Used
+// for hashes and public keys; it does not allocate the result.
+func Decode32(s string) ([32]byte, bool) {
+	var out [32]byte
+	if len(s) != 44 || !isB64Text(s) {
+		return out, false
+	}
+	var buf [33]byte // Decode needs room for DecodedLen(44) = 33 bytes
+	n, err := strict.Decode(buf[:], []byte(s))
+	if err != nil || n != 32 {
+		return out, false
+	}
+	copy(out[:], buf[:32])
+	return out, true
+}
+
+// Decode64 decodes the strict b64 of exactly 64 bytes (docs/record.md §1):
+// 88 characters that [DecodeB64] accepts and that decode to 64 bytes. Used
+// for Ed25519 signatures.
+func Decode64(s string) ([64]byte, bool) {
+	var out [64]byte
+	if len(s) != 88 || !isB64Text(s) {
+		return out, false
+	}
+	var buf [66]byte
+	n, err := strict.Decode(buf[:], []byte(s))
+	if err != nil || n != 64 {
+		return out, false
+	}
+	copy(out[:], buf[:64])
+	return out, true
+}
