@@ -21,20 +21,24 @@
 // receipts ([Log.Receipt]) and consistency proofs ([Log.ProveConsistency]),
 // closes the round ([SignClose], then a final checkpoint signed by the log
 // and the council), publishes results ([SignResult]) and exports the
-// [Record].
+// [Record]. Before it appends a ballot leaf it asks [AdmitBallot], the
+// one-ballot-per-key rule [Verify] applies too, and it reads its result
+// notes back with [ReadResult].
 //
 // # Verifying a record
 //
 // [ReadRecord] or [ReadArchive] reads a record, [ParseAnchors] the trust
 // anchors, and [Verify] returns a [Report] naming each check, its failures,
 // counts, per-project tallies and, when the log forked, a [ForkProof]. A
-// counting rule plugs in as a [CountFunc].
+// counting rule plugs in as a [CountFunc] (the platform's is
+// tally/recount.Count).
 //
 // # Errors
 //
 // Errors wrap the sentinels [ErrNotCanonical] and [ErrBadSignature] (shared
 // with package ballot), [ErrNotSigned], [ErrWrongOrigin], [ErrBadProof],
-// [ErrMismatch], [ErrArchive] and [ErrEmptyLeaf]; test them with
-// [errors.Is]. Parse failures are [*ParseError] values and malformed record
+// [ErrMismatch], [ErrArchive] and [ErrEmptyLeaf], and [AdmitBallot]'s
+// refusals [ErrKeyUsed], [ErrKeyVoided] and [ErrSupersededRepeat]; test them
+// with [errors.Is]. Parse failures are [*ParseError] values and malformed record
 // files [*FileError] values.
 package ledger
