@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"strings"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // Points is a number of points given to one project on a cumulative ballot.
@@ -36,16 +38,16 @@ func (b *Ballot) SignedBytes() []byte {
 	buf.WriteString("pb-ballot/v1\nround ")
 	buf.WriteString(b.Round)
 	buf.WriteString("\nmanifest ")
-	buf.WriteString(b64.EncodeToString(b.Manifest[:]))
+	buf.WriteString(canon.EncodeB64(b.Manifest[:]))
 	buf.WriteString("\nkey ")
-	buf.WriteString(b64.EncodeToString(b.Key[:]))
+	buf.WriteString(canon.EncodeB64(b.Key[:]))
 	if b.Cumulative {
 		buf.WriteString("\npoints")
 		for _, p := range b.Points {
 			buf.WriteByte(' ')
 			buf.WriteString(p.Project)
 			buf.WriteByte(':')
-			buf.WriteString(formatDecimal(p.N))
+			buf.WriteString(canon.FormatDecimal(p.N))
 		}
 	} else {
 		buf.WriteString("\napprove")
@@ -70,7 +72,7 @@ func (b *Ballot) Sign(priv ed25519.PrivateKey) {
 func (b *Ballot) Bytes() []byte {
 	out := b.SignedBytes()
 	out = append(out, "sig "...)
-	out = b64.AppendEncode(out, b.Sig[:])
+	out = canon.AppendB64(out, b.Sig[:])
 	return append(out, '\n')
 }
 
@@ -102,14 +104,14 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 	if !ok {
 		return nil, perr(3, "want manifest <b64>")
 	}
-	if b.Manifest, ok = decode32(v); !ok {
+	if b.Manifest, ok = canon.Decode32(v); !ok {
 		return nil, perr(3, "manifest hash is not b64 of 32 bytes")
 	}
 	v, ok = strings.CutPrefix(lines[3], "key ")
 	if !ok {
 		return nil, perr(4, "want key <b64>")
 	}
-	if b.Key, ok = decode32(v); !ok {
+	if b.Key, ok = canon.Decode32(v); !ok {
 		return nil, perr(4, "key is not b64 of 32 bytes")
 	}
 	f := strings.Split(lines[4], " ")
@@ -133,7 +135,7 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 			if !ValidID(id) {
 				return nil, perr(5, "project id is not an identifier")
 			}
-			pts, ok := parseDecimal(n)
+			pts, ok := canon.ParseDecimal(n)
 			if !ok || pts < 1 {
 				return nil, perr(5, "points are not a decimal ≥ 1")
 			}
@@ -149,7 +151,7 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 	if !ok {
 		return nil, perr(6, "want sig <b64>")
 	}
-	if b.Sig, ok = decode64(v); !ok {
+	if b.Sig, ok = canon.Decode64(v); !ok {
 		return nil, perr(6, "signature is not b64 of 64 bytes")
 	}
 	if !bytes.Equal(b.Bytes(), leaf) {
@@ -201,7 +203,7 @@ func (m *Manifest) CheckChoices(b *Ballot) error {
 			if p.N > spec.Cap {
 				return bad("project %q given %d points, cap is %d", p.Project, p.N, spec.Cap)
 			}
-			// p.N ≤ Cap ≤ Total ≤ maxDecimal and sum ≤ Total, so no overflow.
+			// p.N ≤ Cap ≤ Total ≤ canon.MaxDecimal and sum ≤ Total, so no overflow.
 			if sum += p.N; sum > spec.Total {
 				return bad("more than %d points in all", spec.Total)
 			}
@@ -220,7 +222,7 @@ func (m *Manifest) CheckChoices(b *Ballot) error {
 		if !ok {
 			return bad("unknown project %q", id)
 		}
-		// cost ≤ Limit before the addition and both are at most maxDecimal,
+		// cost ≤ Limit before the addition and both are at most canon.MaxDecimal,
 		// so the sum cannot overflow.
 		if spec.Kind == KindApprovalCost {
 			if cost += p.Cost; cost > spec.Limit {
@@ -248,7 +250,7 @@ func (m *Manifest) CheckBallot(b *Ballot, manifestHash [32]byte, roll *Roll) err
 		return fmt.Errorf("ballot: %w", ErrWrongManifest)
 	}
 	if roll == nil || !roll.Contains(b.Key) {
-		return fmt.Errorf("ballot key %s: %w", b64.EncodeToString(b.Key[:]), ErrUnknownKey)
+		return fmt.Errorf("ballot key %s: %w", canon.EncodeB64(b.Key[:]), ErrUnknownKey)
 	}
 	if err := b.VerifySignature(); err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Code is a voting code: 16 bytes from a cryptographic random generator
@@ -50,36 +52,21 @@ func checkSum(d []int) int {
 // Compact returns the code's canonical text: 27 upper-case Crockford digits
 // (26 data digits and a check digit), no hyphens. It is used in URLs.
 func (c Code) Compact() string {
-	data := crockfordBits(c[:], codeDigits-1)
+	data := canon.Crockford(c[:]) // 26 digits: 128 bits and 2 zero bits
 	d := make([]int, codeDigits)
 	for i := 0; i < codeDigits-1; i++ {
-		d[i] = crockfordValue(data[i])
+		d[i] = canon.CrockfordValue(data[i])
 	}
 	// Choose the check digit d_26 so that the sum over all 27 digits is 0:
 	// the sum with d_26 = 0 equals α·(Horner of the first 26), and adding
 	// d_26 (coefficient α⁰) cancels it.
 	check := gfMulX(checkSum(d[:codeDigits-1]))
-	return data + string(crockford[check])
+	return data + string(canon.CrockfordAlphabet[check])
 }
 
 // String returns the code grouped for printing and typing:
 // XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXX.
-func (c Code) String() string { return group(c.Compact()) }
-
-// crockfordValue returns the value of an upper-case Crockford digit, or -1.
-func crockfordValue(ch byte) int {
-	switch {
-	case '0' <= ch && ch <= '9':
-		return int(ch - '0')
-	case 'A' <= ch && ch <= 'Z':
-		for i := 10; i < 32; i++ {
-			if crockford[i] == ch {
-				return i
-			}
-		}
-	}
-	return -1
-}
+func (c Code) String() string { return canon.Group(c.Compact()) }
 
 // ParseCode parses a voting code typed or scanned by a voter. It is lenient
 // about presentation: it drops spaces and hyphens, upper-cases ASCII
@@ -105,7 +92,7 @@ func ParseCode(s string) (Code, error) {
 		case 'I', 'L':
 			ch = '1'
 		}
-		v := crockfordValue(ch)
+		v := canon.CrockfordValue(ch)
 		if v < 0 {
 			return Code{}, fmt.Errorf("%w: character %d is not a code character", ErrBadCode, i+1)
 		}
@@ -172,7 +159,7 @@ func PublicKey(priv ed25519.PrivateKey) [32]byte {
 // tlog.RecordHash(leaf) as 8 Crockford digits, printed XXXX-XXXX.
 func Tracker(leaf []byte) string {
 	h := tlog.RecordHash(leaf)
-	return group(crockfordBits(h[:5], 8))
+	return canon.Group(canon.Crockford(h[:5]))
 }
 
 // Fingerprint returns the manifest fingerprint of a manifest note (§3): the
@@ -180,8 +167,8 @@ func Tracker(leaf []byte) string {
 // without hyphens, as written in anchors.txt.
 func Fingerprint(manifestNote []byte) string {
 	h := sha256.Sum256(manifestNote)
-	return crockfordBits(h[:10], 16)
+	return canon.Crockford(h[:10])
 }
 
 // FormatFingerprint groups a fingerprint for printing: XXXX-XXXX-XXXX-XXXX.
-func FormatFingerprint(fp string) string { return group(fp) }
+func FormatFingerprint(fp string) string { return canon.Group(fp) }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 func TestCodeRoundTrip(t *testing.T) {
@@ -61,7 +63,7 @@ func TestCodeSubstitution(t *testing.T) {
 		s := []byte(c.Compact())
 		for i := range s {
 			orig := s[i]
-			for _, r := range []byte(crockford) {
+			for _, r := range []byte(canon.CrockfordAlphabet) {
 				if r == orig {
 					continue
 				}
@@ -141,12 +143,12 @@ func TestParseCodeBad(t *testing.T) {
 	// A code whose 26th digit has a non-zero padding bit but a correct check
 	// digit: the check alone does not catch it.
 	d := []byte(good[:26])
-	d[25] = crockford[crockfordValue(d[25])|1]
+	d[25] = canon.CrockfordAlphabet[canon.CrockfordValue(d[25])|1]
 	vals := make([]int, 26)
 	for i := range d {
-		vals[i] = crockfordValue(d[i])
+		vals[i] = canon.CrockfordValue(d[i])
 	}
-	padded := string(d) + string(crockford[gfMulX(checkSum(vals))])
+	padded := string(d) + string(canon.CrockfordAlphabet[gfMulX(checkSum(vals))])
 
 	for _, tt := range []struct{ name, in string }{
 		{"empty", ""},

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"testing"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // TestGolden pins the byte formats: manifest bodies and notes of the three
@@ -90,12 +92,12 @@ func makeVector(t *testing.T) Vector {
 		Salt:                 string(KeySalt(testRound)),
 		Info:                 KeyInfo,
 		SeedHex:              hex.EncodeToString(DeriveSeed(c, testRound)),
-		PublicKeyB64:         b64.EncodeToString(pub[:]),
-		ManifestHashB64:      b64.EncodeToString(mh[:]),
+		PublicKeyB64:         canon.EncodeB64(pub[:]),
+		ManifestHashB64:      canon.EncodeB64(mh[:]),
 		ManifestFingerprint:  Fingerprint(leaf),
-		BallotSignedBytesB64: b64.EncodeToString(b.SignedBytes()),
+		BallotSignedBytesB64: canon.EncodeB64(b.SignedBytes()),
 		BallotLeaf:           string(b.Bytes()),
-		SignatureB64:         b64.EncodeToString(b.Sig[:]),
+		SignatureB64:         canon.EncodeB64(b.Sig[:]),
 		Tracker:              Tracker(b.Bytes()),
 	}
 }
@@ -126,7 +128,7 @@ func TestVector(t *testing.T) {
 	if err := b.VerifySignature(); err != nil {
 		t.Errorf("vector signature: %v", err)
 	}
-	if b64.EncodeToString(b.Key[:]) != v.PublicKeyB64 {
-		t.Errorf("vector leaf key %s, want public_key_b64", b64.EncodeToString(b.Key[:]))
+	if canon.EncodeB64(b.Key[:]) != v.PublicKeyB64 {
+		t.Errorf("vector leaf key %s, want public_key_b64", canon.EncodeB64(b.Key[:]))
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Kind is a ballot kind (docs/record.md §5).
@@ -53,21 +55,21 @@ func (b BallotSpec) Check() error {
 		if b.Limit != 0 || b.Total != 0 || b.Cap != 0 {
 			return bad("approval ballot with cost or point limits")
 		}
-		if b.Min < 0 || b.Max < 1 || b.Min > b.Max || !validDecimal(int64(b.Max)) {
+		if b.Min < 0 || b.Max < 1 || b.Min > b.Max || !canon.ValidDecimal(int64(b.Max)) {
 			return bad("approval limits %d..%d invalid", b.Min, b.Max)
 		}
 	case KindApprovalCost:
 		if b.Min != 0 || b.Max != 0 || b.Total != 0 || b.Cap != 0 {
 			return bad("approval-cost ballot with count or point limits")
 		}
-		if b.Limit < 1 || !validDecimal(b.Limit) {
+		if b.Limit < 1 || !canon.ValidDecimal(b.Limit) {
 			return bad("approval-cost limit %d out of range", b.Limit)
 		}
 	case KindCumulative:
 		if b.Min != 0 || b.Max != 0 || b.Limit != 0 {
 			return bad("cumulative ballot with count or cost limits")
 		}
-		if b.Cap < 1 || b.Cap > b.Total || !validDecimal(b.Total) {
+		if b.Cap < 1 || b.Cap > b.Total || !canon.ValidDecimal(b.Total) {
 			return bad("cumulative total %d and cap %d invalid", b.Total, b.Cap)
 		}
 	default:
@@ -136,7 +138,7 @@ func (m *Manifest) validate() error {
 		return bad("fund %q is not an identifier", m.Fund)
 	case !ValidText(m.Title):
 		return bad("title is not a valid text")
-	case m.Budget < 1 || !validDecimal(m.Budget):
+	case m.Budget < 1 || !canon.ValidDecimal(m.Budget):
 		return bad("budget %d out of range", m.Budget)
 	case !ValidID(m.Rule):
 		return bad("rule %q is not an identifier", m.Rule)
@@ -146,7 +148,7 @@ func (m *Manifest) validate() error {
 		return bad("unknown revote policy %q", m.Revote)
 	case !validOrigin(m.LogOrigin):
 		return bad("log origin %q is not valid", m.LogOrigin)
-	case m.RollCount < 0 || !validDecimal(int64(m.RollCount)):
+	case m.RollCount < 0 || !canon.ValidDecimal(int64(m.RollCount)):
 		return bad("roll count %d out of range", m.RollCount)
 	case len(m.Projects) == 0:
 		return bad("no projects")
@@ -173,7 +175,7 @@ func (m *Manifest) validate() error {
 			return bad("project id %q is not an identifier", p.ID)
 		case i > 0 && m.Projects[i-1].ID >= p.ID:
 			return bad("project %q not in strictly ascending order", p.ID)
-		case p.Cost < 1 || !validDecimal(p.Cost):
+		case p.Cost < 1 || !canon.ValidDecimal(p.Cost):
 			return bad("project %q cost %d out of range", p.ID, p.Cost)
 		case !ValidID(p.Category):
 			return bad("project %q category %q is not an identifier", p.ID, p.Category)
@@ -200,14 +202,14 @@ func (m *Manifest) Body() ([]byte, error) {
 	line("community", m.Community)
 	line("fund", m.Fund)
 	line("title", m.Title)
-	line("budget", formatDecimal(m.Budget))
+	line("budget", canon.FormatDecimal(m.Budget))
 	switch b := m.Ballot; b.Kind {
 	case KindApproval:
-		line("ballot", string(b.Kind), formatDecimal(int64(b.Min)), formatDecimal(int64(b.Max)))
+		line("ballot", string(b.Kind), canon.FormatDecimal(int64(b.Min)), canon.FormatDecimal(int64(b.Max)))
 	case KindApprovalCost:
-		line("ballot", string(b.Kind), formatDecimal(b.Limit))
+		line("ballot", string(b.Kind), canon.FormatDecimal(b.Limit))
 	case KindCumulative:
-		line("ballot", string(b.Kind), formatDecimal(b.Total), formatDecimal(b.Cap))
+		line("ballot", string(b.Kind), canon.FormatDecimal(b.Total), canon.FormatDecimal(b.Cap))
 	}
 	line("rule", m.Rule)
 	line("tiebreak", m.Tiebreak)
@@ -215,9 +217,9 @@ func (m *Manifest) Body() ([]byte, error) {
 	line("log-origin", m.LogOrigin)
 	line("log-key", m.LogKey)
 	line("council-key", m.CouncilKey)
-	line("roll", b64.EncodeToString(m.RollHash[:]), formatDecimal(int64(m.RollCount)))
+	line("roll", canon.EncodeB64(m.RollHash[:]), canon.FormatDecimal(int64(m.RollCount)))
 	for _, p := range m.Projects {
-		line("project", p.ID, formatDecimal(p.Cost), p.Category, p.Title)
+		line("project", p.ID, canon.FormatDecimal(p.Cost), p.Category, p.Title)
 	}
 	return buf.Bytes(), nil
 }
@@ -259,13 +261,13 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 		LogOrigin: val[9], LogKey: val[10], CouncilKey: val[11],
 	}
 	var ok bool
-	if m.Budget, ok = parseDecimal(val[4]); !ok {
+	if m.Budget, ok = canon.ParseDecimal(val[4]); !ok {
 		return nil, perr(6, "budget is not a decimal")
 	}
 	f := strings.Split(val[5], " ")
 	nums := make([]int64, len(f)-1)
 	for i, s := range f[1:] {
-		if nums[i], ok = parseDecimal(s); !ok {
+		if nums[i], ok = canon.ParseDecimal(s); !ok {
 			return nil, perr(7, "ballot limit is not a decimal")
 		}
 	}
@@ -281,10 +283,10 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 		return nil, perr(7, "unknown ballot kind or wrong number of limits")
 	}
 	hash, count, _ := strings.Cut(val[12], " ")
-	if m.RollHash, ok = decode32(hash); !ok {
+	if m.RollHash, ok = canon.Decode32(hash); !ok {
 		return nil, perr(14, "roll hash is not b64 of 32 bytes")
 	}
-	n, ok := parseDecimal(count)
+	n, ok := canon.ParseDecimal(count)
 	if !ok {
 		return nil, perr(14, "roll count is not a decimal")
 	}
@@ -296,7 +298,7 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 			return nil, perr(15+i, "want project <id> <cost> <category> <title>")
 		}
 		p := Project{ID: f[0], Category: f[2], Title: f[3]}
-		if p.Cost, ok = parseDecimal(f[1]); !ok {
+		if p.Cost, ok = canon.ParseDecimal(f[1]); !ok {
 			return nil, perr(15+i, "project cost is not a decimal")
 		}
 		m.Projects = append(m.Projects, p)
@@ -339,14 +341,16 @@ func SignManifest(m *Manifest, council note.Signer) ([]byte, error) {
 
 // OpenManifest verifies leaf, a manifest note, under the council verifier
 // (which must come from the trust anchors, never from the record) and parses
-// its body strictly. It also requires the signature lines to be strict b64
-// (so the note bytes, and hence the manifest hash, cannot be varied) and the
-// manifest's council-key to name the same key as council. Errors wrap
+// its body strictly. The note must also be in the strict form of
+// docs/record.md §2 ([canon.SplitNote]: strict b64 in the signature lines,
+// so the note bytes, and hence the manifest hash, cannot be varied; no
+// duplicate signature lines), and the manifest's council-key must name the
+// same key as council. Errors wrap
 // [ErrBadSignature] (missing or failing council signature), [ErrBadKey],
 // [ErrNotCanonical] or [ErrInvalidManifest].
 func OpenManifest(leaf []byte, council note.Verifier) (*Manifest, error) {
-	if err := checkNoteSigLines(leaf); err != nil {
-		return nil, fmt.Errorf("manifest note: %w", err)
+	if _, _, err := canon.SplitNote(leaf); err != nil {
+		return nil, fmt.Errorf("manifest note: %w", &ParseError{Format: "note", Reason: err.Error()})
 	}
 	n, err := note.Open(leaf, note.VerifierList(council))
 	if err != nil {
@@ -366,29 +370,6 @@ func OpenManifest(leaf []byte, council note.Verifier) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: manifest council-key %s is not the trusted council key", ErrBadKey, m.CouncilKey)
 	}
 	return m, nil
-}
-
-// checkNoteSigLines checks that the signature block of a signed note (after
-// the last blank line) consists of lines "— <name> <b64>" with a valid name
-// and strict b64 of at least 5 bytes. note.Open accepts non-zero trailing
-// bits in b64, which would let anyone vary a note's bytes.
-func checkNoteSigLines(msg []byte) error {
-	i := bytes.LastIndex(msg, []byte("\n\n"))
-	if i < 0 || len(msg) == i+2 || msg[len(msg)-1] != '\n' {
-		return &ParseError{Format: "note", Reason: "missing signature block"}
-	}
-	for _, l := range strings.Split(string(msg[i+2:len(msg)-1]), "\n") {
-		rest, ok := strings.CutPrefix(l, "— ")
-		name, sig, ok2 := strings.Cut(rest, " ")
-		if !ok || !ok2 || !validKeyName(name) {
-			return &ParseError{Format: "note", Reason: "malformed signature line"}
-		}
-		raw, err := b64.DecodeString(sig)
-		if err != nil || len(raw) < 5 {
-			return &ParseError{Format: "note", Reason: "signature is not strict b64"}
-		}
-	}
-	return nil
 }
 
 // ManifestHash returns the manifest hash of a manifest note: SHA-256 of all

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hedensted-pb/pb/ballot/canon"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -240,6 +241,9 @@ func TestSignOpenManifest(t *testing.T) {
 		{"bad signature", badSig, council, ErrBadSignature},
 		{"non-strict b64 signature", nonStrict, council, ErrNotCanonical},
 		{"no signature", leaf[:bytes.LastIndex(leaf, []byte("\n\n"))+2], council, ErrNotCanonical},
+		// docs/record.md §2: no two signature lines for one key (note.Open
+		// alone drops the repeat, so the bytes, and the hash, could vary).
+		{"duplicate signature line", append(bytes.Clone(leaf), leaf[bytes.LastIndex(leaf, []byte("\n\n"))+2:]...), council, ErrNotCanonical},
 		{"CRLF", bytes.ReplaceAll(leaf, []byte("\n"), []byte("\r\n")), council, nil},
 		{"empty", nil, council, nil},
 	}
@@ -256,12 +260,12 @@ func flipSigBit(t *testing.T, leaf []byte) []byte {
 	t.Helper()
 	s := string(leaf)
 	i := strings.LastIndex(s, " ")
-	raw, err := b64.DecodeString(strings.TrimSuffix(s[i+1:], "\n"))
-	if err != nil {
-		t.Fatal(err)
+	raw, ok := canon.DecodeB64(strings.TrimSuffix(s[i+1:], "\n"))
+	if !ok {
+		t.Fatal("signature is not strict b64")
 	}
 	raw[10] ^= 1
-	return []byte(s[:i+1] + b64.EncodeToString(raw) + "\n")
+	return []byte(s[:i+1] + canon.EncodeB64(raw) + "\n")
 }
 
 // strictnessBreak returns leaf with the last signature's b64 changed to a
@@ -280,4 +284,25 @@ func strictnessBreak(t *testing.T, leaf []byte) []byte {
 	v := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", c)
 	alt := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[v|1]
 	return []byte(s[:i-1] + string(alt) + s[i:])
+}
+
+// TestParseVerifierKeyStrictB64 pins docs/record.md §1: the key's b64 is
+// strict, so no CR or LF may hide in it (the lenient decoder skips them,
+// and a manifest Body would then carry an empty line).
+func TestParseVerifierKeyStrictB64(t *testing.T) {
+	_, vk := mustNoteKey(t, "probe")
+	if _, _, err := ParseVerifierKey(vk); err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndexByte(vk, '+') + 10
+	for _, bad := range []string{vk + "\n", vk + "\r\n", vk[:i] + "\n" + vk[i:], vk[:i] + "\r" + vk[i:], vk + " "} {
+		if _, _, err := ParseVerifierKey(bad); !errors.Is(err, ErrBadKey) {
+			t.Errorf("ParseVerifierKey(%q) = %v, want ErrBadKey", bad, err)
+		}
+	}
+	m := testManifest(t, specApproval)
+	m.LogKey += "\n"
+	if b, err := m.Body(); !errors.Is(err, ErrInvalidManifest) {
+		t.Errorf("Body with a LF in log-key = %q, %v; want ErrInvalidManifest", b, err)
+	}
 }

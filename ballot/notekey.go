@@ -3,14 +3,13 @@ package ballot
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // NoteKeyFromSeed returns a signed-note key pair (docs/record.md §2) named
@@ -24,7 +23,7 @@ import (
 // must be a valid key name (non-empty, no space, no '+', no control
 // character); errors wrap [ErrBadKey].
 func NoteKeyFromSeed(name string, seed []byte) (skey, vkey string, err error) {
-	if !validKeyName(name) {
+	if !canon.ValidKeyName(name) {
 		return "", "", fmt.Errorf("%w: invalid note key name %q", ErrBadKey, name)
 	}
 	if len(seed) != ed25519.SeedSize {
@@ -33,8 +32,8 @@ func NoteKeyFromSeed(name string, seed []byte) (skey, vkey string, err error) {
 	priv := ed25519.NewKeyFromSeed(seed)
 	pub := append([]byte{1}, priv[32:]...)
 	h := noteKeyHash(name, pub)
-	skey = fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", name, h, base64.StdEncoding.EncodeToString(append([]byte{1}, seed...)))
-	vkey = fmt.Sprintf("%s+%08x+%s", name, h, base64.StdEncoding.EncodeToString(pub))
+	skey = fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", name, h, canon.EncodeB64(append([]byte{1}, seed...)))
+	vkey = fmt.Sprintf("%s+%08x+%s", name, h, canon.EncodeB64(pub))
 	return skey, vkey, nil
 }
 
@@ -48,21 +47,6 @@ func noteKeyHash(name string, key []byte) uint32 {
 	return binary.BigEndian.Uint32(h.Sum(nil))
 }
 
-// validKeyName reports whether name is a valid note key name (§2): valid
-// UTF-8, non-empty, with no space, no '+' and no control character. Like
-// x/mod's note package it rejects every Unicode space.
-func validKeyName(name string) bool {
-	if name == "" || !utf8.ValidString(name) || strings.Contains(name, "+") {
-		return false
-	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseVerifierKey checks that vkey is a canonical Ed25519 verifier key
 // (docs/record.md §2): "<name>+<8 lower-case hex digits>+<strict b64 of 0x01
 // ‖ 32-byte key>", with the right key hash and a public key that passes
@@ -71,7 +55,7 @@ func validKeyName(name string) bool {
 func ParseVerifierKey(vkey string) (name string, pub [32]byte, err error) {
 	name, rest, ok1 := strings.Cut(vkey, "+")
 	hash16, key64, ok2 := strings.Cut(rest, "+")
-	if !ok1 || !ok2 || !validKeyName(name) || len(hash16) != 8 {
+	if !ok1 || !ok2 || !canon.ValidKeyName(name) || len(hash16) != 8 {
 		return "", pub, fmt.Errorf("%w: malformed verifier key", ErrBadKey)
 	}
 	var hash uint32
@@ -86,8 +70,8 @@ func ParseVerifierKey(vkey string) (name string, pub [32]byte, err error) {
 			return "", pub, fmt.Errorf("%w: verifier key hash is not 8 lower-case hex digits", ErrBadKey)
 		}
 	}
-	raw, err := b64.DecodeString(key64)
-	if err != nil || len(raw) != 33 || raw[0] != 1 {
+	raw, ok := canon.DecodeB64(key64)
+	if !ok || len(raw) != 33 || raw[0] != 1 {
 		return "", pub, fmt.Errorf("%w: verifier key is not a b64 Ed25519 key", ErrBadKey)
 	}
 	if noteKeyHash(name, raw) != hash {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"filippo.io/edwards25519"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Roll is the public list of the keys allowed to vote in a round
@@ -51,10 +53,10 @@ func NewRoll(round string, keys [][32]byte) (*Roll, error) {
 	slices.SortFunc(ks, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
 	for i := range ks {
 		if err := CheckKey(ks[i][:]); err != nil {
-			return nil, fmt.Errorf("roll: key %s: %w", b64.EncodeToString(ks[i][:]), err)
+			return nil, fmt.Errorf("roll: key %s: %w", canon.EncodeB64(ks[i][:]), err)
 		}
 		if i > 0 && ks[i] == ks[i-1] {
-			return nil, fmt.Errorf("roll: duplicate key %s", b64.EncodeToString(ks[i][:]))
+			return nil, fmt.Errorf("roll: duplicate key %s", canon.EncodeB64(ks[i][:]))
 		}
 	}
 	return &Roll{Round: round, Keys: ks}, nil
@@ -85,7 +87,7 @@ func ParseRoll(b []byte) (*Roll, error) {
 	r := &Roll{Round: round, Keys: make([][32]byte, 0, len(lines)-2)}
 	for i, line := range lines[2:] {
 		n := i + 3
-		k, ok := decode32(line)
+		k, ok := canon.Decode32(line)
 		if !ok {
 			return nil, perr(n, "want b64 of a 32-byte key", nil)
 		}
@@ -114,8 +116,7 @@ func (r *Roll) Bytes() []byte {
 	buf.WriteByte('\n')
 	var enc [44]byte
 	for _, k := range r.Keys {
-		b64.Encode(enc[:], k[:])
-		buf.Write(enc[:])
+		buf.Write(canon.AppendB64(enc[:0], k[:]))
 		buf.WriteByte('\n')
 	}
 	return buf.Bytes()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"filippo.io/edwards25519"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // smallOrderKeys are encodings of points of small order: the identity, the
@@ -138,7 +139,7 @@ func TestParseRollRejects(t *testing.T) {
 	r := mustRoll(t, 3)
 	good := string(r.Bytes())
 	lines := strings.SplitAfter(good, "\n")
-	k := func(b []byte) string { return b64.EncodeToString(b) + "\n" }
+	k := func(b []byte) string { return canon.EncodeB64(b) + "\n" }
 	nc, so := nonCanonicalKey(t), smallOrderKeys[1]
 	tests := []struct {
 		name string
