@@ -20,6 +20,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Sheet is a set of slips for one round.
@@ -102,7 +103,7 @@ func Render(w io.Writer, s Sheet) error {
 	}
 	fp := ""
 	if s.AnchorsFingerprint != "" {
-		if len(s.AnchorsFingerprint) != 16 || strings.ToUpper(s.AnchorsFingerprint) != s.AnchorsFingerprint {
+		if !canon.ValidFingerprint(s.AnchorsFingerprint) {
 			return fmt.Errorf("%w: fingerprint is not 16 upper-case Crockford digits", ErrInvalidSheet)
 		}
 		fp = ballot.FormatFingerprint(s.AnchorsFingerprint)

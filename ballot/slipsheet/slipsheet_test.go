@@ -98,6 +98,8 @@ func TestRenderRejects(t *testing.T) {
 		"js URL":        func(s *Sheet) { s.BaseURL = "javascript:alert(1)" },
 		"fingerprint":   func(s *Sheet) { s.AnchorsFingerprint = "WERC-8GMR" },
 		"lower-case fp": func(s *Sheet) { s.AnchorsFingerprint = "werc8gmrzge196qv" },
+		"fp with U":     func(s *Sheet) { s.AnchorsFingerprint = "WERC8GMRZGE196QU" },
+		"fp with !":     func(s *Sheet) { s.AnchorsFingerprint = "WERC8GMRZGE196Q!" },
 	} {
 		s := testSheet(1, 0)
 		edit(&s)
