@@ -26,6 +26,11 @@ import (
 //	onefile VAR GLOB     sets $VAR to the one file matching GLOB
 //
 // and $TAMPER is the tamper corpus, tally/ledger/testdata/tamper.
+//
+// age maps its commands to main with testscript.Main, whose commands run
+// through "exec": a script can only tell that one failed, not whether it
+// exited with 1 or 2. Here "pbverify" starts the process itself and keeps
+// the status.
 // Run one script with go test ./cmd/pbverify -run TestScript/NAME.
 
 // asMain makes the test binary run main instead of the tests (TestMain).
