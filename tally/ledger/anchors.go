@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // anchorsHeader is the first line of anchors.txt.
@@ -38,7 +39,7 @@ func (a *Anchors) Bytes() []byte {
 // Check validates a: a round ID (or empty), two canonical Ed25519 vkeys
 // (§2) and a fingerprint of 16 upper-case Crockford digits (or empty).
 func (a *Anchors) Check() error {
-	if a.Round != "" && !ballot.ValidID(a.Round) {
+	if a.Round != "" && !canon.ValidID(a.Round) {
 		return fmt.Errorf("anchors: round %q is not an identifier", a.Round)
 	}
 	if _, _, err := ballot.ParseVerifierKey(a.LogKey); err != nil {
@@ -47,7 +48,7 @@ func (a *Anchors) Check() error {
 	if _, _, err := ballot.ParseVerifierKey(a.CouncilKey); err != nil {
 		return fmt.Errorf("anchors: council-key: %w", err)
 	}
-	if a.Manifest != "" && !validFingerprint(a.Manifest) {
+	if a.Manifest != "" && !canon.ValidFingerprint(a.Manifest) {
 		return fmt.Errorf("anchors: manifest fingerprint %q is not 16 upper-case Crockford digits", a.Manifest)
 	}
 	return nil
@@ -65,7 +66,7 @@ func ParseAnchors(b []byte) (*Anchors, error) {
 	a.CouncilKey = p.fields("council-key", 1)[0]
 	if p.peekKey() == "manifest" {
 		a.Manifest = p.fields("manifest", 1)[0]
-		if p.err == nil && !validFingerprint(a.Manifest) {
+		if p.err == nil && !canon.ValidFingerprint(a.Manifest) {
 			p.fail(p.line(), "manifest: not 16 upper-case Crockford digits")
 		}
 	}
@@ -83,7 +84,7 @@ func ParseAnchors(b []byte) (*Anchors, error) {
 // Crockford digits. It returns the anchors.txt form.
 func ParseFingerprint(s string) (string, error) {
 	fp := strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(s))
-	if !validFingerprint(fp) {
+	if !canon.ValidFingerprint(fp) {
 		return "", fmt.Errorf("manifest fingerprint %q is not 16 Crockford digits", s)
 	}
 	return fp, nil

@@ -5,6 +5,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Checkpoint is a signed tree head in C2SP tlog-checkpoint form
@@ -20,20 +22,20 @@ type Checkpoint struct {
 // decimal size and b64 root, each ending in LF. Body does not validate c;
 // [SignCheckpoint] does.
 func (c Checkpoint) Body() []byte {
-	return []byte(c.Origin + "\n" + formatDecimal(c.Size) + "\n" + encodeB64(c.Root[:]) + "\n")
+	return []byte(c.Origin + "\n" + canon.FormatDecimal(c.Size) + "\n" + canon.EncodeB64(c.Root[:]) + "\n")
 }
 
 // String returns the checkpoint in a short human form: "origin@size root".
 func (c Checkpoint) String() string {
-	return fmt.Sprintf("%s@%d %s", c.Origin, c.Size, encodeB64(c.Root[:]))
+	return fmt.Sprintf("%s@%d %s", c.Origin, c.Size, canon.EncodeB64(c.Root[:]))
 }
 
 // validate reports why c cannot be encoded, or "".
 func (c Checkpoint) validate() string {
 	switch {
-	case !validKeyName(c.Origin):
+	case !canon.ValidKeyName(c.Origin):
 		return "invalid origin"
-	case !validDecimal(c.Size):
+	case !canon.ValidDecimal(c.Size):
 		return "size out of range"
 	}
 	return ""
@@ -47,23 +49,23 @@ func ParseCheckpoint(body []byte) (Checkpoint, error) {
 	perr := func(line int, reason string) error {
 		return &ParseError{Format: "checkpoint", Line: line, Reason: reason}
 	}
-	lines, reason := bodyLines(body)
-	if reason != "" {
-		return Checkpoint{}, perr(0, reason)
+	lines, err := canon.Lines(body)
+	if err != nil {
+		return Checkpoint{}, perr(0, err.Error())
 	}
 	if len(lines) != 3 {
 		return Checkpoint{}, perr(0, fmt.Sprintf("%d lines, want 3", len(lines)))
 	}
 	var c Checkpoint
 	c.Origin = lines[0]
-	if !validKeyName(c.Origin) {
+	if !canon.ValidKeyName(c.Origin) {
 		return Checkpoint{}, perr(1, "invalid origin")
 	}
 	var ok bool
-	if c.Size, ok = parseDecimal(lines[1]); !ok {
+	if c.Size, ok = canon.ParseDecimal(lines[1]); !ok {
 		return Checkpoint{}, perr(2, "size is not a canonical decimal")
 	}
-	if c.Root, ok = decodeHash(lines[2]); !ok {
+	if c.Root, ok = canon.Decode32(lines[2]); !ok {
 		return Checkpoint{}, perr(3, "root is not the b64 of 32 bytes")
 	}
 	return c, nil

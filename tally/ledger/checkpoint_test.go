@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 func testCheckpoint() Checkpoint {
@@ -63,7 +65,7 @@ func TestParseCheckpointBad(t *testing.T) {
 		"truncated root":   "pb.example/r\n5\n" + root[:40] + "\n",
 		"root no padding":  "pb.example/r\n5\n" + strings.TrimSuffix(root, "=") + "\n",
 		"non-strict root":  "pb.example/r\n5\nlmVodZ4R6Ci1jS3k7yQ3CUbQxf4tqXVAYfZXiQV0WRd=\n",
-		"31-byte root":     "pb.example/r\n5\n" + encodeB64(make([]byte, 31)) + "\n",
+		"31-byte root":     "pb.example/r\n5\n" + canon.EncodeB64(make([]byte, 31)) + "\n",
 		"empty":            "",
 		"tab":              "pb.example/r\n5\t\n" + root + "\n",
 	}
@@ -154,7 +156,7 @@ func TestSignCheckpointInvalid(t *testing.T) {
 
 func FuzzParseCheckpoint(f *testing.F) {
 	f.Add(readGolden("checkpoint.body.golden"))
-	f.Add([]byte("a\n0\n" + encodeB64(make([]byte, 32)) + "\n"))
+	f.Add([]byte("a\n0\n" + canon.EncodeB64(make([]byte, 32)) + "\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCheckpoint(b)
 		if err != nil {
@@ -174,8 +176,8 @@ func FuzzCheckpointNote(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got := joinNote(body, sigs); string(got) != string(b) {
-			t.Fatalf("joinNote(splitNote(%q)) = %q", b, got)
+		if got := canon.JoinNote(body, sigs); string(got) != string(b) {
+			t.Fatalf("JoinNote(splitNote(%q)) = %q", b, got)
 		}
 		if _, err := ParseCheckpointNote(b); err != nil {
 			return

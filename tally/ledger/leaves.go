@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // First lines of the leaf kinds (docs/record.md §5, §6).
@@ -57,13 +57,13 @@ type Close struct {
 func (c *Close) Body() []byte {
 	return []byte(closeHeader + "\n" +
 		"round " + c.Round + "\n" +
-		"manifest " + encodeB64(c.Manifest[:]) + "\n" +
-		"size " + formatDecimal(c.Size) + "\n" +
-		"ballots " + formatDecimal(c.Ballots) + "\n")
+		"manifest " + canon.EncodeB64(c.Manifest[:]) + "\n" +
+		"size " + canon.FormatDecimal(c.Size) + "\n" +
+		"ballots " + canon.FormatDecimal(c.Ballots) + "\n")
 }
 
 func (c *Close) validate() error {
-	if !ballot.ValidID(c.Round) || !validDecimal(c.Size) || !validDecimal(c.Ballots) {
+	if !canon.ValidID(c.Round) || !canon.ValidDecimal(c.Size) || !canon.ValidDecimal(c.Ballots) {
 		return fmt.Errorf("close: invalid field")
 	}
 	return nil
@@ -121,13 +121,13 @@ type Void struct {
 func (v *Void) Body() []byte {
 	return []byte(voidHeader + "\n" +
 		"round " + v.Round + "\n" +
-		"manifest " + encodeB64(v.Manifest[:]) + "\n" +
-		"key " + encodeB64(v.Key[:]) + "\n" +
+		"manifest " + canon.EncodeB64(v.Manifest[:]) + "\n" +
+		"key " + canon.EncodeB64(v.Key[:]) + "\n" +
 		"reason " + v.Reason + "\n")
 }
 
 func (v *Void) validate() error {
-	if !ballot.ValidID(v.Round) || !ballot.ValidText(v.Reason) {
+	if !canon.ValidID(v.Round) || !canon.ValidText(v.Reason) {
 		return fmt.Errorf("void: invalid field")
 	}
 	return nil
@@ -143,7 +143,7 @@ func ParseVoid(body []byte) (*Void, error) {
 	v.Manifest = p.hash(p.line()+1, p.fields("manifest", 1)[0], "manifest")
 	v.Key = p.hash(p.line()+1, p.fields("key", 1)[0], "key")
 	v.Reason = p.rest("reason")
-	if p.err == nil && !ballot.ValidText(v.Reason) {
+	if p.err == nil && !canon.ValidText(v.Reason) {
 		p.fail(p.line(), "reason: not a valid text")
 	}
 	if err := p.done(); err != nil {

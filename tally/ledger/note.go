@@ -1,96 +1,23 @@
 package ledger
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
-// maxNoteSigs bounds the signature lines of a note, as x/mod's note.Open
-// does.
-const maxNoteSigs = 100
-
-// A noteSig is one signature line of a signed note (§2).
-type noteSig struct {
-	name string
-	hash uint32
-	b64  string // the b64 text of key hash ‖ signature, as found
-	sig  []byte // the signature without the key hash
-}
-
-// splitNote parses a signed note strictly (docs/record.md §2): valid UTF-8
-// without control characters other than LF; a body of non-empty lines; an
-// empty line; one or more signature lines "— <name> <b64>" with a valid key
-// name, strict b64 of at least 5 bytes and no two lines for the same name
-// and key hash. joinNote(body, sigs) gives msg back.
-func splitNote(msg []byte) (body []byte, sigs []noteSig, err error) {
-	perr := func(reason string) error { return &ParseError{Format: "note", Reason: reason} }
-	if !utf8.Valid(msg) {
-		return nil, nil, perr("invalid UTF-8")
-	}
-	for _, r := range string(msg) {
-		if r != '\n' && (r < 0x20 || 0x7f <= r && r <= 0x9f) {
-			return nil, nil, perr("control character")
-		}
-	}
-	split := bytes.LastIndex(msg, []byte("\n\n"))
-	if split < 0 {
-		return nil, nil, perr("no signature block")
-	}
-	body, block := msg[:split+1], msg[split+2:]
-	if len(body) == 0 || body[0] == '\n' || bytes.Contains(body, []byte("\n\n")) {
-		return nil, nil, perr("empty line in body")
-	}
-	if len(block) == 0 || block[len(block)-1] != '\n' {
-		return nil, nil, perr("no signature lines")
-	}
-	seen := make(map[string]bool)
-	for _, line := range strings.Split(string(block[:len(block)-1]), "\n") {
-		rest, ok := strings.CutPrefix(line, "— ")
-		if !ok {
-			return nil, nil, perr("signature line does not start with an em dash")
-		}
-		name, b, ok := strings.Cut(rest, " ")
-		if !ok || !validKeyName(name) {
-			return nil, nil, perr("invalid signature key name")
-		}
-		raw, ok := decodeB64(b)
-		if !ok || len(raw) < 5 {
-			return nil, nil, perr("signature is not strict b64 of at least 5 bytes")
-		}
-		if len(sigs) == maxNoteSigs {
-			return nil, nil, perr("too many signatures")
-		}
-		s := noteSig{name: name, hash: binary.BigEndian.Uint32(raw), b64: b, sig: raw[4:]}
-		k := fmt.Sprintf("%s+%08x", name, s.hash)
-		if seen[k] {
-			return nil, nil, perr("two signatures by one key")
-		}
-		seen[k] = true
-		sigs = append(sigs, s)
+// splitNote parses a signed note strictly (docs/record.md §2): it is
+// [canon.SplitNote] with its failure as a [*ParseError] of format "note".
+// canon.JoinNote(body, sigs) gives msg back.
+func splitNote(msg []byte) (body []byte, sigs []canon.Sig, err error) {
+	body, sigs, err = canon.SplitNote(msg)
+	if err != nil {
+		return nil, nil, &ParseError{Format: "note", Reason: err.Error()}
 	}
 	return body, sigs, nil
-}
-
-// joinNote is the inverse of splitNote.
-func joinNote(body []byte, sigs []noteSig) []byte {
-	var buf bytes.Buffer
-	buf.Write(body)
-	buf.WriteByte('\n')
-	for _, s := range sigs {
-		buf.WriteString("— ")
-		buf.WriteString(s.name)
-		buf.WriteByte(' ')
-		buf.WriteString(s.b64)
-		buf.WriteByte('\n')
-	}
-	return buf.Bytes()
 }
 
 // openNote parses msg strictly and checks its signatures against the known
@@ -105,11 +32,11 @@ func openNote(msg []byte, known ...note.Verifier) (body []byte, signed []bool, e
 	signed = make([]bool, len(known))
 	for _, s := range sigs {
 		for i, v := range known {
-			if v == nil || v.Name() != s.name || v.KeyHash() != s.hash {
+			if v == nil || v.Name() != s.Name || v.KeyHash() != s.Hash {
 				continue
 			}
-			if !v.Verify(body, s.sig) {
-				return nil, nil, fmt.Errorf("%w: key %s+%08x", ErrBadSignature, s.name, s.hash)
+			if !v.Verify(body, s.Sig) {
+				return nil, nil, fmt.Errorf("%w: key %s+%08x", ErrBadSignature, s.Name, s.Hash)
 			}
 			signed[i] = true
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 func testHash(s string) [32]byte { return tlog.RecordHash([]byte(s)) }
@@ -189,8 +191,8 @@ func FuzzSplitNote(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got := joinNote(body, sigs); !bytes.Equal(got, b) {
-			t.Fatalf("joinNote(splitNote(%q)) = %q", b, got)
+		if got := canon.JoinNote(body, sigs); !bytes.Equal(got, b) {
+			t.Fatalf("JoinNote(splitNote(%q)) = %q", b, got)
 		}
 	})
 }

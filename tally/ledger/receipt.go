@@ -9,6 +9,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // receiptHeader is the first line of a receipt.
@@ -31,10 +32,10 @@ type Receipt struct {
 func (r *Receipt) Bytes() []byte {
 	var b bytes.Buffer
 	b.WriteString(receiptHeader + "\n")
-	b.WriteString("extra " + encodeB64(r.Extra) + "\n")
-	b.WriteString("index " + formatDecimal(r.Index) + "\n")
+	b.WriteString("extra " + canon.EncodeB64(r.Extra) + "\n")
+	b.WriteString("index " + canon.FormatDecimal(r.Index) + "\n")
 	for _, h := range r.Proof {
-		b.WriteString(encodeB64(h[:]) + "\n")
+		b.WriteString(canon.EncodeB64(h[:]) + "\n")
 	}
 	b.WriteString("\n")
 	b.Write(r.Checkpoint)
@@ -56,9 +57,9 @@ func ParseReceipt(b []byte) (*Receipt, error) {
 	if !ok {
 		return nil, perr(0, "no empty line before the checkpoint")
 	}
-	lines, reason := bodyLines(append(head[:len(head):len(head)], '\n'))
-	if reason != "" {
-		return nil, perr(0, reason)
+	lines, err := canon.Lines(append(head[:len(head):len(head)], '\n'))
+	if err != nil {
+		return nil, perr(0, err.Error())
 	}
 	if len(lines) < 3 {
 		return nil, perr(0, "missing lines")
@@ -71,21 +72,21 @@ func ParseReceipt(b []byte) (*Receipt, error) {
 	if !ok {
 		return nil, perr(2, "want extra line")
 	}
-	if r.Extra, ok = decodeB64(extra); !ok || len(r.Extra) == 0 {
+	if r.Extra, ok = canon.DecodeB64(extra); !ok || len(r.Extra) == 0 {
 		return nil, perr(2, "extra is not non-empty strict b64")
 	}
 	index, ok := strings.CutPrefix(lines[2], "index ")
 	if !ok {
 		return nil, perr(3, "want index line")
 	}
-	if r.Index, ok = parseDecimal(index); !ok {
+	if r.Index, ok = canon.ParseDecimal(index); !ok {
 		return nil, perr(3, "index is not a canonical decimal")
 	}
 	if len(lines)-3 > maxProofHashes {
 		return nil, perr(0, "too many proof hashes")
 	}
 	for i, line := range lines[3:] {
-		h, ok := decodeHash(line)
+		h, ok := canon.Decode32(line)
 		if !ok {
 			return nil, perr(4+i, "proof line is not the b64 of 32 bytes")
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 func smallDemo(tb testing.TB) *Demo {
@@ -79,7 +81,7 @@ func TestReceiptTamper(t *testing.T) {
 		"other valid ballot": {mod(func(r *Receipt) { r.Extra = d.Record.Leaves[1] }), ErrBadProof},
 		"wrong origin":       {mod(func(r *Receipt) {}), ErrWrongOrigin},
 		"checkpoint unsigned": {mod(func(r *Receipt) {
-			r.Checkpoint = []byte("x\n1\n" + encodeB64(make([]byte, 32)) + "\n\n— x AAAAAAA=\n")
+			r.Checkpoint = []byte("x\n1\n" + canon.EncodeB64(make([]byte, 32)) + "\n\n— x AAAAAAA=\n")
 		}), ErrNotSigned},
 	}
 	for name, tc := range cases {
@@ -144,7 +146,7 @@ func TestParseReceiptBad(t *testing.T) {
 
 func FuzzParseReceipt(f *testing.F) {
 	f.Add(readGolden("receipt.golden"))
-	f.Add([]byte("c2sp.org/tlog-proof@v1\nextra YQ==\nindex 0\n\na\n1\n" + encodeB64(make([]byte, 32)) + "\n\n— a AAAAAAA=\n"))
+	f.Add([]byte("c2sp.org/tlog-proof@v1\nextra YQ==\nindex 0\n\na\n1\n" + canon.EncodeB64(make([]byte, 32)) + "\n\n— a AAAAAAA=\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseReceipt(b)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Status is the outcome of one check.
@@ -198,7 +200,7 @@ type jsonReport struct {
 // JSON returns the machine-readable report, indented, ending in LF.
 func (r *Report) JSON() ([]byte, error) {
 	j := jsonReport{OK: r.OK(), FirstFailure: r.FirstFailure(), TreeSize: r.Tree.Size,
-		TreeRoot: encodeB64(r.Tree.Root[:]), Turnout: float64(int64(r.Counts.Turnout()*10+0.5)) / 10, Report: r}
+		TreeRoot: canon.EncodeB64(r.Tree.Root[:]), Turnout: float64(int64(r.Counts.Turnout()*10+0.5)) / 10, Report: r}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return nil, err
@@ -220,7 +222,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "manifest fingerprint %s\n", r.Fingerprint)
 	}
 	if r.Tree.Size > 0 {
-		fmt.Fprintf(&b, "tree %d %s\n", r.Tree.Size, encodeB64(r.Tree.Root[:]))
+		fmt.Fprintf(&b, "tree %d %s\n", r.Tree.Size, canon.EncodeB64(r.Tree.Root[:]))
 	}
 	b.WriteString("\nchecks:\n")
 	for _, c := range r.Checks {
@@ -251,9 +253,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\nFORK PROOF (%s): the log signed this checkpoint:\n%s", f.Source, indent(f.Checkpoint))
 		fmt.Fprintf(&b, "but the record's final checkpoint is:\n%s", indent(f.Final))
 		if len(f.Proof) > 0 {
-			fmt.Fprintf(&b, "consistency proof from size %d to %d (the record's tree hash at %d is %s):\n", f.Size, f.RecordSize, f.Size, encodeB64(f.RecordRoot[:]))
+			fmt.Fprintf(&b, "consistency proof from size %d to %d (the record's tree hash at %d is %s):\n", f.Size, f.RecordSize, f.Size, canon.EncodeB64(f.RecordRoot[:]))
 			for _, h := range f.Proof {
-				fmt.Fprintf(&b, "    %s\n", encodeB64(h[:]))
+				fmt.Fprintf(&b, "    %s\n", canon.EncodeB64(h[:]))
 			}
 		}
 	}

@@ -1,98 +1,26 @@
 package ledger
 
 import (
-	"bytes"
-	"encoding/base64"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
-// maxDecimal is the largest Decimal of docs/record.md §1 (18 digits).
-const maxDecimal = 999_999_999_999_999_999
+// Forwarders to canon for verify.go, result.go and record.go, which
+// another change is editing; other code calls canon directly. Once those
+// files call canon too, these go.
+func encodeB64(b []byte) string         { return canon.EncodeB64(b) }
+func decodeB64(s string) ([]byte, bool) { return canon.DecodeB64(s) }
+func formatDecimal(n int64) string      { return canon.FormatDecimal(n) }
+func validDecimal(n int64) bool         { return canon.ValidDecimal(n) }
 
-// parseDecimal parses a canonical Decimal: "0" or a non-zero digit followed
-// by digits, at most 18 digits.
-func parseDecimal(s string) (int64, bool) {
-	if len(s) < 1 || len(s) > 18 || s[0] == '0' && len(s) > 1 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
+// strictB64 is canon's b64 behind the method record.go calls.
+var strictB64 canonB64
 
-func validDecimal(n int64) bool { return 0 <= n && n <= maxDecimal }
+type canonB64 struct{}
 
-func formatDecimal(n int64) string { return strconv.FormatInt(n, 10) }
-
-var strictB64 = base64.StdEncoding.Strict()
-
-// isB64Text reports whether s holds only characters of the standard base64
-// alphabet and '='. The strict decoder still skips CR and LF, so callers
-// check this first.
-func isB64Text(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return false
-		}
-	}
-	return true
-}
-
-// decodeB64 decodes strict, canonical b64 (§1): only alphabet characters,
-// exact padding, zero trailing bits. The empty string decodes to nothing.
-func decodeB64(s string) ([]byte, bool) {
-	if !isB64Text(s) || len(s)%4 != 0 {
-		return nil, false
-	}
-	b, err := strictB64.DecodeString(s)
-	if err != nil || strictB64.EncodeToString(b) != s {
-		return nil, false
-	}
-	return b, true
-}
-
-// decodeHash decodes the b64 of exactly 32 bytes.
-func decodeHash(s string) ([32]byte, bool) {
-	var h [32]byte
-	if len(s) != 44 {
-		return h, false
-	}
-	b, ok := decodeB64(s)
-	if !ok || len(b) != 32 {
-		return h, false
-	}
-	copy(h[:], b)
-	return h, true
-}
-
-func encodeB64(b []byte) string { return strictB64.EncodeToString(b) }
-
-// validKeyName reports whether s can be a note key name or checkpoint
-// origin (§2, §5): non-empty valid UTF-8 with no Unicode space, no '+' and
-// no control character.
-func validKeyName(s string) bool {
-	if s == "" || !utf8.ValidString(s) || strings.Contains(s, "+") {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
+func (canonB64) AppendEncode(dst, src []byte) []byte { return canon.AppendB64(dst, src) }
 
 // validToken reports whether s is a rule or tie-break name token: 1 to 64
 // bytes of printable ASCII other than space.
@@ -108,47 +36,6 @@ func validToken(s string) bool {
 	return true
 }
 
-// crockford is the Crockford base32 alphabet (§1).
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// validFingerprint reports whether s is a manifest fingerprint as written
-// in anchors.txt: 16 upper-case Crockford digits.
-func validFingerprint(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(crockford, s[i]) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// bodyLines splits a text body strictly into its lines (§1): the body is
-// valid UTF-8, non-empty, ends with LF, has no empty line and no control
-// character other than LF. Reasons are returned for a ParseError.
-func bodyLines(b []byte) ([]string, string) {
-	if len(b) == 0 {
-		return nil, "empty"
-	}
-	if b[len(b)-1] != '\n' {
-		return nil, "missing final newline"
-	}
-	if !utf8.Valid(b) {
-		return nil, "invalid UTF-8"
-	}
-	for _, r := range string(b) {
-		if r != '\n' && (r < 0x20 || 0x7f <= r && r <= 0x9f) {
-			return nil, "control character"
-		}
-	}
-	if bytes.Contains(b, []byte("\n\n")) || b[0] == '\n' {
-		return nil, "empty line"
-	}
-	return strings.Split(string(b[:len(b)-1]), "\n"), ""
-}
-
 // lineParser reads the fixed-order "key value" lines of a note body. The
 // first problem sticks; later calls are no-ops and return zero values.
 type lineParser struct {
@@ -160,9 +47,9 @@ type lineParser struct {
 
 func newLineParser(format string, body []byte) *lineParser {
 	p := &lineParser{format: format}
-	lines, reason := bodyLines(body)
-	if reason != "" {
-		p.err = &ParseError{Format: format, Reason: reason}
+	lines, err := canon.Lines(body)
+	if err != nil {
+		p.err = &ParseError{Format: format, Reason: err.Error()}
 	}
 	p.lines = lines
 	return p
@@ -248,7 +135,7 @@ func (p *lineParser) rest(key string) string {
 }
 
 func (p *lineParser) decimal(line int, s, what string) int64 {
-	n, ok := parseDecimal(s)
+	n, ok := canon.ParseDecimal(s)
 	if !ok {
 		p.fail(line, what+": not a canonical decimal")
 	}
@@ -256,7 +143,7 @@ func (p *lineParser) decimal(line int, s, what string) int64 {
 }
 
 func (p *lineParser) hash(line int, s, what string) [32]byte {
-	h, ok := decodeHash(s)
+	h, ok := canon.Decode32(s)
 	if !ok {
 		p.fail(line, what+": not the b64 of 32 bytes")
 	}
@@ -264,7 +151,7 @@ func (p *lineParser) hash(line int, s, what string) [32]byte {
 }
 
 func (p *lineParser) id(line int, s, what string) string {
-	if !ballot.ValidID(s) {
+	if !canon.ValidID(s) {
 		p.fail(line, what+": not an identifier")
 	}
 	return s

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // The worked example of docs/record.md §12: 3 projects, 4 ballots and one
@@ -59,7 +60,7 @@ func buildExample(tb testing.TB) map[string][]byte {
 		codes = append(codes, c)
 		pub := ballot.PublicKey(ballot.DeriveKey(c, round))
 		keys = append(keys, pub)
-		fmt.Fprintf(&codesTxt, "code %d %s key %s\n", i+1, c, encodeB64(pub[:]))
+		fmt.Fprintf(&codesTxt, "code %d %s key %s\n", i+1, c, canon.EncodeB64(pub[:]))
 	}
 	files["keys.txt"] = []byte(fmt.Sprintf("log-skey %s\nlog-vkey %s\ncouncil-skey %s\ncouncil-vkey %s\n", logSkey, logVkey, councilSkey, councilVkey))
 	files["codes.txt"] = codesTxt.Bytes()
@@ -154,7 +155,7 @@ func buildExample(tb testing.TB) map[string][]byte {
 		fmt.Fprintf(&hashes, "tree %d %s\n", n, h)
 	}
 	fmt.Fprintf(&hashes, "manifest-hash %s\nfingerprint %s\nroll-hash %s\nresult-hash %s\n",
-		encodeB64(mh[:]), ballot.FormatFingerprint(ballot.Fingerprint(manifest)), encodeB64(m.RollHash[:]), encodeB64(sliceOf(NoteHash(resNote))))
+		canon.EncodeB64(mh[:]), ballot.FormatFingerprint(ballot.Fingerprint(manifest)), canon.EncodeB64(m.RollHash[:]), canon.EncodeB64(sliceOf(NoteHash(resNote))))
 	files["hashes.txt"] = hashes.Bytes()
 
 	// Proofs: inclusion of leaf 2 in the trees of size 5 and 6, and the
