@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hedensted-pb/pb/ballot/canon"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 func TestManifestRoundTrip(t *testing.T) {

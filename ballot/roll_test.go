@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"filippo.io/edwards25519"
+
 	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
