@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -212,6 +214,29 @@ func FuzzSplitNote(f *testing.F) {
 		}
 		if err == nil || n != nil && n.Text != string(body) {
 			t.Fatalf("note.Open(%q) text differs", msg)
+		}
+	})
+}
+
+// FuzzValidKeyName checks ValidKeyName against its definition and that
+// x/mod's note package signs under every name it accepts.
+func FuzzValidKeyName(f *testing.F) {
+	for _, s := range []string{"a", "pb.example/r", "a b", "a+b", "", "a\u00a0b", "a\u0085", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := s != "" && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+			return r == '+' || unicode.IsSpace(r) || unicode.IsControl(r)
+		})
+		if got := ValidKeyName(s); got != want {
+			t.Fatalf("ValidKeyName(%q) = %v, want %v", s, got, want)
+		}
+		if !want {
+			return
+		}
+		msg := signed(t, "x\n", testSigner{s, ed25519.NewKeyFromSeed(make([]byte, 32))})
+		if _, sigs, err := SplitNote([]byte(msg)); err != nil || len(sigs) != 1 || sigs[0].Name != s {
+			t.Fatalf("SplitNote of a note signed by %q: %v", s, err)
 		}
 	})
 }
