@@ -6,17 +6,18 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
 
-	"github.com/hedensted-pb/pb/ui/store"
+	"github.com/gofiber/fiber/v2"
 )
 
 func (a *App) handleCreateRound(c *fiber.Ctx) error {
-	var req RoundRequest
+	var req service.RoundRequest
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	r, err := a.CreateRound(c.UserContext(), AccountOf(c), req)
+	r, err := a.svc.CreateRound(c.UserContext(), AccountOf(c), req)
 	if err != nil {
 		return err
 	}
@@ -24,11 +25,11 @@ func (a *App) handleCreateRound(c *fiber.Ctx) error {
 }
 
 func (a *App) handleUpdateRound(c *fiber.Ctx) error {
-	var s RoundSettings
+	var s service.RoundSettings
 	if err := parseBody(c, &s); err != nil {
 		return err
 	}
-	r, err := a.UpdateRound(c.UserContext(), AccountOf(c), c.Params("round"), s)
+	r, err := a.svc.UpdateRound(c.UserContext(), AccountOf(c), c.Params("round"), s)
 	if err != nil {
 		return err
 	}
@@ -37,12 +38,12 @@ func (a *App) handleUpdateRound(c *fiber.Ctx) error {
 
 func (a *App) handlePhase(c *fiber.Ctx) error {
 	var req struct {
-		Phase store.Phase `json:"phase" form:"phase"`
+		Phase core.Phase `json:"phase" form:"phase"`
 	}
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	r, err := a.SetPhase(c.UserContext(), AccountOf(c), c.Params("round"), req.Phase)
+	r, err := a.svc.SetPhase(c.UserContext(), AccountOf(c), c.Params("round"), req.Phase)
 	if err != nil {
 		return err
 	}
@@ -50,11 +51,11 @@ func (a *App) handlePhase(c *fiber.Ctx) error {
 }
 
 func (a *App) handleSubmitProposal(c *fiber.Ctx) error {
-	var req ProposalRequest
+	var req service.ProposalRequest
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	p, err := a.SubmitProposal(c.UserContext(), c.Params("round"), req)
+	p, err := a.svc.SubmitProposal(c.UserContext(), c.Params("round"), req)
 	if err != nil {
 		return err
 	}
@@ -65,13 +66,13 @@ func (a *App) handleSubmitProposal(c *fiber.Ctx) error {
 func (a *App) handleDecide(c *fiber.Ctx) error {
 	pid, err := strconv.ParseInt(c.Params("proposal"), 10, 64)
 	if err != nil || pid < 1 {
-		return notFound("no proposal %q", c.Params("proposal"))
+		return core.NotFoundf("no proposal %q", c.Params("proposal"))
 	}
-	var d Decision
+	var d service.Decision
 	if err := parseBody(c, &d); err != nil {
 		return err
 	}
-	p, err := a.DecideProposal(c.UserContext(), AccountOf(c), c.Params("round"), pid, d)
+	p, err := a.svc.DecideProposal(c.UserContext(), AccountOf(c), c.Params("round"), pid, d)
 	if err != nil {
 		return err
 	}
@@ -79,11 +80,11 @@ func (a *App) handleDecide(c *fiber.Ctx) error {
 }
 
 func (a *App) handlePutProject(c *fiber.Ctx) error {
-	var req ProjectRequest
+	var req service.ProjectRequest
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	p, err := a.PutProject(c.UserContext(), AccountOf(c), c.Params("round"), req)
+	p, err := a.svc.PutProject(c.UserContext(), AccountOf(c), c.Params("round"), req)
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func (a *App) handlePutProject(c *fiber.Ctx) error {
 }
 
 func (a *App) handleDeleteProject(c *fiber.Ctx) error {
-	if err := a.DeleteProject(c.UserContext(), AccountOf(c), c.Params("round"), c.Params("project")); err != nil {
+	if err := a.svc.DeleteProject(c.UserContext(), AccountOf(c), c.Params("round"), c.Params("project")); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"ok": true})
@@ -109,21 +110,21 @@ func (a *App) handleHandedOut(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Count == nil {
-		return badRequest("count is required: the number of slips handed out (0 = all but the reserve slips)")
+		return core.Invalidf("count is required: the number of slips handed out (0 = all but the reserve slips)")
 	}
 	if *req.Count < 0 || *req.Count > math.MaxInt32 {
-		return badRequest("count must be 0 to the number of slips printed")
+		return core.Invalidf("count must be 0 to the number of slips printed")
 	}
-	r, err := a.SetHandedOut(c.UserContext(), AccountOf(c), c.Params("round"), int(*req.Count))
+	r, err := a.svc.SetHandedOut(c.UserContext(), AccountOf(c), c.Params("round"), int(*req.Count))
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"round": r.ID, "handed_out": r.HandedOut, "turnout_base": handedOut(r)})
+	return c.JSON(fiber.Map{"round": r.ID, "handed_out": r.HandedOut, "turnout_base": r.TurnoutBase()})
 }
 
 // handleUploadRoll is PUT /api/rounds/:round/roll with roll.txt as the body.
 func (a *App) handleUploadRoll(c *fiber.Ctx) error {
-	r, err := a.UploadRoll(c.UserContext(), AccountOf(c), c.Params("round"), c.Body())
+	r, err := a.svc.UploadRoll(c.UserContext(), AccountOf(c), c.Params("round"), c.Body())
 	if err != nil {
 		return err
 	}
@@ -135,11 +136,11 @@ func (a *App) handleUploadRoll(c *fiber.Ctx) error {
 // (HTML), once; the manifest fingerprint printed on the slips is also in
 // the PB-Manifest-Fingerprint header.
 func (a *App) handleCodes(c *fiber.Ctx) error {
-	var req CodesRequest
+	var req service.CodesRequest
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	r, sheet, err := a.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), req)
+	r, sheet, err := a.svc.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), req)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (a *App) handleSchedule(c *fiber.Ctx) error {
 		}
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return t, badRequest("%s must be an RFC 3339 time such as 2026-05-01T19:00:00+02:00", name)
+			return t, core.Invalidf("%s must be an RFC 3339 time such as 2026-05-01T19:00:00+02:00", name)
 		}
 		return t, nil
 	}
@@ -176,7 +177,7 @@ func (a *App) handleSchedule(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.Schedule(c.UserContext(), AccountOf(c), c.Params("round"), opens, closes)
+	r, err := a.svc.Schedule(c.UserContext(), AccountOf(c), c.Params("round"), opens, closes)
 	if err != nil {
 		return err
 	}
@@ -184,11 +185,11 @@ func (a *App) handleSchedule(c *fiber.Ctx) error {
 }
 
 func (a *App) handleVoid(c *fiber.Ctx) error {
-	var req VoidRequest
+	var req service.VoidRequest
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	idx, err := a.Void(c.UserContext(), AccountOf(c), c.Params("round"), req)
+	idx, err := a.svc.Void(c.UserContext(), AccountOf(c), c.Params("round"), req)
 	if err != nil {
 		return err
 	}

@@ -2,78 +2,51 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/hedensted-pb/pb/ui/store"
+	"github.com/hedensted-pb/pb/ui/core"
 )
 
-// Error is an error with a public face: Status and Msg go to the client,
-// Err (if any) only to the server log. Handlers and the operations they
-// call return *Error for every condition a user can cause; anything else
-// becomes a 500 with "internal error" and a request id.
-type Error struct {
-	Status int    // HTTP status
-	Msg    string // public message: lower-case, no trailing period, no secrets
-	Err    error  // detail for the log; never sent to the client
+// statusOf is the one mapping of domain error kinds to HTTP statuses.
+var statusOf = map[core.Kind]int{
+	core.Invalid:      http.StatusBadRequest,
+	core.Unauthorized: http.StatusUnauthorized,
+	core.Forbidden:    http.StatusForbidden,
+	core.NotFound:     http.StatusNotFound,
+	core.Conflict:     http.StatusConflict,
+	core.TooLarge:     http.StatusRequestEntityTooLarge,
+	core.Unsupported:  http.StatusUnsupportedMediaType,
+	core.TooMany:      http.StatusTooManyRequests,
+	core.Unavailable:  http.StatusServiceUnavailable,
 }
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%d %s: %v", e.Status, e.Msg, e.Err)
-	}
-	return fmt.Sprintf("%d %s", e.Status, e.Msg)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// errorf returns an *Error with a formatted public message.
-func errorf(status int, format string, args ...any) *Error {
-	return &Error{Status: status, Msg: fmt.Sprintf(format, args...)}
-}
-
-func badRequest(format string, args ...any) *Error {
-	return errorf(http.StatusBadRequest, format, args...)
-}
-
-func conflict(format string, args ...any) *Error {
-	return errorf(http.StatusConflict, format, args...)
-}
-
-func notFound(format string, args ...any) *Error {
-	return errorf(http.StatusNotFound, format, args...)
-}
-
-func forbidden(format string, args ...any) *Error {
-	return errorf(http.StatusForbidden, format, args...)
-}
-
-// errorBody is the JSON shape of every error response.
+// errorBody is the JSON shape of every error response: the public message,
+// the stable reason code of a specific condition (core.Reason, e.g.
+// "code_used"), and the request id of internal errors.
 type errorBody struct {
 	Error     string `json:"error"`
+	Code      string `json:"code,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// PublicError maps err to the status and message a client may see, the
-// way the JSON API's error handler does. Pages use it to render errors.
-// The boolean is false for internal errors, whose message is only
-// "internal error".
-func PublicError(err error) (status int, msg string, public bool) {
-	var e *Error
+// PublicError maps err to the status, message and reason a client may
+// see; it is the one place where domain errors become HTTP statuses. The
+// boolean is false for internal errors, whose message is only "internal
+// error".
+func PublicError(err error) (status int, msg string, reason core.Reason, public bool) {
+	var e *core.Error
 	var fe *fiber.Error
 	switch {
-	case errors.As(err, &e):
-		return e.Status, e.Msg, true
+	case errors.As(err, &e) && statusOf[e.Kind] != 0:
+		return statusOf[e.Kind], e.Msg, e.Reason, true
 	case errors.As(err, &fe):
-		return fe.Code, lowerFirst(fe.Message), true
-	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, "not found", true
+		return fe.Code, lowerFirst(fe.Message), "", true
 	}
-	return http.StatusInternalServerError, "internal error", false
+	return http.StatusInternalServerError, "internal error", "", false
 }
 
 func lowerFirst(s string) string {
@@ -89,7 +62,7 @@ func lowerFirst(s string) string {
 // [App.SetErrorPage], or plain text. Internal errors are logged with their
 // detail and the request id; the client never sees the detail.
 func (a *App) errorHandler(c *fiber.Ctx, err error) error {
-	status, msg, public := PublicError(err)
+	status, msg, reason, public := PublicError(err)
 	rid, _ := c.Locals(localRequestID).(string)
 	if !public {
 		a.log.Error("request failed", "request_id", rid, "method", c.Method(), "path", c.Path(), "err", err)
@@ -103,7 +76,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	switch {
 	case strings.HasPrefix(c.Path(), "/api/") || strings.HasPrefix(c.Path(), "/admin/") ||
 		strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMEApplicationJSON):
-		body := errorBody{Error: msg}
+		body := errorBody{Error: msg, Code: string(reason)}
 		if !public {
 			body.Error, body.RequestID = "internal error", rid
 		}

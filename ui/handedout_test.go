@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/hedensted-pb/pb/ui/service"
 )
 
 // TestHandedOutAPI: PUT /api/rounds/R/handed-out {"count": N} sets the
@@ -11,7 +13,7 @@ import (
 func TestHandedOutAPI(t *testing.T) {
 	e := newTestEnv(t)
 	admin := e.seed()
-	co, _ := e.votingRound("barrit-2026", 6, RoundRequest{})
+	co, _ := e.votingRound("barrit-2026", 6, service.RoundRequest{})
 	path := "/api/rounds/barrit-2026/handed-out"
 
 	r := co.must(200, "PUT", path, map[string]int{"count": 4})

@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ui/service"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // testArgon2 keeps password hashing cheap in tests.
-var testArgon2 = Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
+var testArgon2 = service.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 
 const testBase = "http://pb.test"
 
@@ -33,7 +34,7 @@ type testEnv struct {
 
 // newTestEnv starts an app on a temporary data directory. Batches are
 // short and the scheduler is off unless opts says otherwise.
-func newTestEnv(t testing.TB, opts ...func(*Config)) *testEnv {
+func newTestEnv(t testing.TB, opts ...func(*service.Config)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "pb.db"))
@@ -44,12 +45,16 @@ func newTestEnv(t testing.TB, opts ...func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: st, Keys: keys, BaseURL: testBase, Batch: 20 * time.Millisecond,
+	cfg := service.Config{Store: st, Keys: keys, BaseURL: testBase, Batch: 20 * time.Millisecond,
 		Argon2: testArgon2, ScheduleEvery: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	app, err := New(cfg)
+	svc, err := service.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(svc, Config{Logger: cfg.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +97,14 @@ func (r response) errorMsg() string {
 	var e errorBody
 	json.Unmarshal(r.Body, &e)
 	return e.Error
+}
+
+// errorCode returns the "code" field (the domain reason) of a JSON error
+// body.
+func (r response) errorCode() string {
+	var e errorBody
+	json.Unmarshal(r.Body, &e)
+	return e.Code
 }
 
 // do sends a request. A body that is []byte or string is sent as is
@@ -169,17 +182,17 @@ const (
 // coordinator for each, and returns a signed-in admin client.
 func (e *testEnv) seed() *client {
 	e.t.Helper()
-	if _, err := e.app.EnsureAdmin(context.Background(), "admin", adminPW); err != nil {
+	if _, err := e.app.svc.EnsureAdmin(context.Background(), "admin", adminPW); err != nil {
 		e.t.Fatal(err)
 	}
 	admin := e.client()
 	admin.login("admin", adminPW)
-	admin.must(201, "POST", "/api/funds", FundRequest{ID: "pulje", Name: "Landdistriktspuljen",
+	admin.must(201, "POST", "/api/funds", service.FundRequest{ID: "pulje", Name: "Landdistriktspuljen",
 		Total: 300_000, Years: []int{2026, 2027, 2028}, Formula: "per-inhabitant"})
-	admin.must(201, "POST", "/api/communities", CommunityRequest{ID: "barrit", Name: "Barrit", Population: 1000, Fund: "pulje"})
-	admin.must(201, "POST", "/api/communities", CommunityRequest{ID: "glud", Name: "Glud", Population: 3000, Fund: "pulje"})
-	admin.must(201, "POST", "/api/accounts", AccountRequest{Name: "barrit-coord", Password: coordPW, Role: "coordinator", Community: "barrit"})
-	admin.must(201, "POST", "/api/accounts", AccountRequest{Name: "glud-coord", Password: coordPW, Role: "coordinator", Community: "glud"})
+	admin.must(201, "POST", "/api/communities", service.CommunityRequest{ID: "barrit", Name: "Barrit", Population: 1000, Fund: "pulje"})
+	admin.must(201, "POST", "/api/communities", service.CommunityRequest{ID: "glud", Name: "Glud", Population: 3000, Fund: "pulje"})
+	admin.must(201, "POST", "/api/accounts", service.AccountRequest{Name: "barrit-coord", Password: coordPW, Role: "coordinator", Community: "barrit"})
+	admin.must(201, "POST", "/api/accounts", service.AccountRequest{Name: "glud-coord", Password: coordPW, Role: "coordinator", Community: "glud"})
 	return admin
 }
 
@@ -217,7 +230,7 @@ func newVoters(t testing.TB, round string, n int) voters {
 }
 
 // testProjects are the projects of test rounds.
-var testProjects = []ProjectRequest{
+var testProjects = []service.ProjectRequest{
 	{ID: "bibliotek", Title: "Nyt bibliotek", Cost: 30_000, Category: "laering"},
 	{ID: "legeplads", Title: "Legeplads ved skolen", Cost: 20_000, Category: "fritid-og-faellesskab"},
 	{ID: "shelter", Title: "Shelter i skoven", Cost: 15_000, Category: "fritid-og-faellesskab"},
@@ -227,7 +240,7 @@ var testProjects = []ProjectRequest{
 // votingRound creates round id in barrit with the test projects and a roll
 // of n voters, freezes it and opens voting. It returns the coordinator and
 // the voters.
-func (e *testEnv) votingRound(id string, n int, req RoundRequest) (*client, voters) {
+func (e *testEnv) votingRound(id string, n int, req service.RoundRequest) (*client, voters) {
 	e.t.Helper()
 	co := e.coordinator("barrit")
 	req.ID, req.Community = id, "barrit"
@@ -253,11 +266,11 @@ func (e *testEnv) votingRound(id string, n int, req RoundRequest) (*client, vote
 // ballotLeaf signs a ballot of voter i approving projects.
 func (e *testEnv) ballotLeaf(round string, v voters, i int, approve ...string) []byte {
 	e.t.Helper()
-	fr, err := e.app.frozenRound(context.Background(), round)
+	fr, err := e.app.svc.FrozenRound(context.Background(), round)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	b := &ballot.Ballot{Round: round, Manifest: fr.hash, Approve: approve}
+	b := &ballot.Ballot{Round: round, Manifest: fr.Hash, Approve: approve}
 	b.Sign(ballot.DeriveKey(v.codes[i], round))
 	return b.Bytes()
 }

@@ -2,13 +2,14 @@ package ui
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hedensted-pb/pb/ui/core"
 )
 
 // Body limits. Fiber reads bodies up to maxUploadBody (roll uploads);
@@ -38,7 +39,7 @@ const requestTimeout = 60 * time.Second
 // context carrying it, with a timeout. It must be the first middleware.
 func (a *App) requestContext(c *fiber.Ctx) error {
 	var b [8]byte
-	if _, err := io.ReadFull(a.rand, b[:]); err != nil {
+	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
 	rid := hex.EncodeToString(b[:])
@@ -91,13 +92,13 @@ func (a *App) sameOrigin(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if c.Get("Sec-Fetch-Site") == "cross-site" {
-		return forbidden("cross-site request refused")
+		return core.Forbiddenf("cross-site request refused")
 	}
 	if o := c.Get(fiber.HeaderOrigin); o != "" && o != "null" {
 		u, err := url.Parse(o)
-		base, _ := url.Parse(a.cfg.BaseURL)
+		base, _ := url.Parse(a.BaseURL())
 		if err != nil || (u.Host != base.Host && u.Host != string(c.Request().Host())) {
-			return forbidden("cross-site request refused")
+			return core.Forbiddenf("cross-site request refused")
 		}
 	}
 	return c.Next()
@@ -107,7 +108,7 @@ func (a *App) sameOrigin(c *fiber.Ctx) error {
 func limitBody(n int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if len(c.Body()) > n {
-			return errorf(http.StatusRequestEntityTooLarge, "request body too large (limit %d bytes)", n)
+			return core.Errorf(core.TooLarge, "request body too large (limit %d bytes)", n)
 		}
 		return c.Next()
 	}

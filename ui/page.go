@@ -12,13 +12,14 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hedensted-pb/pb/ui/core"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/hedensted-pb/pb/static"
 	"github.com/hedensted-pb/pb/tally"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // The server-rendered pages: every page is layout.html around one page
@@ -94,7 +95,7 @@ type view struct {
 	BodyClass       string
 	Wide            bool
 	NoFooter        bool
-	Account         *Identity
+	Account         *core.Identity
 	CSRF            string
 	Flash           string
 	FlashKind       string // ok, bad or warn
@@ -150,10 +151,10 @@ func (v *view) Num(n int64) string { return formatNumber(v.Lang, n) }
 func (v *view) Static(name string) string { return staticPrefix + name }
 
 // PhaseName is the translated name of a round phase.
-func (v *view) PhaseName(p store.Phase) string { return v.T("phase." + string(p)) }
+func (v *view) PhaseName(p core.Phase) string { return v.T("phase." + string(p)) }
 
 // CategoryName is a category's name in the page's language.
-func (v *view) CategoryName(c store.Category) string { return categoryName(v.Lang, v.cat, c) }
+func (v *view) CategoryName(c core.Category) string { return categoryName(v.Lang, v.cat, c) }
 
 // LangSwitch is the link that switches the page to the other language.
 func (v *view) LangSwitch() string {
@@ -193,7 +194,7 @@ func (p *pages) render(c *fiber.Ctx, status int, name string, v *view) error {
 // HTML counterpart of the JSON error handler: internal errors show only a
 // request id.
 func (p *pages) errorPage(c *fiber.Ctx, err error) error {
-	status, msg, public := PublicError(err)
+	status, msg, _, public := PublicError(err)
 	if !public {
 		p.app.logError(c, "page failed", err)
 	}
@@ -226,7 +227,7 @@ func (p *pages) handle(h func(c *fiber.Ctx) error) fiber.Handler {
 func (p *pages) setLang(c *fiber.Ctx) error {
 	l := c.Params("lang")
 	if !validLang(l) {
-		return notFound("no such language")
+		return core.NotFoundf("no such language")
 	}
 	c.Cookie(&fiber.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 		SameSite: fiber.CookieSameSiteLaxMode, Secure: p.app.secure})

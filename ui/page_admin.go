@@ -11,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // Administration pages: sign in, the dashboard (funds, communities,
@@ -29,7 +31,7 @@ func (p *pages) needLogin(c *fiber.Ctx) error {
 		if c.Method() == fiber.MethodGet {
 			return c.Redirect("/admin/login?next="+url.QueryEscape(string(c.Request().URI().RequestURI())), http.StatusSeeOther)
 		}
-		return errorf(http.StatusUnauthorized, "sign in first")
+		return core.Errorf(core.Unauthorized, "sign in first")
 	}
 	return c.Next()
 }
@@ -51,9 +53,9 @@ func (p *pages) login(c *fiber.Ctx) error {
 	if next == "/" {
 		next = "/admin"
 	}
-	token, sess, _, err := p.app.Login(c.UserContext(), name, password)
+	token, sess, _, err := p.app.svc.Login(c.UserContext(), name, password)
 	if err != nil {
-		status, msg, public := PublicError(err)
+		status, msg, _, public := PublicError(err)
 		if !public {
 			return err
 		}
@@ -72,13 +74,7 @@ func (p *pages) login(c *fiber.Ctx) error {
 func (p *pages) logout(c *fiber.Ctx) error {
 	token := c.Cookies(SessionCookie)
 	id := AccountOf(c)
-	err := p.app.store.Update(c.UserContext(), func(tx *store.Tx) error {
-		if err := tx.DeleteSession(sessionID(token)); err != nil {
-			return err
-		}
-		return p.app.audit(tx, id.Name, "logout", "", "")
-	})
-	if err != nil {
+	if err := p.app.svc.Logout(c.UserContext(), id, token); err != nil {
 		return err
 	}
 	p.app.setSessionCookie(c, "", time.Unix(0, 0))
@@ -89,45 +85,35 @@ func (p *pages) logout(c *fiber.Ctx) error {
 func (p *pages) dashboard(c *fiber.Ctx) error {
 	id := AccountOf(c)
 	var d struct {
-		Funds       []store.Fund
-		Communities []store.Community
-		Accounts    []store.Account
-		Rounds      []store.Round
-		Audit       []store.AuditEntry
+		Funds       []core.Fund
+		Communities []core.Community
+		Accounts    []core.Account
+		Rounds      []core.Round
+		Audit       []core.AuditEntry
 		Year        int
 	}
-	d.Year = p.app.clock().Year()
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		if d.Funds, err = tx.Funds(); err != nil {
-			return err
-		}
-		comms, err := tx.Communities()
-		if err != nil {
-			return err
-		}
-		for _, cm := range comms {
-			if id.CanManage(cm.ID) {
-				d.Communities = append(d.Communities, cm)
-			}
-		}
-		rounds, err := tx.Rounds()
-		if err != nil {
-			return err
-		}
-		for _, r := range rounds {
-			if id.CanManage(r.Community) {
-				d.Rounds = append(d.Rounds, r)
-			}
-		}
-		if id.IsAdmin() {
-			if d.Accounts, err = tx.Accounts(); err != nil {
-				return err
-			}
-			d.Audit, err = tx.Audit(30)
-		}
+	d.Year = p.app.svc.Clock().Year()
+	o, err := p.app.svc.Overview(c.UserContext())
+	if err != nil {
 		return err
-	})
+	}
+	d.Funds = o.Funds
+	for _, cm := range o.Communities {
+		if id.CanManage(cm.ID) {
+			d.Communities = append(d.Communities, cm)
+		}
+	}
+	for _, r := range o.Rounds {
+		if id.CanManage(r.Community) {
+			d.Rounds = append(d.Rounds, r)
+		}
+	}
+	if id.IsAdmin() {
+		if d.Accounts, err = p.app.svc.AccountList(c.UserContext()); err != nil {
+			return err
+		}
+		d.Audit, err = p.app.svc.Audit(c.UserContext(), 30)
+	}
 	if err != nil {
 		return err
 	}
@@ -162,7 +148,7 @@ func formInt(c *fiber.Ctx, name string) int64 {
 // adminAction wraps a form handler: on success it redirects to where the
 // handler says; a public error re-renders nothing but shows an error page
 // with a link back.
-func (p *pages) adminAction(h func(c *fiber.Ctx, id *Identity) (string, error)) fiber.Handler {
+func (p *pages) adminAction(h func(c *fiber.Ctx, id *core.Identity) (string, error)) fiber.Handler {
 	return p.handle(func(c *fiber.Ctx) error {
 		to, err := h(c, AccountOf(c))
 		if err != nil {
@@ -172,34 +158,34 @@ func (p *pages) adminAction(h func(c *fiber.Ctx, id *Identity) (string, error)) 
 	})
 }
 
-func (p *pages) createFund(c *fiber.Ctx, id *Identity) (string, error) {
-	req := FundRequest{ID: strings.TrimSpace(c.FormValue("id")), Name: strings.TrimSpace(c.FormValue("name")),
+func (p *pages) createFund(c *fiber.Ctx, id *core.Identity) (string, error) {
+	req := service.FundRequest{ID: strings.TrimSpace(c.FormValue("id")), Name: strings.TrimSpace(c.FormValue("name")),
 		Total: formInt(c, "total"), Formula: c.FormValue("formula"), Base: formInt(c, "base")}
 	for _, y := range strings.FieldsFunc(c.FormValue("years"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		n, err := strconv.Atoi(y)
 		if err != nil {
-			return "", badRequest("years must be numbers separated by commas")
+			return "", core.Invalidf("years must be numbers separated by commas")
 		}
 		req.Years = append(req.Years, n)
 	}
-	_, err := p.app.CreateFund(c.UserContext(), id, req)
+	_, err := p.app.svc.CreateFund(c.UserContext(), id, req)
 	return "/admin?done=fund", err
 }
 
-func (p *pages) createCommunity(c *fiber.Ctx, id *Identity) (string, error) {
-	_, err := p.app.CreateCommunity(c.UserContext(), id, CommunityRequest{ID: strings.TrimSpace(c.FormValue("id")),
+func (p *pages) createCommunity(c *fiber.Ctx, id *core.Identity) (string, error) {
+	_, err := p.app.svc.CreateCommunity(c.UserContext(), id, service.CommunityRequest{ID: strings.TrimSpace(c.FormValue("id")),
 		Name: strings.TrimSpace(c.FormValue("name")), Population: formInt(c, "population"), Fund: c.FormValue("fund")})
 	return "/admin?done=community", err
 }
 
-func (p *pages) createAccount(c *fiber.Ctx, id *Identity) (string, error) {
-	_, err := p.app.CreateAccount(c.UserContext(), id, AccountRequest{Name: strings.TrimSpace(c.FormValue("name")),
+func (p *pages) createAccount(c *fiber.Ctx, id *core.Identity) (string, error) {
+	_, err := p.app.svc.CreateAccount(c.UserContext(), id, service.AccountRequest{Name: strings.TrimSpace(c.FormValue("name")),
 		Password: c.FormValue("password"), Role: c.FormValue("role"), Community: c.FormValue("community")})
 	return "/admin?done=account", err
 }
 
-func (p *pages) createRound(c *fiber.Ctx, id *Identity) (string, error) {
-	r, err := p.app.CreateRound(c.UserContext(), id, RoundRequest{ID: strings.TrimSpace(c.FormValue("id")),
+func (p *pages) createRound(c *fiber.Ctx, id *core.Identity) (string, error) {
+	r, err := p.app.svc.CreateRound(c.UserContext(), id, service.RoundRequest{ID: strings.TrimSpace(c.FormValue("id")),
 		Community: c.FormValue("community"), Year: int(formInt(c, "year")), Title: strings.TrimSpace(c.FormValue("title")),
 		Budget: formInt(c, "budget")})
 	return "/admin/rounds/" + r.ID + "?done=round", err
@@ -209,11 +195,11 @@ func (p *pages) createRound(c *fiber.Ctx, id *Identity) (string, error) {
 func (p *pages) roundPage(c *fiber.Ctx) error {
 	id := AccountOf(c)
 	var d struct {
-		Round          store.Round
+		Round          core.Round
 		Projects       []projectView
-		Proposals      []store.Proposal
-		Phases         []store.Phase
-		Next           store.Phase
+		Proposals      []core.Proposal
+		Phases         []core.Phase
+		Next           core.Phase
 		Blockers       []string
 		Fingerprint    string
 		DefaultCount   int
@@ -225,26 +211,17 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		HandedOut      int
 		CategoryNames  map[string]string // category id → name in the page's language
 	}
-	var ps []store.Project
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		if d.Round, err = tx.Round(c.Params("round")); err != nil {
-			return err
-		}
-		if ps, err = tx.Projects(d.Round.ID); err != nil {
-			return err
-		}
-		d.Proposals, err = tx.Proposals(d.Round.ID)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no such round")
+	rd, err := p.app.svc.RoundDetail(c.UserContext(), c.Params("round"))
+	if core.KindOf(err) == core.NotFound {
+		return core.NotFoundf("no such round")
 	}
+	d.Round, d.Proposals = rd.Round, rd.Proposals
+	ps := rd.Projects
 	if err != nil {
 		return err
 	}
 	if !id.CanManage(d.Round.Community) {
-		return forbidden("you may not manage this round")
+		return core.Forbiddenf("you may not manage this round")
 	}
 	r := d.Round
 	lang := negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
@@ -258,30 +235,28 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 			d.CategoryNames[pr.Category] = pr.Category
 		}
 	}
-	d.Phases = store.Phases()
-	if n := nextPhase(r.Phase); n != "(none)" {
-		d.Next = n
-	}
+	d.Phases = core.Phases()
+	d.Next, _ = core.Next(r.Phase)
 	v := p.newView(c, "admin.title")
 	v.Title = r.Title
 	v.Wide = true
 	p.flash(c, v)
-	if d.Next == store.PhaseFrozen {
-		if len(ps) == 0 {
-			d.Blockers = append(d.Blockers, v.T("admin.block.projects"))
+	if d.Next == core.PhaseFrozen {
+		// The blockers of the freeze with codes (the form below), from
+		// the one check the freeze itself applies.
+		bs, err := p.app.svc.FreezeBlockers(c.UserContext(), r.ID, true)
+		if err != nil {
+			return err
 		}
-		for _, pr := range d.Proposals {
-			if pr.Status == store.ProposalPending {
-				d.Blockers = append(d.Blockers, v.T("admin.block.pending"))
-				break
-			}
+		for _, b := range bs {
+			d.Blockers = append(d.Blockers, v.TN("admin.block."+string(b.Reason), b.N, b.N))
 		}
 	}
 	if r.Fingerprint != "" {
 		d.Fingerprint = ballot.FormatFingerprint(r.Fingerprint)
 	}
 	d.DefaultCount, d.DefaultReserve = 100, 10
-	d.HandedOut = handedOut(r)
+	d.HandedOut = r.TurnoutBase()
 	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
 	d.Rules = ruleOptions(v, r.Rule)
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
@@ -289,43 +264,43 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 	return p.render(c, http.StatusOK, "admin_round", v)
 }
 
-func (p *pages) setPhase(c *fiber.Ctx, id *Identity) (string, error) {
-	r, err := p.app.SetPhase(c.UserContext(), id, c.Params("round"), store.Phase(c.FormValue("to")))
+func (p *pages) setPhase(c *fiber.Ctx, id *core.Identity) (string, error) {
+	r, err := p.app.svc.SetPhase(c.UserContext(), id, c.Params("round"), core.Phase(c.FormValue("to")))
 	return "/admin/rounds/" + r.ID + "?done=phase", err
 }
 
-func (p *pages) roundSettings(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) roundSettings(c *fiber.Ctx, id *core.Identity) (string, error) {
 	title, desc := strings.TrimSpace(c.FormValue("title")), strings.TrimSpace(c.FormValue("description"))
 	budget := formInt(c, "budget")
-	rules := store.BallotRules{Kind: c.FormValue("kind")}
+	rules := ballot.BallotSpec{Kind: ballot.Kind(c.FormValue("kind"))}
 	switch rules.Kind {
 	case "approval":
 		rules.Min, rules.Max = int(formInt(c, "min")), int(formInt(c, "max"))
 	case "approval-cost":
 		rules.Limit = formInt(c, "limit")
 	case "cumulative":
-		rules.Total, rules.Cap = int(formInt(c, "total")), int(formInt(c, "cap"))
+		rules.Total, rules.Cap = formInt(c, "total"), formInt(c, "cap")
 	}
 	rule, tb, revote := strings.TrimSpace(c.FormValue("rule")), c.FormValue("tiebreak"), c.FormValue("revote")
-	s := RoundSettings{Title: &title, Description: &desc, Budget: &budget, Ballot: &rules, Rule: &rule, Tiebreak: &tb, Revote: &revote}
-	r, err := p.app.UpdateRound(c.UserContext(), id, c.Params("round"), s)
+	s := service.RoundSettings{Title: &title, Description: &desc, Budget: &budget, Ballot: &rules, Rule: &rule, Tiebreak: &tb, Revote: &revote}
+	r, err := p.app.svc.UpdateRound(c.UserContext(), id, c.Params("round"), s)
 	return "/admin/rounds/" + r.ID + "?done=settings", err
 }
 
-func (p *pages) decide(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) decide(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	pid, err := strconv.ParseInt(c.Params("pid"), 10, 64)
 	if err != nil {
-		return "", notFound("no such proposal")
+		return "", core.NotFoundf("no such proposal")
 	}
-	d := Decision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")), Cost: formInt(c, "cost")}
-	_, err = p.app.DecideProposal(c.UserContext(), id, round, pid, d)
+	d := service.Decision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")), Cost: formInt(c, "cost")}
+	_, err = p.app.svc.DecideProposal(c.UserContext(), id, round, pid, d)
 	return "/admin/rounds/" + round + "?done=decided", err
 }
 
-func (p *pages) putProject(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) putProject(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
-	_, err := p.app.PutProject(c.UserContext(), id, round, ProjectRequest{ID: strings.TrimSpace(c.FormValue("id")),
+	_, err := p.app.svc.PutProject(c.UserContext(), id, round, service.ProjectRequest{ID: strings.TrimSpace(c.FormValue("id")),
 		Title: strings.TrimSpace(c.FormValue("title")), Description: strings.TrimSpace(c.FormValue("description")),
 		Cost: formInt(c, "cost"), Category: c.FormValue("category")})
 	return "/admin/rounds/" + round + "?done=project", err
@@ -335,34 +310,26 @@ func (p *pages) putProject(c *fiber.Ctx, id *Identity) (string, error) {
 // coordinator removes a project before the round is frozen. After the
 // freeze, or for a project from a proposal, the answer is 409 with a
 // message in the page's language.
-func (p *pages) deleteProject(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) deleteProject(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	if c.FormValue("confirm") != "yes" {
-		return "", badRequest("%s", p.newView(c, "admin.title").T("admin.project.delete.unconfirmed"))
+		return "", core.Invalidf("%s", p.newView(c, "admin.title").T("admin.project.delete.unconfirmed"))
 	}
-	err := p.app.DeleteProject(c.UserContext(), id, round, c.Params("pid"))
-	var e *Error
-	if errors.As(err, &e) && e.Status == http.StatusConflict {
-		v := p.newView(c, "admin.title")
-		var r store.Round
-		rerr := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-			var err error
-			r, err = tx.Round(round)
-			return err
-		})
-		if rerr == nil && r.Phase.Frozen() {
-			return "", conflict("%s", v.T("admin.project.delete.frozen"))
-		}
-		return "", conflict("%s", v.T("admin.project.delete.proposal"))
+	err := p.app.svc.DeleteProject(c.UserContext(), id, round, c.Params("pid"))
+	switch {
+	case errors.Is(err, core.ErrFrozen):
+		return "", core.ErrFrozen.With("%s", p.newView(c, "admin.title").T("admin.project.delete.frozen"))
+	case errors.Is(err, core.ErrFromProposal):
+		return "", core.ErrFromProposal.With("%s", p.newView(c, "admin.title").T("admin.project.delete.proposal"))
 	}
 	return "/admin/rounds/" + round + "?done=project-deleted", err
 }
 
-func (p *pages) uploadRoll(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) uploadRoll(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	fh, err := c.FormFile("roll")
 	if err != nil {
-		return "", badRequest("choose a roll.txt file")
+		return "", core.Invalidf("choose a roll.txt file")
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -373,7 +340,7 @@ func (p *pages) uploadRoll(c *fiber.Ctx, id *Identity) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = p.app.UploadRoll(c.UserContext(), id, round, b)
+	_, err = p.app.svc.UploadRoll(c.UserContext(), id, round, b)
 	return "/admin/rounds/" + round + "?done=roll", err
 }
 
@@ -383,7 +350,7 @@ func (p *pages) uploadRoll(c *fiber.Ctx, id *Identity) (string, error) {
 // response (never stored, never logged), so the sheet opens once: print
 // it from the browser, then close it.
 func (p *pages) slips(c *fiber.Ctx) error {
-	_, sheet, err := p.app.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), CodesRequest{
+	_, sheet, err := p.app.svc.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), service.CodesRequest{
 		Count: int(formInt(c, "count")), Reserve: int(formInt(c, "reserve")), Replace: c.FormValue("replace") != ""})
 	if err != nil {
 		return err
@@ -396,22 +363,22 @@ func (p *pages) slips(c *fiber.Ctx) error {
 
 // setHandedOut is POST /admin/rounds/:round/handed-out: the number of
 // slips handed out at the meeting, the turnout base.
-func (p *pages) setHandedOut(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) setHandedOut(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
-	_, err := p.app.SetHandedOut(c.UserContext(), id, round, int(formInt(c, "handed_out")))
+	_, err := p.app.svc.SetHandedOut(c.UserContext(), id, round, int(formInt(c, "handed_out")))
 	return "/admin/rounds/" + round + "?done=handed-out", err
 }
 
 // void is POST /admin/rounds/:round/void: the council cancels the ballots
 // of a stolen slip's code. The code is used only to derive its public key.
-func (p *pages) void(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) void(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	code, err := ballot.ParseCode(strings.TrimSpace(c.FormValue("code")))
 	if err != nil {
-		return "", badRequest("the voting code is not valid: check it for typing mistakes")
+		return "", core.Invalidf("the voting code is not valid: check it for typing mistakes")
 	}
 	key := ballot.PublicKey(ballot.DeriveKey(code, round))
-	_, err = p.app.Void(c.UserContext(), id, round, VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]),
+	_, err = p.app.svc.Void(c.UserContext(), id, round, service.VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]),
 		Reason: strings.TrimSpace(c.FormValue("reason"))})
 	return "/admin/rounds/" + round + "?done=void", err
 }
@@ -431,7 +398,7 @@ func localTime(s string) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation("2006-01-02T15:04", s, meetingZone())
 	if err != nil {
-		return time.Time{}, badRequest("times must look like 2026-05-12T19:30")
+		return time.Time{}, core.Invalidf("times must look like 2026-05-12T19:30")
 	}
 	return t, nil
 }
@@ -446,7 +413,7 @@ func formTime(t time.Time) string {
 
 // schedule is POST /admin/rounds/:round/schedule: voting opens and closes
 // by itself at the given local times (empty clears).
-func (p *pages) schedule(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) schedule(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	opens, err := localTime(c.FormValue("opens_at"))
 	if err != nil {
@@ -456,18 +423,18 @@ func (p *pages) schedule(c *fiber.Ctx, id *Identity) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = p.app.Schedule(c.UserContext(), id, round, opens, closes)
+	_, err = p.app.svc.Schedule(c.UserContext(), id, round, opens, closes)
 	return "/admin/rounds/" + round + "?done=schedule", err
 }
 
 // password is POST /admin/password: change one's own password, or (an
 // administrator) anyone's.
-func (p *pages) password(c *fiber.Ctx, id *Identity) (string, error) {
+func (p *pages) password(c *fiber.Ctx, id *core.Identity) (string, error) {
 	name := strings.TrimSpace(c.FormValue("name"))
 	if name == "" {
 		name = id.Name
 	}
-	err := p.app.SetPassword(c.UserContext(), id, name, c.FormValue("password"))
+	err := p.app.svc.SetPassword(c.UserContext(), id, name, c.FormValue("password"))
 	return "/admin?done=password", err
 }
 

@@ -11,12 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/skip2/go-qrcode"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // The projector page with its server-sent events, the QR images, and the
@@ -37,33 +38,26 @@ type projectorScript struct {
 
 // latestCheckpoint returns the size and note of a round's latest checkpoint.
 func (p *pages) latestCheckpoint(c *fiber.Ctx, round string) (int64, []byte, error) {
-	var size int64
-	var cp []byte
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		size, cp, err = tx.Log(round).LatestCheckpoint()
-		return err
-	})
-	return size, cp, err
+	return p.app.svc.LatestCheckpoint(c.UserContext(), round)
 }
 
 // projector is GET /p/:round: the meeting's live view of the log head.
 func (p *pages) projector(c *fiber.Ctx) error {
-	fr, err := p.app.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := p.app.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
-	r, _, projects, err := p.roundData(c, fr.id)
+	r, _, projects, err := p.roundData(c, fr.ID)
 	if err != nil {
 		return err
 	}
-	size, cp, err := p.latestCheckpoint(c, fr.id)
+	size, cp, err := p.latestCheckpoint(c, fr.ID)
 	if err != nil {
 		return err
 	}
-	ck, err := ledger.OpenCheckpoint(cp, fr.origin, fr.logVerifier)
+	ck, err := ledger.OpenCheckpoint(cp, fr.Origin, fr.LogVerifier)
 	if err != nil {
-		return fmt.Errorf("ui: latest checkpoint of %s: %w", fr.id, err)
+		return fmt.Errorf("ui: latest checkpoint of %s: %w", fr.ID, err)
 	}
 	v := p.newView(c, "projector.title")
 	v.Title = r.Title
@@ -83,16 +77,16 @@ func (p *pages) projector(c *fiber.Ctx) error {
 	// Leaves after the manifest are ballots, except the council's void
 	// leaves and a final close leaf.
 	ballots := size - 1 - voidsBefore(r.VoidLeaves, size)
-	if r.Phase.Order() >= store.PhaseClosed.Order() {
+	if r.Phase.Order() >= core.PhaseClosed.Order() {
 		ballots--
 	}
-	slips := handedOut(r)
+	slips := r.TurnoutBase()
 	turnout := "–"
 	if slips > 0 {
 		turnout = strconv.FormatInt(min(max(ballots, 0), int64(slips))*100/int64(slips), 10) + " %"
 	}
 	v.D = struct {
-		Round       store.Round
+		Round       core.Round
 		Ballots     int64
 		Slips       int
 		Turnout     string
@@ -104,11 +98,11 @@ func (p *pages) projector(c *fiber.Ctx) error {
 		Winners     []resultProject
 		Script      projectorScript
 	}{r, max(ballots, 0), slips, turnout, size, ballot.FormatFingerprint(crockford(ck.Root[:10])),
-		ballot.FormatFingerprint(ballot.Fingerprint(fr.leaf0)), "/p/" + fr.id + "/qr.png?size=" + strconv.FormatInt(size, 10),
-		r.Phase == store.PhasePublished, winners,
-		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
-			Events: "/p/" + fr.id + "/events", Proof: "/api/rounds/" + fr.id + "/consistency",
-			QR: "/p/" + fr.id + "/qr.png", Slips: slips, Voids: r.VoidLeaves, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
+		ballot.FormatFingerprint(ballot.Fingerprint(fr.Leaf0)), "/p/" + fr.ID + "/qr.png?size=" + strconv.FormatInt(size, 10),
+		r.Phase == core.PhasePublished, winners,
+		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
+			Events: "/p/" + fr.ID + "/events", Proof: "/api/rounds/" + fr.ID + "/consistency",
+			QR: "/p/" + fr.ID + "/qr.png", Slips: slips, Voids: r.VoidLeaves, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
 	return p.render(c, http.StatusOK, "projector", v)
 }
 
@@ -154,16 +148,16 @@ const sseHeartbeat = 5 * time.Second
 // "published" event once the result is out. The projector checks each
 // checkpoint's consistency proof before it shows it.
 func (p *pages) events(c *fiber.Ctx) error {
-	fr, err := p.app.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := p.app.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
-	ch, stop := p.app.Subscribe(fr.id)
+	ch, stop := p.app.svc.Subscribe(fr.ID)
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
-	st := p.app.store
-	id := fr.id
+	svc := p.app.svc
+	id := fr.ID
 	// Closed when the server shuts down, so that an open projector does not
 	// hold up the shutdown until its timeout.
 	shutdown := c.Context().Done()
@@ -181,13 +175,8 @@ func (p *pages) events(c *fiber.Ctx) error {
 		// its leaf, so sending them before a checkpoint that covers the
 		// leaf means the projector never counts it as a ballot, not even
 		// for a moment.
-		round := func() store.Round {
-			var r store.Round
-			_ = st.View(context.Background(), func(tx *store.Tx) error {
-				var err error
-				r, err = tx.Round(id)
-				return err
-			})
+		round := func() core.Round {
+			r, _ := svc.Round(context.Background(), id)
 			if len(r.VoidLeaves) != max(voids, 0) {
 				j, _ := json.Marshal(r.VoidLeaves)
 				fmt.Fprintf(w, "event: voids\ndata: %s\n\n", j)
@@ -207,7 +196,7 @@ func (p *pages) events(c *fiber.Ctx) error {
 				fmt.Fprintf(w, "event: checkpoint\ndata: %s\n\n", base64.StdEncoding.EncodeToString(ev.Checkpoint))
 			case <-tick.C:
 				if !published {
-					if r := round(); r.Phase == store.PhasePublished {
+					if r := round(); r.Phase == core.PhasePublished {
 						published = true
 						w.WriteString("event: published\ndata: 1\n\n")
 					}
@@ -226,30 +215,24 @@ func (p *pages) events(c *fiber.Ctx) error {
 // checkpoint note of that size (the latest when size is absent), for
 // photographs of the projector.
 func (p *pages) checkpointQR(c *fiber.Ctx) error {
-	fr, err := p.app.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := p.app.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
 	want, _ := strconv.ParseInt(c.Query("size"), 10, 64)
 	var note []byte
-	err = p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		cps, err := tx.Log(fr.id).Checkpoints()
-		if err != nil {
-			return err
+	cps, err := p.app.svc.Checkpoints(c.UserContext(), fr.ID)
+	for _, cp := range cps {
+		ck, err := ledger.ParseCheckpointNote(cp)
+		if err == nil && (ck.Size == want || want == 0) {
+			note = cp
 		}
-		for _, cp := range cps {
-			ck, err := ledger.ParseCheckpointNote(cp)
-			if err == nil && (ck.Size == want || want == 0) {
-				note = cp
-			}
-		}
-		return nil
-	})
+	}
 	if err != nil {
 		return err
 	}
 	if note == nil {
-		return notFound("no checkpoint of that size")
+		return core.NotFoundf("no checkpoint of that size")
 	}
 	return sendQR(c, string(note), 512)
 }
@@ -259,13 +242,13 @@ func (p *pages) checkpointQR(c *fiber.Ctx) error {
 func (p *pages) receiptQR(c *fiber.Ctx) error {
 	h := c.Query("h")
 	if raw, err := base64.RawURLEncoding.Strict().DecodeString(h); err != nil || len(raw) != 32 {
-		return badRequest("h must be a leaf hash in unpadded base64url")
+		return core.Invalidf("h must be a leaf hash in unpadded base64url")
 	}
 	round := c.Params("round")
 	if !ballot.ValidID(round) {
-		return notFound("no such round")
+		return core.NotFoundf("no such round")
 	}
-	return sendQR(c, p.app.BaseURL()+"/check/"+round+"#"+h, 320)
+	return sendQR(c, p.app.svc.BaseURL()+"/check/"+round+"#"+h, 320)
 }
 
 func sendQR(c *fiber.Ctx, content string, size int) error {
@@ -293,15 +276,15 @@ func (p *pages) recordPage(c *fiber.Ctx) error {
 	}
 	base := "/rounds/" + r.ID
 	d := struct {
-		Round      store.Round
+		Round      core.Round
 		Anchors    string
 		AnchorsURL string
 		Files      []recordFile
 		Base       string
 		RecordURL  string
 		Size       int64
-	}{Round: r, Anchors: string(anchors.Bytes()), AnchorsURL: base + "/anchors.txt", Base: p.app.BaseURL(),
-		RecordURL: p.app.BaseURL() + base + "/record/"}
+	}{Round: r, Anchors: string(anchors.Bytes()), AnchorsURL: base + "/anchors.txt", Base: p.app.svc.BaseURL(),
+		RecordURL: p.app.svc.BaseURL() + base + "/record/"}
 	if r.Phase.Frozen() {
 		d.Files = append(d.Files, recordFile{"manifest", base + "/manifest", "file.manifest"},
 			recordFile{"hashes.txt", base + "/hashes.txt", "file.hashes"}, recordFile{"checkpoint", base + "/checkpoint", "file.checkpoint"})
@@ -309,7 +292,7 @@ func (p *pages) recordPage(c *fiber.Ctx) error {
 			d.Size = size
 		}
 	}
-	if r.Phase.Order() >= store.PhaseClosed.Order() {
+	if r.Phase.Order() >= core.PhaseClosed.Order() {
 		for _, f := range ledger.RecordFiles() {
 			d.Files = append(d.Files, recordFile{f, base + "/record/" + f, "file." + strings.TrimSuffix(f, ".txt")})
 		}

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"html/template"
 	"math/big"
@@ -10,19 +8,20 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // Public pages: the fund overview, community and round pages (with the
 // proposal form), results and the record page.
 
 type homeFund struct {
-	Fund        store.Fund
+	Fund        core.Fund
 	Tranches    []homeTranche
 	Communities []homeCommunity
 }
@@ -41,38 +40,29 @@ type homeAlloc struct {
 }
 
 type homeCommunity struct {
-	Community store.Community
-	Rounds    []store.Round
+	Community core.Community
+	Rounds    []core.Round
 }
 
 // home is GET /: every fund with its communities and their rounds.
 func (p *pages) home(c *fiber.Ctx) error {
 	var funds []homeFund
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		fs, err := tx.Funds()
-		if err != nil {
-			return err
-		}
-		comms, err := tx.Communities()
-		if err != nil {
-			return err
-		}
-		rounds, err := tx.Rounds()
-		if err != nil {
-			return err
-		}
-		for _, f := range fs {
-			plan, err := fundPlan(tx, f)
-			if err != nil {
-				return err
-			}
+	o, err := p.app.svc.Overview(c.UserContext())
+	if err != nil {
+		return err
+	}
+	year := p.app.svc.Clock().Year()
+	comms, rounds := o.Communities, o.Rounds
+	{
+		for _, f := range o.Funds {
+			plan := o.Plans[f.ID]
 			hf := homeFund{Fund: f}
 			names := map[string]string{}
 			for _, cm := range comms {
 				names[cm.ID] = cm.Name
 			}
 			for _, tv := range plan.Allocation {
-				ht := homeTranche{Year: tv.Year, Amount: tv.Amount, Open: tv.Year == p.app.clock().Year()}
+				ht := homeTranche{Year: tv.Year, Amount: tv.Amount, Open: tv.Year == year}
 				for _, ac := range tv.Accounts {
 					ht.Rows = append(ht.Rows, homeAlloc{Name: names[ac.Community], CarryIn: ac.CarryIn, Allocated: ac.Allocated,
 						Spent: ac.Spent, Available: ac.Available})
@@ -98,10 +88,6 @@ func (p *pages) home(c *fiber.Ctx) error {
 			}
 			funds = append(funds, hf)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	v := p.newView(c, "home.title")
 	v.Wide = true
@@ -119,41 +105,37 @@ type communityTranche struct {
 // fund, tranche by tranche.
 func (p *pages) community(c *fiber.Ctx) error {
 	var d struct {
-		Community  store.Community
-		Fund       store.Fund
-		Rounds     []store.Round
+		Community  core.Community
+		Fund       core.Fund
+		Rounds     []core.Round
 		Allocation []communityTranche
 	}
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		if d.Community, err = tx.Community(c.Params("community")); err != nil {
-			return err
+	var err error
+	if d.Community, err = p.app.svc.Community(c.UserContext(), c.Params("community")); err != nil {
+		return err
+	}
+	o, err := p.app.svc.Overview(c.UserContext())
+	if err != nil {
+		return err
+	}
+	for _, f := range o.Funds {
+		if f.ID != d.Community.Fund {
+			continue
 		}
-		if f, err := tx.Fund(d.Community.Fund); err == nil {
-			d.Fund = f
-			plan, err := fundPlan(tx, f)
-			if err != nil {
-				return err
-			}
-			for _, tv := range plan.Allocation {
-				for _, ac := range tv.Accounts {
-					if ac.Community == d.Community.ID {
-						d.Allocation = append(d.Allocation, communityTranche{Year: tv.Year, CarryIn: ac.CarryIn,
-							Allocated: ac.Allocated, Spent: ac.Spent, Available: ac.Available})
-					}
+		d.Fund = f
+		for _, tv := range o.Plans[f.ID].Allocation {
+			for _, ac := range tv.Accounts {
+				if ac.Community == d.Community.ID {
+					d.Allocation = append(d.Allocation, communityTranche{Year: tv.Year, CarryIn: ac.CarryIn,
+						Allocated: ac.Allocated, Spent: ac.Spent, Available: ac.Available})
 				}
 			}
 		}
-		rounds, err := tx.Rounds()
-		for _, r := range rounds {
-			if r.Community == d.Community.ID {
-				d.Rounds = append(d.Rounds, r)
-			}
+	}
+	for _, r := range o.Rounds {
+		if r.Community == d.Community.ID {
+			d.Rounds = append(d.Rounds, r)
 		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	v := p.newView(c, "home.title")
 	v.Title = d.Community.Name
@@ -168,7 +150,7 @@ type projectView struct {
 	Proposal                         int64 // the proposal it came from, if any
 }
 
-func projectViews(lang string, cat catalog, r store.Round, ps []store.Project) []projectView {
+func projectViews(lang string, cat catalog, r core.Round, ps []core.Project) []projectView {
 	names := map[string]string{}
 	for _, c := range r.Categories {
 		names[c.ID] = categoryName(lang, cat, c)
@@ -185,11 +167,11 @@ func projectViews(lang string, cat catalog, r store.Round, ps []store.Project) [
 }
 
 // categoryName is a category's name in the page's language: one of
-// [DefaultCategories] under its default (Danish) name is translated
+// [core.DefaultCategories] under its default (Danish) name is translated
 // ("category.<id>" in the catalog); a round's own categories keep the name
 // the round gives them. Stored and manifest ids never change.
-func categoryName(lang string, cat catalog, c store.Category) string {
-	for _, d := range DefaultCategories {
+func categoryName(lang string, cat catalog, c core.Category) string {
+	for _, d := range core.DefaultCategories {
 		if d.ID == c.ID && d.Name == c.Name {
 			if t, ok := cat[lang]["category."+c.ID]; ok {
 				return t
@@ -200,24 +182,12 @@ func categoryName(lang string, cat catalog, c store.Category) string {
 }
 
 // roundData loads a round with its community and projects.
-func (p *pages) roundData(c *fiber.Ctx, id string) (store.Round, store.Community, []projectView, error) {
-	var r store.Round
-	var cm store.Community
-	var ps []store.Project
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		if r, err = tx.Round(id); err != nil {
-			return err
-		}
-		if cm, err = tx.Community(r.Community); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		ps, err = tx.Projects(id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return r, cm, nil, notFound("no such round")
+func (p *pages) roundData(c *fiber.Ctx, id string) (core.Round, core.Community, []projectView, error) {
+	d, err := p.app.svc.RoundDetail(c.UserContext(), id)
+	if core.KindOf(err) == core.NotFound {
+		return d.Round, d.Community, nil, core.NotFoundf("no such round")
 	}
+	r, cm, ps := d.Round, d.Community, d.Projects
 	lang := negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
 	return r, cm, projectViews(lang, p.cat, r, ps), err
 }
@@ -228,15 +198,11 @@ func (p *pages) round(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var proposals []store.Proposal
-	err = p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		proposals, err = tx.Proposals(r.ID)
-		return err
-	})
+	d, err := p.app.svc.RoundDetail(c.UserContext(), r.ID)
 	if err != nil {
 		return err
 	}
+	proposals := d.Proposals
 	v := p.newView(c, "home.title")
 	v.Title = r.Title
 	switch c.Query("sent") {
@@ -244,10 +210,10 @@ func (p *pages) round(c *fiber.Ctx) error {
 		v.Flash, v.FlashKind = v.T("round.propose.thanks"), "ok"
 	}
 	v.D = struct {
-		Round     store.Round
-		Community store.Community
+		Round     core.Round
+		Community core.Community
 		Projects  []projectView
-		Proposals []store.Proposal
+		Proposals []core.Proposal
 	}{r, cm, projects, proposals}
 	return p.render(c, http.StatusOK, "round", v)
 }
@@ -261,30 +227,13 @@ func (p *pages) propose(c *fiber.Ctx) error {
 	cat := c.FormValue("category")
 	var cost int64
 	if _, err := fmt.Sscan(c.FormValue("estimated_cost"), &cost); err != nil || cost < 1 {
-		return badRequest("the estimated cost must be a whole number of kroner")
+		return core.Invalidf("the estimated cost must be a whole number of kroner")
 	}
 	if title == "" || len(title) > 200 || desc == "" || len(desc) > 2000 {
-		return badRequest("a proposal needs a title (at most 200 characters) and a description (at most 2000)")
+		return core.Invalidf("a proposal needs a title (at most 200 characters) and a description (at most 2000)")
 	}
-	err := p.app.store.Update(c.UserContext(), func(tx *store.Tx) error {
-		r, err := tx.Round(id)
-		if err != nil {
-			return err
-		}
-		if r.Phase != store.PhaseProposals {
-			return conflict("this round does not take proposals now")
-		}
-		ok := false
-		for _, k := range r.Categories {
-			ok = ok || k.ID == cat
-		}
-		if !ok {
-			return badRequest("unknown category")
-		}
-		_, err = tx.AddProposal(store.Proposal{Round: id, Title: title, Description: strings.Clone(desc),
-			EstimatedCost: cost, Category: cat, Status: store.ProposalPending, Submitted: p.app.clock()})
-		return err
-	})
+	_, err := p.app.svc.SubmitProposal(c.UserContext(), id, service.ProposalRequest{Title: title,
+		Description: strings.Clone(desc), EstimatedCost: cost, Category: cat})
 	if err != nil {
 		return err
 	}
@@ -314,7 +263,7 @@ func (p *pages) results(c *fiber.Ctx) error {
 		return err
 	}
 	d := struct {
-		Round    store.Round
+		Round    core.Round
 		Result   *ledger.Result
 		Projects []resultProject
 		Turnout  string
@@ -322,7 +271,7 @@ func (p *pages) results(c *fiber.Ctx) error {
 		Chart    template.HTML
 	}{Round: r, Result: res, Projects: rows}
 	if res != nil {
-		if slips := int64(handedOut(r)); slips > 0 {
+		if slips := int64(r.TurnoutBase()); slips > 0 {
 			d.Turnout = fmt.Sprintf("%s / %s (%d %%)", v.Num(res.Ballots), v.Num(slips), min(res.Ballots, slips)*100/slips)
 		} else {
 			d.Turnout = v.Num(res.Ballots)
@@ -339,26 +288,16 @@ func (p *pages) results(c *fiber.Ctx) error {
 
 // result returns the round's last result note, verified with the council
 // key, and its projects explained; nil before publication.
-func (p *pages) result(c *fiber.Ctx, v *view, r store.Round, projects []projectView) (*ledger.Result, []resultProject, error) {
-	if r.Phase != store.PhasePublished {
+func (p *pages) result(c *fiber.Ctx, v *view, r core.Round, projects []projectView) (*ledger.Result, []resultProject, error) {
+	if r.Phase != core.PhasePublished {
 		return nil, nil, nil
 	}
-	var notes [][]byte
-	err := p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		notes, err = tx.Log(r.ID).Results()
-		return err
-	})
-	if err != nil || len(notes) == 0 {
-		return nil, nil, err
+	res, _, err := p.app.svc.Result(c.UserContext(), r.ID)
+	if core.KindOf(err) == core.NotFound {
+		return nil, nil, nil
 	}
-	verifier, err := ledger.NewVerifier(r.CouncilKey)
 	if err != nil {
 		return nil, nil, err
-	}
-	res, err := ledger.OpenResult(notes[len(notes)-1], verifier)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ui: result of %s: %w", r.ID, err)
 	}
 	byID := map[string]projectView{}
 	for _, pv := range projects {
@@ -374,7 +313,7 @@ func (p *pages) result(c *fiber.Ctx, v *view, r store.Round, projects []projectV
 		rows = append(rows, row)
 	}
 	explain(v, res, rows)
-	if why, err := p.ruleExplanations(c, r, res, notes[len(notes)-1]); err != nil {
+	if why, err := p.app.svc.Explanations(c.UserContext(), r.ID); err != nil {
 		p.app.logError(c, "explain result", err)
 	} else if why != nil {
 		for i := range rows {
@@ -384,51 +323,6 @@ func (p *pages) result(c *fiber.Ctx, v *view, r store.Round, projects []projectV
 		}
 	}
 	return res, rows, nil
-}
-
-// ruleExplanations recounts a published round with package tally to
-// explain every project by the counting rule's own reasons (chosen at step
-// n, did not fit, supporters short of money, ...). It returns nil, and the
-// page keeps its plain explanation, when the recount does not reproduce the
-// result note. Recounts are cached per result note.
-func (p *pages) ruleExplanations(c *fiber.Ctx, r store.Round, res *ledger.Result, note []byte) (map[string]tally.Explanation, error) {
-	key := sha256.Sum256(note)
-	p.mu.Lock()
-	why, ok := p.why[key]
-	p.mu.Unlock()
-	if ok {
-		return why, nil
-	}
-	fr, err := p.app.frozenRound(c.UserContext(), r.ID)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := p.app.record(c.UserContext(), r.ID)
-	if err != nil {
-		return nil, err
-	}
-	m := fr.manifest
-	e := tallyElection(m, ledger.CountedBallots(rec, fr.anchors))
-	order, err := tally.NewTieBreak(m.Tiebreak, res.Checkpoint.Root)
-	if err != nil {
-		return nil, err
-	}
-	out, err := tally.Count(e, m.Rule, order)
-	if err != nil {
-		return nil, err
-	}
-	why = map[string]tally.Explanation{}
-	for i, rp := range res.Projects {
-		if i >= len(out.Funded) || out.Funded[i] != rp.Funded || e.Projects[i].ID != rp.ID {
-			why = nil // the recount disagrees with the note: explain nothing by it
-			break
-		}
-		why[rp.ID] = out.Explanations[i]
-	}
-	p.mu.Lock()
-	p.why[key] = why
-	p.mu.Unlock()
-	return why, nil
 }
 
 // ruleWhy translates a rule's explanation of one project.
@@ -530,30 +424,4 @@ func barChart(v *view, rows []resultProject) template.HTML {
 func (p *pages) about(c *fiber.Ctx) error {
 	v := p.newView(c, "about.title")
 	return p.render(c, http.StatusOK, "about", v)
-}
-
-// tallyElection is the election package tally counts for a manifest and
-// its counted ballots (projects in manifest order).
-func tallyElection(m *ballot.Manifest, counted []*ballot.Ballot) *tally.Election {
-	e := &tally.Election{Budget: m.Budget, Points: m.Ballot.Kind == ballot.KindCumulative}
-	index := map[string]int{}
-	for i, mp := range m.Projects {
-		e.Projects = append(e.Projects, tally.Project{ID: mp.ID, Cost: mp.Cost})
-		index[mp.ID] = i
-	}
-	for _, b := range counted {
-		var tb tally.Ballot
-		for _, id := range b.Approve {
-			tb.Projects = append(tb.Projects, index[id])
-		}
-		for _, pt := range b.Points {
-			tb.Projects = append(tb.Projects, index[pt.Project])
-			tb.Points = append(tb.Points, pt.N)
-		}
-		if e.Points && len(tb.Points) != len(tb.Projects) {
-			tb.Points = make([]int64, len(tb.Projects))
-		}
-		e.Ballots = append(e.Ballots, tb)
-	}
-	return e
 }

@@ -13,36 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
-	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
-
-// countForTest counts with package tally (the manifest's rule and
-// tie-break), as the server does.
-func countForTest(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, error) {
-	tb, err := tally.NewTieBreak(m.Tiebreak, seed)
-	if err != nil {
-		return nil, err
-	}
-	out, err := tally.Count(tallyElection(m, counted), m.Rule, tb)
-	if err != nil {
-		return nil, err
-	}
-	votes := ledger.Votes(m, counted)
-	res := &ledger.Outcome{Spent: out.Spent}
-	for i, p := range m.Projects {
-		rp := ledger.ResultProject{ID: p.ID, Votes: votes[i], Funded: out.Funded[i]}
-		if rp.Funded {
-			rp.Amount = p.Cost
-		}
-		res.Projects = append(res.Projects, rp)
-	}
-	return res, nil
-}
 
 // pageEnv is an app with pages, a signed-in admin and a round in voting.
 type pageEnv struct {
@@ -50,7 +29,7 @@ type pageEnv struct {
 	app    *App
 	cookie string
 	csrf   string
-	admin  *Identity
+	admin  *core.Identity
 	codes  []string // voting codes from the slip sheet
 }
 
@@ -68,8 +47,12 @@ func newPageEnv(t *testing.T) *pageEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Config{Store: st, Keys: keys, BaseURL: "http://pb.test", Batch: 5 * time.Millisecond,
-		Argon2: Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, ScheduleEvery: -1, Count: countForTest})
+	svc, err := service.New(service.Config{Store: st, Keys: keys, BaseURL: "http://pb.test", Batch: 5 * time.Millisecond,
+		Argon2: service.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, ScheduleEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(svc, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +61,10 @@ func newPageEnv(t *testing.T) *pageEnv {
 	a.pageRoutes() // idempotent
 	e := &pageEnv{t: t, app: a}
 	ctx := context.Background()
-	if _, err := a.EnsureAdmin(ctx, "admin", "correct horse battery"); err != nil {
+	if _, err := a.svc.EnsureAdmin(ctx, "admin", "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	token, sess, id, err := a.Login(ctx, "admin", "correct horse battery")
+	token, sess, id, err := a.svc.Login(ctx, "admin", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,13 +192,13 @@ func TestTemplatesUseKnownKeys(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range store.Phases() {
+	for _, p := range core.Phases() {
 		for _, k := range []string{"phase." + string(p), "vote.notopen." + string(p)} {
 			if _, ok := cat["da"][k]; !ok {
 				t.Errorf("text %s is missing", k)
 			}
 		}
-		if p != store.PhaseDraft {
+		if p != core.PhaseDraft {
 			for _, k := range []string{"admin.to." + string(p), "admin.to." + string(p) + ".hint"} {
 				if _, ok := cat["da"][k]; !ok {
 					t.Errorf("text %s is missing", k)
@@ -539,12 +522,7 @@ func TestAdminScheduleAndPassword(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("schedule = %d\n%s", res.StatusCode, body)
 	}
-	var r store.Round
-	e.app.store.View(context.Background(), func(tx *store.Tx) error {
-		var err error
-		r, err = tx.Round("hornsyld-2026")
-		return err
-	})
+	r, _ := e.app.svc.Round(context.Background(), "hornsyld-2026")
 	if want := time.Date(2030, 5, 12, 21, 30, 0, 0, meetingZone()); !r.ClosesAt.Equal(want) {
 		t.Errorf("ClosesAt = %v, want %v", r.ClosesAt, want)
 	}
@@ -564,7 +542,7 @@ func TestAdminScheduleAndPassword(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("password = %d", res.StatusCode)
 	}
-	if _, _, _, err := e.app.Login(context.Background(), "admin", "a much longer password"); err != nil {
+	if _, _, _, err := e.app.svc.Login(context.Background(), "admin", "a much longer password"); err != nil {
 		t.Errorf("login with the new password: %v", err)
 	}
 	// The dashboard shows the fund's allocation and the action log.
@@ -673,13 +651,13 @@ func TestProjectorTurnout(t *testing.T) {
 	e.setupRound(approvalRules) // 6 slips, 1 reserve
 	ctx := context.Background()
 	for _, c := range e.codes[:3] {
-		if _, err := e.app.castWithCode(ctx, "hornsyld-2026", c, Choices{Approve: []string{"bench"}}); err != nil {
+		if _, err := e.app.svc.CastWithCode(ctx, "hornsyld-2026", c, service.Choices{Approve: []string{"bench"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	code, _ := ballot.ParseCode(e.codes[0])
 	key := ballot.PublicKey(ballot.DeriveKey(code, "hornsyld-2026"))
-	if _, err := e.app.Void(ctx, e.admin, "hornsyld-2026", VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]), Reason: "Stjålet seddel"}); err != nil {
+	if _, err := e.app.svc.Void(ctx, e.admin, "hornsyld-2026", service.VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]), Reason: "Stjålet seddel"}); err != nil {
 		t.Fatal(err)
 	}
 	projector := func() (ballots, turnout string, d projectorScript) {

@@ -11,13 +11,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/skip2/go-qrcode"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // The voting page, the kiosk, the receipt and the public check page.
@@ -27,7 +29,7 @@ import (
 // (static/js/vote.js), posts the leaf to /v/ROUND/ballot and checks the
 // receipt against the manifest's log key. Without JavaScript the same form
 // posts the code and choices to /v/ROUND, the server derives the key and
-// signs ([App.castWithCode]), and the page says so.
+// signs ([App.CastWithCode]), and the page says so.
 
 // kioskSeconds is how long the kiosk shows a receipt before it resets.
 const kioskSeconds = 60
@@ -97,7 +99,7 @@ type reviewData struct {
 }
 
 type voteData struct {
-	Round       store.Round
+	Round       core.Round
 	Projects    []projectView
 	Kind        string
 	Cap         int64
@@ -135,7 +137,7 @@ func ruleTexts(v *view, m *ballot.Manifest) (long, short string, meterMax int64)
 }
 
 // voteView builds the voting page's view for a round in voting.
-func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *frozenRound, error) {
+func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *service.FrozenRound, error) {
 	round := c.Params("round")
 	r, _, projects, err := p.roundData(c, round)
 	if err != nil {
@@ -144,11 +146,11 @@ func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *frozenRou
 	v := p.newView(c, "vote.title")
 	v.Title = r.Title
 	v.NoFooter = true
-	if r.Phase != store.PhaseVoting {
+	if r.Phase != core.PhaseVoting {
 		v.D = noticeData{Title: r.Title, Message: v.T("vote.notopen." + string(r.Phase)), Link: "/r/" + r.ID, LinkText: v.T("vote.roundpage")}
 		return v, nil, nil, nil
 	}
-	fr, err := p.app.frozenRound(c.UserContext(), round)
+	fr, err := p.app.svc.FrozenRound(c.UserContext(), round)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -159,7 +161,7 @@ func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *frozenRou
 		byID[pv.ID] = pv
 	}
 	var list []projectView
-	for _, mp := range fr.manifest.Projects {
+	for _, mp := range fr.Manifest.Projects {
 		pv, ok := byID[mp.ID]
 		if !ok {
 			pv = projectView{ID: mp.ID, Category: mp.Category}
@@ -167,12 +169,12 @@ func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *frozenRou
 		pv.Title, pv.Cost = mp.Title, mp.Cost
 		list = append(list, pv)
 	}
-	d := &voteData{Round: r, Projects: list, Kind: string(fr.manifest.Ballot.Kind), Cap: fr.manifest.Ballot.Cap,
-		Fingerprint: ballot.FormatFingerprint(ballot.Fingerprint(fr.leaf0)), Action: "/v/" + r.ID, Kiosk: kiosk,
+	d := &voteData{Round: r, Projects: list, Kind: string(fr.Manifest.Ballot.Kind), Cap: fr.Manifest.Ballot.Cap,
+		Fingerprint: ballot.FormatFingerprint(ballot.Fingerprint(fr.Leaf0)), Action: "/v/" + r.ID, Kiosk: kiosk,
 		Chosen: map[string]bool{}, Points: map[string]int64{}}
-	d.RuleText, d.RuleShort, d.MeterMax = ruleTexts(v, fr.manifest)
-	d.Script = voteScript{Manifest: base64.StdEncoding.EncodeToString(fr.leaf0), Submit: "/v/" + r.ID + "/ballot",
-		Check: p.app.BaseURL() + "/check/" + r.ID, QR: "/r/" + r.ID + "/qr.png", Kiosk: kiosk, KioskSeconds: kioskSeconds,
+	d.RuleText, d.RuleShort, d.MeterMax = ruleTexts(v, fr.Manifest)
+	d.Script = voteScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Submit: "/v/" + r.ID + "/ballot",
+		Check: p.app.svc.BaseURL() + "/check/" + r.ID, QR: "/r/" + r.ID + "/qr.png", Kiosk: kiosk, KioskSeconds: kioskSeconds,
 		Lang: v.Lang, Texts: scriptTexts(v, voteTexts)}
 	v.Scripts = []string{"js/vote.js"}
 	if kiosk {
@@ -204,11 +206,11 @@ func (p *pages) vote(kiosk bool) fiber.Handler {
 }
 
 // formChoices reads the choices of the no-JS form.
-func formChoices(c *fiber.Ctx, fr *frozenRound) Choices {
-	var ch Choices
-	if fr.manifest.Ballot.Kind == ballot.KindCumulative {
+func formChoices(c *fiber.Ctx, fr *service.FrozenRound) service.Choices {
+	var ch service.Choices
+	if fr.Manifest.Ballot.Kind == ballot.KindCumulative {
 		ch.Points = map[string]int64{}
-		for _, mp := range fr.manifest.Projects {
+		for _, mp := range fr.Manifest.Projects {
 			if s := strings.TrimSpace(c.FormValue("pt-" + mp.ID)); s != "" {
 				n, err := strconv.ParseInt(s, 10, 64)
 				if err != nil || n < 0 {
@@ -258,13 +260,13 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 		if _, err := ballot.ParseCode(code); err != nil {
 			return again(http.StatusBadRequest, v.T("js.codeTypo"))
 		}
-		b := &ballot.Ballot{Round: fr.id, Manifest: fr.hash, Approve: ch.Approve, Cumulative: ch.Points != nil}
-		for _, mp := range fr.manifest.Projects {
+		b := &ballot.Ballot{Round: fr.ID, Manifest: fr.Hash, Approve: ch.Approve, Cumulative: ch.Points != nil}
+		for _, mp := range fr.Manifest.Projects {
 			if n := ch.Points[mp.ID]; n != 0 {
 				b.Points = append(b.Points, ballot.Points{Project: mp.ID, N: n})
 			}
 		}
-		if err := fr.manifest.CheckChoices(sortedBallot(b)); err != nil {
+		if err := fr.Manifest.CheckChoices(sortedBallot(b)); err != nil {
 			return again(http.StatusBadRequest, v.T("vote.badchoice"))
 		}
 		switch c.FormValue("step") {
@@ -287,9 +289,9 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 			d.Review = rv
 			return p.render(c, http.StatusOK, "vote", v)
 		}
-		cast, err := p.app.castWithCode(c.UserContext(), fr.id, code, ch)
+		cast, err := p.app.svc.CastWithCode(c.UserContext(), fr.ID, code, ch)
 		if err != nil {
-			status, _, public := PublicError(err)
+			status, _, _, public := PublicError(err)
 			if !public {
 				return err
 			}
@@ -300,24 +302,24 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 }
 
 // sortedBallot returns b with its approvals sorted and deduplicated, as
-// castWithCode will sign them.
+// CastWithCode will sign them.
 func sortedBallot(b *ballot.Ballot) *ballot.Ballot {
 	out := *b
 	out.Approve = slices.Compact(slices.Sorted(slices.Values(b.Approve)))
 	return &out
 }
 
-// castErrorKey maps a refused ballot to the text key a resident sees.
+// castErrorKey maps a refused ballot to the text key a resident sees, by
+// the domain error's reason (never by its HTTP status).
 func castErrorKey(err error) string {
-	var e *Error
 	switch {
-	case errors.Is(err, errUsed):
+	case errors.Is(err, core.ErrCodeUsed):
 		return "js.used"
-	case errors.Is(err, errVoided):
+	case errors.Is(err, core.ErrVoided):
 		return "js.voided"
-	case errors.As(err, &e) && e.Status == http.StatusForbidden:
+	case errors.Is(err, core.ErrNotOnRoll):
 		return "js.wrongCode"
-	case errors.As(err, &e) && e.Status == http.StatusConflict:
+	case errors.Is(err, core.ErrClosed), errors.Is(err, core.ErrNotOpen):
 		return "js.closed"
 	}
 	return "vote.badchoice"
@@ -341,9 +343,9 @@ func castCode(err error) string {
 // ballotPost is POST /v/:round/ballot: the body is a ballot leaf signed in
 // the browser; the answer is its receipt, or {"error", "code"}.
 func (p *pages) ballotPost(c *fiber.Ctx) error {
-	cast, err := p.app.CastBallot(c.UserContext(), c.Params("round"), c.Body())
+	cast, err := p.app.svc.CastBallot(c.UserContext(), c.Params("round"), c.Body())
 	if err != nil {
-		status, msg, public := PublicError(err)
+		status, msg, _, public := PublicError(err)
 		if !public {
 			return err
 		}
@@ -371,13 +373,13 @@ type receiptData struct {
 // receiptPage shows a receipt the server verified (the browser ran no
 // script). The download and the QR code are data: URLs, so the receipt
 // is never fetched again by hash.
-func (p *pages) receiptPage(c *fiber.Ctx, v *view, fr *frozenRound, rc *ledger.Receipt) error {
-	cp, err := rc.Verify(fr.origin, fr.logVerifier)
+func (p *pages) receiptPage(c *fiber.Ctx, v *view, fr *service.FrozenRound, rc *ledger.Receipt) error {
+	cp, err := rc.Verify(fr.Origin, fr.LogVerifier)
 	if err != nil {
 		return fmt.Errorf("ui: own receipt does not verify: %w", err)
 	}
 	h := tlog.RecordHash(rc.Extra)
-	check := p.app.BaseURL() + "/check/" + fr.id + "#" + base64.RawURLEncoding.EncodeToString(h[:])
+	check := p.app.svc.BaseURL() + "/check/" + fr.ID + "#" + base64.RawURLEncoding.EncodeToString(h[:])
 	png, err := qrcode.Encode(check, qrcode.Medium, 256)
 	if err != nil {
 		return err
@@ -451,32 +453,27 @@ func (p *pages) checkReceipt(c *fiber.Ctx, v *view, raw []byte) *checkResult {
 	if err != nil {
 		return bad("check.bad.format")
 	}
-	fr, err := p.app.frozenRound(c.UserContext(), b.Round)
+	fr, err := p.app.svc.FrozenRound(c.UserContext(), b.Round)
 	if err != nil {
 		return bad("check.bad.round")
 	}
-	cp, err := rc.Verify(fr.origin, fr.logVerifier)
+	cp, err := rc.Verify(fr.Origin, fr.LogVerifier)
 	if err != nil {
 		return bad("check.bad.proof")
 	}
-	if b.Manifest != fr.hash {
+	if b.Manifest != fr.Hash {
 		return bad("check.bad.round")
 	}
-	if err := fr.manifest.CheckBallot(b, fr.hash, fr.roll); err != nil {
+	if err := fr.Manifest.CheckBallot(b, fr.Hash, fr.Roll); err != nil {
 		return bad("check.bad.ballot")
 	}
 	// The receipt's tree must be a prefix of the log as it is now.
-	var leaf []byte
-	err = p.app.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		leaf, err = tx.Log(fr.id).Leaf(rc.Index)
-		return err
-	})
+	leaf, err := p.app.svc.Leaf(c.UserContext(), fr.ID, rc.Index)
 	if err != nil || string(leaf) != string(rc.Extra) {
 		return bad("check.bad.missing")
 	}
 	titles := map[string]string{}
-	for _, mp := range fr.manifest.Projects {
+	for _, mp := range fr.Manifest.Projects {
 		titles[mp.ID] = mp.Title
 	}
 	var choice []string
@@ -489,6 +486,6 @@ func (p *pages) checkReceipt(c *fiber.Ctx, v *view, raw []byte) *checkResult {
 	if len(choice) == 0 {
 		choice = []string{v.T("js.none")}
 	}
-	return &checkResult{OK: true, Message: v.T("check.ok"), Tracker: rc.Tracker(), Round: fr.manifest.Title,
+	return &checkResult{OK: true, Message: v.T("check.ok"), Tracker: rc.Tracker(), Round: fr.Manifest.Title,
 		Choice: strings.Join(choice, ", "), Index: rc.Index, Size: cp.Size}
 }

@@ -3,33 +3,33 @@ package ui
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // RoundSummary is one entry of GET /api/rounds.
 type RoundSummary struct {
-	ID        string      `json:"id"`
-	Community string      `json:"community"`
-	Title     string      `json:"title"`
-	Phase     store.Phase `json:"phase"`
-	Year      int         `json:"year"`
-	Budget    int64       `json:"budget"`
-	RecordURL string      `json:"record_url,omitempty"` // once published
+	ID        string     `json:"id"`
+	Community string     `json:"community"`
+	Title     string     `json:"title"`
+	Phase     core.Phase `json:"phase"`
+	Year      int        `json:"year"`
+	Budget    int64      `json:"budget"`
+	RecordURL string     `json:"record_url,omitempty"` // once published
 }
 
 // RoundView is the public description of a round (GET /api/rounds/:round).
 type RoundView struct {
-	store.Round
-	Projects []store.Project   `json:"projects"`
+	core.Round
+	Projects []core.Project    `json:"projects"`
 	LogSize  int64             `json:"log_size"`
 	URLs     map[string]string `json:"urls"`
 	Result   *ResultView       `json:"result,omitempty"`
@@ -52,17 +52,17 @@ type ResultProjectView struct {
 }
 
 // roundURLs are the public files of a round.
-func (a *App) roundURLs(r store.Round) map[string]string {
-	base := a.cfg.BaseURL + "/rounds/" + r.ID
+func (a *App) roundURLs(r core.Round) map[string]string {
+	base := a.BaseURL() + "/rounds/" + r.ID
 	u := map[string]string{"anchors": base + "/anchors.txt"}
 	if r.Phase.Frozen() {
 		u["manifest"] = base + "/manifest"
 		u["checkpoint"] = base + "/checkpoint"
 		u["hashes"] = base + "/hashes.txt"
 		u["roll"] = base + "/record/roll.txt"
-		u["ballots"] = a.cfg.BaseURL + "/api/rounds/" + r.ID + "/ballots"
+		u["ballots"] = a.BaseURL() + "/api/rounds/" + r.ID + "/ballots"
 	}
-	if r.Phase.Order() >= store.PhaseClosed.Order() {
+	if r.Phase.Order() >= core.PhaseClosed.Order() {
 		u["record"] = base + "/record/"
 		u["archive"] = base + "/record.tar"
 		u["pb"] = base + "/round.pb"
@@ -71,58 +71,36 @@ func (a *App) roundURLs(r store.Round) map[string]string {
 }
 
 func (a *App) handleRounds(c *fiber.Ctx) error {
-	var out []RoundSummary
-	err := a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		rounds, err := tx.Rounds()
-		for _, r := range rounds {
-			s := RoundSummary{ID: r.ID, Community: r.Community, Title: r.Title, Phase: r.Phase, Year: r.Year, Budget: r.Budget}
-			if r.Phase == store.PhasePublished {
-				s.RecordURL = a.cfg.BaseURL + "/rounds/" + r.ID + "/record/"
-			}
-			out = append(out, s)
-		}
-		return err
-	})
+	rounds, err := a.svc.Rounds(c.UserContext())
 	if err != nil {
 		return err
 	}
-	return c.JSON(nonNil(out))
+	var out []RoundSummary
+	for _, r := range rounds {
+		s := RoundSummary{ID: r.ID, Community: r.Community, Title: r.Title, Phase: r.Phase, Year: r.Year, Budget: r.Budget}
+		if r.Phase == core.PhasePublished {
+			s.RecordURL = a.BaseURL() + "/rounds/" + r.ID + "/record/"
+		}
+		out = append(out, s)
+	}
+	return c.JSON(service.NonNil(out))
 }
 
 // RoundView returns the public view of a round.
 func (a *App) RoundView(c *fiber.Ctx, id string) (RoundView, error) {
 	var v RoundView
-	var results [][]byte
-	err := a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		if v.Round, err = tx.Round(id); err != nil {
-			return err
-		}
-		if v.Projects, err = tx.Projects(id); err != nil {
-			return err
-		}
-		if v.LogSize, err = tx.Log(id).Size(); err != nil {
-			return err
-		}
-		results, err = tx.Log(id).Results()
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound("no round %s", id)
-	}
+	d, err := a.svc.RoundDetail(c.UserContext(), id)
 	if err != nil {
 		return v, err
 	}
-	v.Projects = nonNil(v.Projects)
+	v.Round, v.Projects, v.LogSize = d.Round, service.NonNil(d.Projects), d.LogSize
 	v.URLs = a.roundURLs(v.Round)
-	if len(results) > 0 {
-		last := results[len(results)-1]
-		body, _, _ := bytes.Cut(last, []byte("\n\n"))
-		res, err := ledger.ParseResult(append(body, '\n'))
+	if len(d.Results) > 0 {
+		res, note, err := a.svc.Result(c.UserContext(), id)
 		if err != nil {
-			return v, fmt.Errorf("ui: result of %s: %w", id, err)
+			return v, err
 		}
-		rv := &ResultView{Ballots: res.Ballots, Spent: res.Spent, Budget: res.Budget, Note: string(last)}
+		rv := &ResultView{Ballots: res.Ballots, Spent: res.Spent, Budget: res.Budget, Note: string(note)}
 		for _, p := range res.Projects {
 			pv := ResultProjectView{ResultProject: p}
 			for _, q := range v.Projects {
@@ -159,27 +137,17 @@ type ProposalView struct {
 }
 
 func (a *App) handleProposals(c *fiber.Ctx) error {
-	id := c.Params("round")
-	var out []ProposalView
-	err := a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		if _, err := tx.Round(id); err != nil {
-			return err
-		}
-		ps, err := tx.Proposals(id)
-		for _, p := range ps {
-			out = append(out, ProposalView{ID: p.ID, Title: p.Title, Description: p.Description,
-				EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Reason: p.Reason,
-				Project: p.Project, Submitted: p.Submitted})
-		}
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no round %s", id)
-	}
+	d, err := a.svc.RoundDetail(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(nonNil(out))
+	var out []ProposalView
+	for _, p := range d.Proposals {
+		out = append(out, ProposalView{ID: p.ID, Title: p.Title, Description: p.Description,
+			EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Reason: p.Reason,
+			Project: p.Project, Submitted: p.Submitted})
+	}
+	return c.JSON(service.NonNil(out))
 }
 
 // sendText answers with text/plain bytes.
@@ -192,15 +160,7 @@ func sendText(c *fiber.Ctx, b []byte) error {
 // and slips: the log and council keys, and once frozen the manifest
 // fingerprint.
 func (a *App) Anchors(c *fiber.Ctx, id string) (*ledger.Anchors, error) {
-	var r store.Round
-	err := a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		r, err = tx.Round(id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("no round %s", id)
-	}
+	r, err := a.svc.Round(c.UserContext(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -216,24 +176,19 @@ func (a *App) handleAnchors(c *fiber.Ctx) error {
 }
 
 func (a *App) handleManifest(c *fiber.Ctx) error {
-	fr, err := a.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := a.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
-	return sendText(c, fr.leaf0)
+	return sendText(c, fr.Leaf0)
 }
 
 func (a *App) handleCheckpoint(c *fiber.Ctx) error {
-	fr, err := a.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := a.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
-	var cp []byte
-	err = a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		_, cp, err = tx.Log(fr.id).LatestCheckpoint()
-		return err
-	})
+	_, cp, err := a.svc.LatestCheckpoint(c.UserContext(), fr.ID)
 	if err != nil {
 		return err
 	}
@@ -245,26 +200,18 @@ func (a *App) handleCheckpoint(c *fiber.Ctx) error {
 // (RFC 6962 leaf hash) of every leaf, one b64 per line, in index order.
 // During voting this is all that is public about the leaves.
 func (a *App) handleHashes(c *fiber.Ctx) error {
-	fr, err := a.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := a.svc.FrozenRound(c.UserContext(), c.Params("round"))
+	if err != nil {
+		return err
+	}
+	hs, err := a.svc.LeafHashes(c.UserContext(), fr.ID)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	err = a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		l := tx.Log(fr.id)
-		n, err := l.Size()
-		if err != nil {
-			return err
-		}
-		hs, err := l.LeafHashes(n)
-		for _, h := range hs {
-			buf.WriteString(base64.StdEncoding.EncodeToString(h[:]))
-			buf.WriteByte('\n')
-		}
-		return err
-	})
-	if err != nil {
-		return err
+	for _, h := range hs {
+		buf.WriteString(base64.StdEncoding.EncodeToString(h[:]))
+		buf.WriteByte('\n')
 	}
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return sendText(c, buf.Bytes())
@@ -291,14 +238,14 @@ func queryInt64(c *fiber.Ctx, name string) (int64, error) {
 	s := c.Query(name)
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, badRequest("query parameter %s must be a non-negative integer", name)
+		return 0, core.Invalidf("query parameter %s must be a non-negative integer", name)
 	}
 	return n, nil
 }
 
 // handleConsistency is GET /api/rounds/:round/consistency?old=N&size=M.
 func (a *App) handleConsistency(c *fiber.Ctx) error {
-	fr, err := a.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := a.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
@@ -310,10 +257,7 @@ func (a *App) handleConsistency(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := ledger.NewLog(a.store.LogStorage(fr.id)).ProveConsistency(size, old)
-	if errors.Is(err, ledger.ErrBadProof) {
-		return badRequest("need 1 ≤ old ≤ size ≤ the log's size")
-	}
+	p, err := a.svc.ProveConsistency(c.UserContext(), fr.ID, size, old)
 	if err != nil {
 		return err
 	}
@@ -324,27 +268,16 @@ func (a *App) handleConsistency(c *fiber.Ctx) error {
 // the index and inclusion proof of the leaf with that record hash in the
 // tree of size N (default: the latest checkpoint's size).
 func (a *App) handleInclusion(c *fiber.Ctx) error {
-	fr, err := a.frozenRound(c.UserContext(), c.Params("round"))
+	fr, err := a.svc.FrozenRound(c.UserContext(), c.Params("round"))
 	if err != nil {
 		return err
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(c.Query("hash"))
 	if err != nil || len(raw) != 32 {
-		return badRequest("query parameter hash must be the base64 of a 32-byte leaf hash")
+		return core.Invalidf("query parameter hash must be the base64 of a 32-byte leaf hash")
 	}
 	h := tlog.Hash(raw)
-	var size, idx int64
-	err = a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		if size, _, err = tx.Log(fr.id).LatestCheckpoint(); err != nil {
-			return err
-		}
-		idx, err = tx.Log(fr.id).Find(h)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no leaf with that hash in round %s", fr.id)
-	}
+	idx, size, err := a.svc.FindLeaf(c.UserContext(), fr.ID, h)
 	if err != nil {
 		return err
 	}
@@ -353,10 +286,7 @@ func (a *App) handleInclusion(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	p, err := ledger.NewLog(a.store.LogStorage(fr.id)).ProveInclusion(size, idx)
-	if errors.Is(err, ledger.ErrBadProof) {
-		return badRequest("the leaf is not in the tree of size %d", size)
-	}
+	p, err := a.svc.ProveInclusion(c.UserContext(), fr.ID, size, idx)
 	if err != nil {
 		return err
 	}
@@ -366,22 +296,7 @@ func (a *App) handleInclusion(c *fiber.Ctx) error {
 // closedRecord returns a round's record, or 409 before the round closed
 // (leaf contents are public only after close).
 func (a *App) closedRecord(c *fiber.Ctx, id string) (*ledger.Record, error) {
-	var r store.Round
-	err := a.store.View(c.UserContext(), func(tx *store.Tx) error {
-		var err error
-		r, err = tx.Round(id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("no round %s", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if r.Phase.Order() < store.PhaseClosed.Order() {
-		return nil, conflict("the record of round %s is published when voting closes (phase %s); during voting see hashes.txt and checkpoint", id, r.Phase)
-	}
-	return a.record(c.UserContext(), id)
+	return a.svc.Record(c.UserContext(), id)
 }
 
 // handleRecordFile is GET /rounds/:round/record/:file, the record's
@@ -394,14 +309,14 @@ func (a *App) handleRecordFile(c *fiber.Ctx) error {
 		known = known || f == name
 	}
 	if !known {
-		return notFound("a record has no file %q", name)
+		return core.NotFoundf("a record has no file %q", name)
 	}
 	if name == ledger.RollFile {
-		fr, err := a.frozenRound(c.UserContext(), id)
+		fr, err := a.svc.FrozenRound(c.UserContext(), id)
 		if err != nil {
 			return err
 		}
-		return sendText(c, fr.roll.Bytes())
+		return sendText(c, fr.Roll.Bytes())
 	}
 	rec, err := a.closedRecord(c, id)
 	if err != nil {
@@ -449,7 +364,7 @@ func (a *App) handleResult(c *fiber.Ctx) error {
 		return err
 	}
 	if v.Result == nil {
-		return notFound("round %s has no published result yet (phase %s)", v.ID, v.Phase)
+		return core.NotFoundf("round %s has no published result yet (phase %s)", v.ID, v.Phase)
 	}
 	return c.JSON(v.Result)
 }

@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 func TestPublicEndpoints(t *testing.T) {
@@ -22,7 +24,7 @@ func TestPublicEndpoints(t *testing.T) {
 	e.seed()
 	co := e.coordinator("barrit")
 	pub := e.client()
-	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
 
 	// Before freeze: anchors without a manifest line; no log yet.
 	an, err := ledger.ParseAnchors(pub.must(200, "GET", "/rounds/barrit-2026/anchors.txt", nil).Body)
@@ -63,7 +65,7 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 	var rv RoundView
 	pub.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &rv)
-	if rv.RollCount != 12 || rv.RollSource != "uploaded" || len(rv.Projects) != 3 || rv.Phase != store.PhaseReview {
+	if rv.RollCount != 12 || rv.RollSource != "uploaded" || len(rv.Projects) != 3 || rv.Phase != core.PhaseReview {
 		t.Errorf("round view = %+v", rv)
 	}
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "frozen"})
@@ -211,10 +213,10 @@ func decodeProof(t *testing.T, ss []string) []tlog.Hash {
 func TestSchedule(t *testing.T) {
 	now := time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: now}
-	e := newTestEnv(t, func(c *Config) { c.Now = clock.Now })
+	e := newTestEnv(t, func(c *service.Config) { c.Now = clock.Now })
 	e.seed()
 	co := e.coordinator("barrit")
-	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/schedule", map[string]string{"opens_at": "2026-05-01T21:00:00+02:00", "closes_at": "2026-05-01T21:00:00Z"})
 	co.must(400, "POST", "/api/rounds/barrit-2026/schedule", map[string]string{"opens_at": "tomorrow"})
 	co.must(400, "POST", "/api/rounds/barrit-2026/schedule", map[string]string{"opens_at": "2026-05-01T21:00:00Z", "closes_at": "2026-05-01T20:00:00Z"})
@@ -223,30 +225,30 @@ func TestSchedule(t *testing.T) {
 	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[0])
 	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", newVoters(t, "barrit-2026", 2).roll.Bytes())
 
-	phase := func() store.Phase {
-		var r store.Round
+	phase := func() core.Phase {
+		var r core.Round
 		co.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &r)
 		return r.Phase
 	}
 	ctx := context.Background()
 	clock.set(now.Add(2 * time.Hour)) // 20:00 UTC: past the opening, but not frozen
-	e.app.runSchedule(ctx)
-	if p := phase(); p != store.PhaseReview {
+	e.app.svc.RunSchedule(ctx)
+	if p := phase(); p != core.PhaseReview {
 		t.Fatalf("scheduler moved an unfrozen round to %s", p)
 	}
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "frozen"})
-	e.app.runSchedule(ctx)
-	if p := phase(); p != store.PhaseVoting {
+	e.app.svc.RunSchedule(ctx)
+	if p := phase(); p != core.PhaseVoting {
 		t.Fatalf("after the opening time: %s", p)
 	}
 	co.must(409, "POST", "/api/rounds/barrit-2026/schedule", map[string]string{"opens_at": "2026-05-02T19:00:00Z"})
-	e.app.runSchedule(ctx)
-	if p := phase(); p != store.PhaseVoting {
+	e.app.svc.RunSchedule(ctx)
+	if p := phase(); p != core.PhaseVoting {
 		t.Fatalf("closed before the closing time: %s", p)
 	}
 	clock.set(now.Add(3 * time.Hour)) // 21:00 UTC: past the closing
-	e.app.runSchedule(ctx)
-	if p := phase(); p != store.PhaseClosed {
+	e.app.svc.RunSchedule(ctx)
+	if p := phase(); p != core.PhaseClosed {
 		t.Fatalf("after the closing time: %s", p)
 	}
 }

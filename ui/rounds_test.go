@@ -7,11 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
+	"github.com/hedensted-pb/pb/tally/recount"
 )
 
 // TestRoundLifecycle walks a round through every phase over the API and
@@ -22,37 +25,37 @@ func TestRoundLifecycle(t *testing.T) {
 	co := e.coordinator("barrit")
 	resident := e.client()
 
-	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026,
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026,
 		Title: "Borgerbudget Barrit 2026"})
-	var r store.Round
+	var r core.Round
 	co.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &r)
 	// 300,000 over three years, split 1000:3000 → barrit gets 25,000 a year.
-	if r.Phase != store.PhaseDraft || r.Budget != 25_000 || r.Fund != "pulje" || r.LogOrigin != "pb.test/barrit-2026" {
+	if r.Phase != core.PhaseDraft || r.Budget != 25_000 || r.Fund != "pulje" || r.LogOrigin != "pb.test/barrit-2026" {
 		t.Fatalf("new round = %+v", r)
 	}
 
 	// Proposals from residents.
-	resident.must(409, "POST", "/api/rounds/barrit-2026/proposals", ProposalRequest{Title: "Bænke", Description: "Flere bænke", EstimatedCost: 5000, Category: "social-omsorg"})
+	resident.must(409, "POST", "/api/rounds/barrit-2026/proposals", service.ProposalRequest{Title: "Bænke", Description: "Flere bænke", EstimatedCost: 5000, Category: "social-omsorg"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
-	for _, p := range []ProposalRequest{
+	for _, p := range []service.ProposalRequest{
 		{Title: "Bænke ved søen", Description: "Fem bænke", EstimatedCost: 8000, Category: "social-omsorg"},
 		{Title: "Hundeskov", Description: "En indhegnet hundeskov", EstimatedCost: 12000, Category: "fritid-og-faellesskab"},
 		{Title: "Guldbelagt rådhus", Description: "Alt i guld", EstimatedCost: 9_000_000, Category: "laering"},
 	} {
 		resident.must(201, "POST", "/api/rounds/barrit-2026/proposals", p)
 	}
-	co.must(409, "POST", "/api/rounds/barrit-2026/proposals/1/decision", Decision{Accept: true, Reason: "God idé"})
+	co.must(409, "POST", "/api/rounds/barrit-2026/proposals/1/decision", service.Decision{Accept: true, Reason: "God idé"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
-	resident.must(409, "POST", "/api/rounds/barrit-2026/proposals", ProposalRequest{Title: "Sent", Description: "For sent", EstimatedCost: 1, Category: "laering"})
+	resident.must(409, "POST", "/api/rounds/barrit-2026/proposals", service.ProposalRequest{Title: "Sent", Description: "For sent", EstimatedCost: 1, Category: "laering"})
 
 	// Review: accept two (one repriced), reject one.
-	co.must(200, "POST", "/api/rounds/barrit-2026/proposals/1/decision", Decision{Accept: true, Reason: "God idé", Cost: 9000})
-	co.must(200, "POST", "/api/rounds/barrit-2026/proposals/2/decision", Decision{Accept: true, Reason: "Mange ønsker det", Project: "hundeskov"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/proposals/1/decision", service.Decision{Accept: true, Reason: "God idé", Cost: 9000})
+	co.must(200, "POST", "/api/rounds/barrit-2026/proposals/2/decision", service.Decision{Accept: true, Reason: "Mange ønsker det", Project: "hundeskov"})
 	r2 := co.must(409, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "frozen"})
 	if !strings.Contains(r2.errorMsg(), "1 proposals still await a decision") {
 		t.Errorf("freeze with a pending proposal: %s", r2)
 	}
-	co.must(200, "POST", "/api/rounds/barrit-2026/proposals/3/decision", Decision{Accept: false, Reason: "Over budget"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/proposals/3/decision", service.Decision{Accept: false, Reason: "Over budget"})
 	var props []ProposalView
 	resident.must(200, "GET", "/api/rounds/barrit-2026/proposals", nil).JSON(t, &props)
 	if len(props) != 3 || props[0].Project != "p001" || props[1].Project != "hundeskov" || props[2].Status != "rejected" || props[2].Reason != "Over budget" {
@@ -73,9 +76,9 @@ func TestRoundLifecycle(t *testing.T) {
 		body         any
 	}{
 		{"PATCH", "/api/rounds/barrit-2026", map[string]string{"title": "Nyt navn"}},
-		{"POST", "/api/rounds/barrit-2026/projects", ProjectRequest{ID: "ny", Title: "Ny", Cost: 1, Category: "laering"}},
+		{"POST", "/api/rounds/barrit-2026/projects", service.ProjectRequest{ID: "ny", Title: "Ny", Cost: 1, Category: "laering"}},
 		{"DELETE", "/api/rounds/barrit-2026/projects/hundeskov", nil},
-		{"POST", "/api/rounds/barrit-2026/proposals/1/decision", Decision{Accept: false, Reason: "Fortryder"}},
+		{"POST", "/api/rounds/barrit-2026/proposals/1/decision", service.Decision{Accept: false, Reason: "Fortryder"}},
 		{"PUT", "/api/rounds/barrit-2026/roll", v.roll.Bytes()},
 		{"POST", "/api/rounds/barrit-2026/codes", map[string]int{"count": 5}},
 		{"POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "frozen"}},
@@ -117,7 +120,7 @@ func TestRoundLifecycle(t *testing.T) {
 
 	// The record verifies, with every receipt.
 	rec := fetchRecord(t, resident, "barrit-2026")
-	opts := ledger.VerifyOptions{Anchors: anchors, Count: e.app.count}
+	opts := ledger.VerifyOptions{Anchors: anchors, Count: recount.Count}
 	for i, rc := range receipts {
 		opts.Receipts = append(opts.Receipts, ledger.Source{Name: string(rune('a' + i)), Bytes: rc})
 	}
@@ -137,11 +140,11 @@ func TestRoundLifecycle(t *testing.T) {
 	}
 	var list []RoundSummary
 	resident.must(200, "GET", "/api/rounds", nil).JSON(t, &list)
-	if len(list) != 1 || list[0].Phase != store.PhasePublished || list[0].RecordURL != testBase+"/rounds/barrit-2026/record/" {
+	if len(list) != 1 || list[0].Phase != core.PhasePublished || list[0].RecordURL != testBase+"/rounds/barrit-2026/record/" {
 		t.Errorf("rounds = %+v", list)
 	}
 	// The fund now shows what barrit spent in 2026.
-	var fund FundView
+	var fund service.FundView
 	resident.must(200, "GET", "/api/funds/pulje", nil).JSON(t, &fund)
 	if got := fund.Allocation[0].Accounts[0]; got.Community != "barrit" || got.Spent != res.Spent || got.Unspent != 25_000-res.Spent {
 		t.Errorf("fund account = %+v (spent %d)", got, res.Spent)
@@ -191,7 +194,7 @@ func fetchRecord(t *testing.T, c *client, round string) *ledger.Record {
 func TestEmptyRound(t *testing.T) {
 	e := newTestEnv(t)
 	e.seed()
-	co, _ := e.votingRound("barrit-2026", 3, RoundRequest{})
+	co, _ := e.votingRound("barrit-2026", 3, service.RoundRequest{})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
 	rep := verifyRound(t, e, "barrit-2026")
@@ -206,10 +209,10 @@ func TestEmptyRound(t *testing.T) {
 func TestResultChain(t *testing.T) {
 	e := newTestEnv(t)
 	e.seed()
-	co, v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	co, v := e.votingRound("barrit-2026", 3, service.RoundRequest{})
 	co.must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 0, "shelter"))
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
-	co2, _ := e.votingRound("barrit-2027", 3, RoundRequest{Year: 2027})
+	co2, _ := e.votingRound("barrit-2027", 3, service.RoundRequest{Year: 2027})
 	co2.must(200, "POST", "/api/rounds/barrit-2027/phase", map[string]string{"phase": "closed"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
 	co2.must(200, "POST", "/api/rounds/barrit-2027/phase", map[string]string{"phase": "published"})
@@ -244,18 +247,18 @@ func TestFreezeWithCodes(t *testing.T) {
 	e.seed()
 	co := e.coordinator("barrit")
 	pub := e.client()
-	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
 	for _, p := range testProjects {
 		co.must(200, "POST", "/api/rounds/barrit-2026/projects", p)
 	}
 	// Codes are made at freeze, from the review phase.
-	if r := co.do("POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 12, Reserve: 2}); r.Status != 409 || !strings.Contains(r.errorMsg(), "review phase") {
+	if r := co.do("POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 12, Reserve: 2}); r.Status != 409 || !strings.Contains(r.errorMsg(), "review phase") {
 		t.Errorf("codes in the proposals phase = %s", r)
 	}
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
-	co.must(400, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 2, Reserve: 2})
-	sheet := co.must(200, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 12, Reserve: 2})
+	co.must(400, "POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 2, Reserve: 2})
+	sheet := co.must(200, "POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 12, Reserve: 2})
 	if sheet.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(sheet.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("sheet headers = %v", sheet.Header)
 	}
@@ -272,9 +275,9 @@ func TestFreezeWithCodes(t *testing.T) {
 	if n := bytes.Count(sheet.Body, []byte(">RESERVE<")); n != 2 {
 		t.Errorf("%d reserve slips, want 2", n)
 	}
-	var r store.Round
+	var r core.Round
 	pub.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &r)
-	if r.Phase != store.PhaseFrozen || r.RollSource != "generated" || r.RollCount != 12 || r.RollReserve != 2 || r.Fingerprint != an.Manifest {
+	if r.Phase != core.PhaseFrozen || r.RollSource != "generated" || r.RollCount != 12 || r.RollReserve != 2 || r.Fingerprint != an.Manifest {
 		t.Errorf("round after freeze with codes = %+v", r)
 	}
 	// The roll holds exactly the sheet's codes.
@@ -294,7 +297,7 @@ func TestFreezeWithCodes(t *testing.T) {
 	}
 	// No second sheet: the round is frozen, its roll signed.
 	before := e.storeSnapshot()
-	if r := co.do("POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 12, Reserve: 2, Replace: true}); r.Status != 409 || !strings.Contains(r.errorMsg(), "frozen") {
+	if r := co.do("POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 12, Reserve: 2, Replace: true}); r.Status != 409 || !strings.Contains(r.errorMsg(), "frozen") {
 		t.Errorf("second sheet = %s", r)
 	}
 	if e.storeSnapshot() != before {
@@ -308,16 +311,16 @@ func TestFreezeWithCodesReplacesUpload(t *testing.T) {
 	e := newTestEnv(t)
 	e.seed()
 	co := e.coordinator("barrit")
-	co.must(201, "POST", "/api/rounds", RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[0])
 	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", newVoters(t, "barrit-2026", 3).roll.Bytes())
-	co.must(409, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 5})
-	co.must(200, "POST", "/api/rounds/barrit-2026/codes", CodesRequest{Count: 5, Replace: true})
-	var r store.Round
+	co.must(409, "POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 5})
+	co.must(200, "POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 5, Replace: true})
+	var r core.Round
 	co.must(200, "GET", "/api/rounds/barrit-2026", nil).JSON(t, &r)
-	if r.Phase != store.PhaseFrozen || r.RollSource != "generated" || r.RollCount != 5 {
+	if r.Phase != core.PhaseFrozen || r.RollSource != "generated" || r.RollCount != 5 {
 		t.Errorf("round = %+v", r)
 	}
 }

@@ -21,7 +21,11 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/tally/recount"
 	"github.com/hedensted-pb/pb/ui"
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/demo"
+	"github.com/hedensted-pb/pb/ui/service"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
@@ -184,7 +188,7 @@ func fetchRecord(t *testing.T, base, round string) (*ledger.Record, *ledger.Anch
 // verify checks a record as pbverify does, with receipts.
 func verify(t *testing.T, rec *ledger.Record, an *ledger.Anchors, receipts [][]byte) *ledger.Report {
 	t.Helper()
-	opts := ledger.VerifyOptions{Anchors: an, Count: ui.DefaultCount}
+	opts := ledger.VerifyOptions{Anchors: an, Count: recount.Count}
 	for i, rc := range receipts {
 		opts.Receipts = append(opts.Receipts, ledger.Source{Name: fmt.Sprint("receipt-", i), Bytes: rc})
 	}
@@ -447,16 +451,16 @@ func TestDemo(t *testing.T) {
 	var rounds []ui.RoundSummary
 	c := newClient(t, s.base)
 	json.Unmarshal(c.must(200, "GET", "/api/rounds", nil), &rounds)
-	phases := map[string]store.Phase{}
+	phases := map[string]core.Phase{}
 	for _, r := range rounds {
 		phases[r.ID] = r.Phase
 	}
-	if len(rounds) != 5 || phases["juelsminde-2026"] != store.PhasePublished || phases["barrit-2026"] != store.PhaseVoting ||
-		phases["toerring-2026"] != store.PhaseReview || phases["stouby-2026"] != store.PhaseProposals || phases["glud-2027"] != store.PhaseDraft {
+	if len(rounds) != 5 || phases["juelsminde-2026"] != core.PhasePublished || phases["barrit-2026"] != core.PhaseVoting ||
+		phases["toerring-2026"] != core.PhaseReview || phases["stouby-2026"] != core.PhaseProposals || phases["glud-2027"] != core.PhaseDraft {
 		t.Errorf("demo rounds = %+v", rounds)
 	}
-	var fund ui.FundView
-	json.Unmarshal(c.must(200, "GET", "/api/funds/"+ui.DemoFund, nil), &fund)
+	var fund service.FundView
+	json.Unmarshal(c.must(200, "GET", "/api/funds/"+demo.Fund, nil), &fund)
 	if fund.Total != 1_500_000 || len(fund.Communities) != 29 || len(fund.Allocation) != 3 {
 		t.Errorf("demo fund: total %d, %d communities, %d tranches", fund.Total, len(fund.Communities), len(fund.Allocation))
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/ui"
+	"github.com/hedensted-pb/pb/ui/demo"
+	"github.com/hedensted-pb/pb/ui/service"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
@@ -69,8 +71,13 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 	if baseURL == "" {
 		baseURL = "http://" + publicAddr(cfg.Addr, ln.Addr())
 	}
-	app, err := ui.New(ui.Config{Store: st, Keys: keys, BaseURL: baseURL, Logger: logger, Batch: cfg.Batch})
+	svc, err := service.New(service.Config{Store: st, Keys: keys, BaseURL: baseURL, Logger: logger, Batch: cfg.Batch})
 	if err != nil {
+		return err
+	}
+	app, err := ui.New(svc, ui.Config{Logger: logger})
+	if err != nil {
+		svc.Close()
 		return err
 	}
 	defer func() {
@@ -86,23 +93,23 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 	if password == "" {
 		password, generated = newPassword(), true
 	}
-	created, err := app.EnsureAdmin(ctx, cfg.AdminName, password)
+	created, err := svc.EnsureAdmin(ctx, cfg.AdminName, password)
 	if err != nil {
 		return fmt.Errorf("administrator account: %w", err)
 	}
-	var demo *ui.DemoInfo
+	var info *demo.Info
 	if cfg.Demo {
 		start := time.Now()
-		if demo, err = app.SeedDemo(ctx, cfg.AdminName); err != nil {
+		if info, err = demo.Seed(ctx, svc, cfg.AdminName); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
-		logger.Info("demo data ready", "seeded", demo.Seeded, "took", time.Since(start).Round(time.Millisecond).String())
+		logger.Info("demo data ready", "seeded", info.Seeded, "took", time.Since(start).Round(time.Millisecond).String())
 	}
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	logger.Info("serving", "url", baseURL, "data", data)
-	printBanner(stdout, baseURL, data, temporary, cfg.AdminName, password, created, generated, demo)
+	printBanner(stdout, baseURL, data, temporary, cfg.AdminName, password, created, generated, info)
 
 	select {
 	case <-ctx.Done():
@@ -149,7 +156,7 @@ func newPassword() string {
 }
 
 // printBanner tells the operator how to use the server.
-func printBanner(w io.Writer, baseURL, data string, temporary bool, admin, password string, created, generated bool, demo *ui.DemoInfo) {
+func printBanner(w io.Writer, baseURL, data string, temporary bool, admin, password string, created, generated bool, demo *demo.Info) {
 	fmt.Fprintf(w, "pbserver: serving %s\n", baseURL)
 	if temporary {
 		fmt.Fprintf(w, "  data:          %s (temporary, removed when the server stops)\n", data)

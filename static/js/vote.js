@@ -196,9 +196,12 @@ async function submit() {
 }
 
 function failureText(e) {
-  if (e.code === 'used' || e.status === 409) return T.used;
+  // The server's reason code decides; the status is only a fallback.
+  if (e.code === 'used') return T.used;
+  if (e.code === 'voided') return T.voided;
+  if (e.code === 'closed') return T.closed;
   if (e.code === 'not-in-roll' || e.status === 403) return T.wrongCode;
-  if (e.code === 'closed' || e.status === 423 || e.status === 410) return T.closed;
+  if (e.status === 423 || e.status === 410) return T.closed;
   if (e.status) return fmt(T.serverError, e.status);
   return fmt(T.failed, e.message);
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/hedensted-pb/pb/ui/core"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
@@ -185,15 +186,15 @@ func (l *Log) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 func (l *Log) TreeHash(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, l) }
 
 // Voter returns what the log records for a roll key (zero when nothing).
-func (l *Log) Voter(key [32]byte) (Voter, error) {
+func (l *Log) Voter(key [32]byte) (core.Voter, error) {
 	v := l.tx.b(bVoters).Get(rkey(l.round, key[:]))
 	if v == nil {
-		return Voter{}, nil
+		return core.Voter{}, nil
 	}
 	if len(v) != 17 {
-		return Voter{}, fmt.Errorf("store: log %s voter: %w", l.round, ErrLogCorrupt)
+		return core.Voter{}, fmt.Errorf("store: log %s voter: %w", l.round, ErrLogCorrupt)
 	}
-	return Voter{
+	return core.Voter{
 		Ballots: int(binary.BigEndian.Uint64(v[0:8])),
 		Last:    int64(binary.BigEndian.Uint64(v[8:16])),
 		Voided:  v[16] == 1,
@@ -201,7 +202,7 @@ func (l *Log) Voter(key [32]byte) (Voter, error) {
 }
 
 // PutVoter records what the log holds for a roll key.
-func (l *Log) PutVoter(key [32]byte, v Voter) error {
+func (l *Log) PutVoter(key [32]byte, v core.Voter) error {
 	b := make([]byte, 17)
 	binary.BigEndian.PutUint64(b[0:8], uint64(v.Ballots))
 	binary.BigEndian.PutUint64(b[8:16], uint64(v.Last))

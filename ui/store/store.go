@@ -24,13 +24,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+
 	bolt "go.etcd.io/bbolt"
 )
 
 // Sentinel errors; test with [errors.Is].
 var (
-	// ErrNotFound reports a record that does not exist.
-	ErrNotFound = errors.New("not found")
+	// ErrNotFound reports a record that does not exist. It is
+	// [core.ErrMissing], so a lookup that fails is a NotFound error of the
+	// domain wherever it surfaces.
+	ErrNotFound = core.ErrMissing
 	// ErrExists reports a create of a record that already exists.
 	ErrExists = errors.New("already exists")
 )
@@ -281,16 +285,16 @@ func (tx *Tx) PutMeta(key string, value []byte) error {
 }
 
 // Fund returns the fund with the given ID, or ErrNotFound.
-func (tx *Tx) Fund(id string) (Fund, error) {
-	var f Fund
+func (tx *Tx) Fund(id string) (core.Fund, error) {
+	var f core.Fund
 	return f, tx.getJSON(bFunds, []byte(id), &f)
 }
 
 // Funds returns every fund in ID order.
-func (tx *Tx) Funds() ([]Fund, error) { return listJSON[Fund](tx, bFunds, nil) }
+func (tx *Tx) Funds() ([]core.Fund, error) { return listJSON[core.Fund](tx, bFunds, nil) }
 
 // CreateFund stores a new fund, or returns ErrExists.
-func (tx *Tx) CreateFund(f Fund) error {
+func (tx *Tx) CreateFund(f core.Fund) error {
 	if tx.b(bFunds).Get([]byte(f.ID)) != nil {
 		return fmt.Errorf("fund %s: %w", f.ID, ErrExists)
 	}
@@ -298,21 +302,21 @@ func (tx *Tx) CreateFund(f Fund) error {
 }
 
 // PutFund stores a fund, replacing any with the same ID.
-func (tx *Tx) PutFund(f Fund) error { return tx.putJSON(bFunds, []byte(f.ID), f) }
+func (tx *Tx) PutFund(f core.Fund) error { return tx.putJSON(bFunds, []byte(f.ID), f) }
 
 // Community returns the community with the given ID, or ErrNotFound.
-func (tx *Tx) Community(id string) (Community, error) {
-	var c Community
+func (tx *Tx) Community(id string) (core.Community, error) {
+	var c core.Community
 	return c, tx.getJSON(bCommunities, []byte(id), &c)
 }
 
 // Communities returns every community in ID order.
-func (tx *Tx) Communities() ([]Community, error) {
-	return listJSON[Community](tx, bCommunities, nil)
+func (tx *Tx) Communities() ([]core.Community, error) {
+	return listJSON[core.Community](tx, bCommunities, nil)
 }
 
 // CreateCommunity stores a new community, or returns ErrExists.
-func (tx *Tx) CreateCommunity(c Community) error {
+func (tx *Tx) CreateCommunity(c core.Community) error {
 	if tx.b(bCommunities).Get([]byte(c.ID)) != nil {
 		return fmt.Errorf("community %s: %w", c.ID, ErrExists)
 	}
@@ -320,21 +324,21 @@ func (tx *Tx) CreateCommunity(c Community) error {
 }
 
 // PutCommunity stores a community, replacing any with the same ID.
-func (tx *Tx) PutCommunity(c Community) error {
+func (tx *Tx) PutCommunity(c core.Community) error {
 	return tx.putJSON(bCommunities, []byte(c.ID), c)
 }
 
 // Round returns the round with the given ID, or ErrNotFound.
-func (tx *Tx) Round(id string) (Round, error) {
-	var r Round
+func (tx *Tx) Round(id string) (core.Round, error) {
+	var r core.Round
 	return r, tx.getJSON(bRounds, []byte(id), &r)
 }
 
 // Rounds returns every round in ID order.
-func (tx *Tx) Rounds() ([]Round, error) { return listJSON[Round](tx, bRounds, nil) }
+func (tx *Tx) Rounds() ([]core.Round, error) { return listJSON[core.Round](tx, bRounds, nil) }
 
 // CreateRound stores a new round, or returns ErrExists.
-func (tx *Tx) CreateRound(r Round) error {
+func (tx *Tx) CreateRound(r core.Round) error {
 	if tx.b(bRounds).Get([]byte(r.ID)) != nil {
 		return fmt.Errorf("round %s: %w", r.ID, ErrExists)
 	}
@@ -342,16 +346,16 @@ func (tx *Tx) CreateRound(r Round) error {
 }
 
 // PutRound stores a round, replacing any with the same ID.
-func (tx *Tx) PutRound(r Round) error { return tx.putJSON(bRounds, []byte(r.ID), r) }
+func (tx *Tx) PutRound(r core.Round) error { return tx.putJSON(bRounds, []byte(r.ID), r) }
 
 // Proposals returns a round's proposals in submission order.
-func (tx *Tx) Proposals(round string) ([]Proposal, error) {
-	return listJSON[Proposal](tx, bProposals, rkey(round))
+func (tx *Tx) Proposals(round string) ([]core.Proposal, error) {
+	return listJSON[core.Proposal](tx, bProposals, rkey(round))
 }
 
 // Proposal returns one proposal, or ErrNotFound.
-func (tx *Tx) Proposal(round string, id int64) (Proposal, error) {
-	var p Proposal
+func (tx *Tx) Proposal(round string, id int64) (core.Proposal, error) {
+	var p core.Proposal
 	if id < 1 {
 		return p, ErrNotFound
 	}
@@ -360,7 +364,7 @@ func (tx *Tx) Proposal(round string, id int64) (Proposal, error) {
 
 // AddProposal stores a new proposal, numbering it after the round's last
 // one, and returns it with its ID set.
-func (tx *Tx) AddProposal(p Proposal) (Proposal, error) {
+func (tx *Tx) AddProposal(p core.Proposal) (core.Proposal, error) {
 	c := tx.b(bProposals).Cursor()
 	prefix := rkey(p.Round)
 	next := prefixEnd(prefix)
@@ -379,7 +383,7 @@ func (tx *Tx) AddProposal(p Proposal) (Proposal, error) {
 }
 
 // PutProposal replaces an existing proposal, or returns ErrNotFound.
-func (tx *Tx) PutProposal(p Proposal) error {
+func (tx *Tx) PutProposal(p core.Proposal) error {
 	k := rkey(p.Round, u64(uint64(p.ID)))
 	if p.ID < 1 || tx.b(bProposals).Get(k) == nil {
 		return fmt.Errorf("proposal %s/%d: %w", p.Round, p.ID, ErrNotFound)
@@ -396,18 +400,18 @@ func prefixEnd(prefix []byte) []byte {
 }
 
 // Projects returns a round's projects in ID order.
-func (tx *Tx) Projects(round string) ([]Project, error) {
-	return listJSON[Project](tx, bProjects, rkey(round))
+func (tx *Tx) Projects(round string) ([]core.Project, error) {
+	return listJSON[core.Project](tx, bProjects, rkey(round))
 }
 
 // Project returns one project, or ErrNotFound.
-func (tx *Tx) Project(round, id string) (Project, error) {
-	var p Project
+func (tx *Tx) Project(round, id string) (core.Project, error) {
+	var p core.Project
 	return p, tx.getJSON(bProjects, rkey(round, []byte(id)), &p)
 }
 
 // PutProject stores a project, replacing any with the same round and ID.
-func (tx *Tx) PutProject(p Project) error {
+func (tx *Tx) PutProject(p core.Project) error {
 	return tx.putJSON(bProjects, rkey(p.Round, []byte(p.ID)), p)
 }
 
@@ -451,16 +455,16 @@ func (tx *Tx) PutRoll(round string, roll []byte) error {
 }
 
 // Account returns an account, or ErrNotFound.
-func (tx *Tx) Account(name string) (Account, error) {
-	var a Account
+func (tx *Tx) Account(name string) (core.Account, error) {
+	var a core.Account
 	return a, tx.getJSON(bAccounts, []byte(name), &a)
 }
 
 // Accounts returns every account in name order.
-func (tx *Tx) Accounts() ([]Account, error) { return listJSON[Account](tx, bAccounts, nil) }
+func (tx *Tx) Accounts() ([]core.Account, error) { return listJSON[core.Account](tx, bAccounts, nil) }
 
 // CreateAccount stores a new account, or returns ErrExists.
-func (tx *Tx) CreateAccount(a Account) error {
+func (tx *Tx) CreateAccount(a core.Account) error {
 	if tx.b(bAccounts).Get([]byte(a.Name)) != nil {
 		return fmt.Errorf("account %s: %w", a.Name, ErrExists)
 	}
@@ -468,17 +472,17 @@ func (tx *Tx) CreateAccount(a Account) error {
 }
 
 // PutAccount stores an account, replacing any with the same name.
-func (tx *Tx) PutAccount(a Account) error { return tx.putJSON(bAccounts, []byte(a.Name), a) }
+func (tx *Tx) PutAccount(a core.Account) error { return tx.putJSON(bAccounts, []byte(a.Name), a) }
 
 // Session returns the session stored under id (the SHA-256 of the
 // session token), or ErrNotFound.
-func (tx *Tx) Session(id [32]byte) (Session, error) {
-	var s Session
+func (tx *Tx) Session(id [32]byte) (core.Session, error) {
+	var s core.Session
 	return s, tx.getJSON(bSessions, id[:], &s)
 }
 
 // PutSession stores a session under id.
-func (tx *Tx) PutSession(id [32]byte, s Session) error { return tx.putJSON(bSessions, id[:], s) }
+func (tx *Tx) PutSession(id [32]byte, s core.Session) error { return tx.putJSON(bSessions, id[:], s) }
 
 // DeleteSession removes a session; removing a missing one is not an error.
 func (tx *Tx) DeleteSession(id [32]byte) error { return tx.b(bSessions).Delete(id[:]) }
@@ -488,7 +492,7 @@ func (tx *Tx) DeleteSession(id [32]byte) error { return tx.b(bSessions).Delete(i
 func (tx *Tx) DeleteExpiredSessions(now time.Time) (int, error) {
 	var dead [][]byte
 	err := tx.b(bSessions).ForEach(func(k, v []byte) error {
-		var s Session
+		var s core.Session
 		if json.Unmarshal(v, &s) != nil || s.Expires.Before(now) {
 			dead = append(dead, clone(k))
 		}
@@ -506,7 +510,7 @@ func (tx *Tx) DeleteExpiredSessions(now time.Time) (int, error) {
 }
 
 // AppendAudit adds an entry to the action log, setting its Seq.
-func (tx *Tx) AppendAudit(e AuditEntry) (AuditEntry, error) {
+func (tx *Tx) AppendAudit(e core.AuditEntry) (core.AuditEntry, error) {
 	seq, err := tx.b(bAudit).NextSequence()
 	if err != nil {
 		return e, err
@@ -517,11 +521,11 @@ func (tx *Tx) AppendAudit(e AuditEntry) (AuditEntry, error) {
 
 // Audit returns the newest entries of the action log, newest first, at
 // most limit of them (all when limit ≤ 0).
-func (tx *Tx) Audit(limit int) ([]AuditEntry, error) {
-	var out []AuditEntry
+func (tx *Tx) Audit(limit int) ([]core.AuditEntry, error) {
+	var out []core.AuditEntry
 	c := tx.b(bAudit).Cursor()
 	for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
-		var e AuditEntry
+		var e core.AuditEntry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return nil, fmt.Errorf("store: decode audit entry: %w", err)
 		}

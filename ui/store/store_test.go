@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ui/core"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,14 +113,14 @@ func appendLeaves(tx *Tx, round string, leaves ...[]byte) (int64, error) {
 func TestRecordsSurviveReopen(t *testing.T) {
 	s := MustOpen(t)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	fund := Fund{ID: "pulje", Name: "Landdistriktspuljen", Total: 1_500_000,
-		Tranches: []Tranche{{2026, 500_000}, {2027, 500_000}, {2028, 500_000}}, Formula: "equal", Created: now}
-	comm := Community{ID: "barrit", Name: "Barrit", Population: 1234, Fund: "pulje", Created: now}
-	round := Round{ID: "barrit-2026", Community: "barrit", Fund: "pulje", Year: 2026, Title: "Barrit 2026",
-		Budget: 50_000, Phase: PhaseDraft, Ballot: BallotRules{Kind: "approval", Min: 0, Max: 3},
+	fund := core.Fund{ID: "pulje", Name: "Landdistriktspuljen", Total: 1_500_000,
+		Tranches: []core.Tranche{{Year: 2026, Amount: 500_000}, {Year: 2027, Amount: 500_000}, {Year: 2028, Amount: 500_000}}, Formula: "equal", Created: now}
+	comm := core.Community{ID: "barrit", Name: "Barrit", Population: 1234, Fund: "pulje", Created: now}
+	round := core.Round{ID: "barrit-2026", Community: "barrit", Fund: "pulje", Year: 2026, Title: "Barrit 2026",
+		Budget: 50_000, Phase: core.PhaseDraft, Ballot: ballot.BallotSpec{Kind: "approval", Min: 0, Max: 3},
 		Rule: "greedy", Tiebreak: "lexicographic", Revote: "none", Created: now,
 		OpensAt: now.Add(time.Hour)}
-	acct := Account{Name: "admin", Role: RoleAdmin, PasswordHash: "$argon2id$x", Created: now}
+	acct := core.Account{Name: "admin", Role: core.RoleAdmin, PasswordHash: "$argon2id$x", Created: now}
 	update(t, s, func(tx *Tx) error {
 		if err := tx.CreateFund(fund); err != nil {
 			return err
@@ -132,10 +134,10 @@ func TestRecordsSurviveReopen(t *testing.T) {
 		if err := tx.CreateAccount(acct); err != nil {
 			return err
 		}
-		if err := tx.PutProject(Project{Round: round.ID, ID: "p002", Title: "Bænke", Cost: 10_000, Category: "social-omsorg"}); err != nil {
+		if err := tx.PutProject(core.Project{Round: round.ID, ID: "p002", Title: "Bænke", Cost: 10_000, Category: "social-omsorg"}); err != nil {
 			return err
 		}
-		if err := tx.PutProject(Project{Round: round.ID, ID: "p001", Title: "Legeplads", Cost: 20_000, Category: "laering"}); err != nil {
+		if err := tx.PutProject(core.Project{Round: round.ID, ID: "p001", Title: "Legeplads", Cost: 20_000, Category: "laering"}); err != nil {
 			return err
 		}
 		return tx.PutMeta("hello", []byte("world"))
@@ -174,28 +176,28 @@ func TestRecordsSurviveReopen(t *testing.T) {
 func TestNotFoundAndExists(t *testing.T) {
 	s := MustOpen(t)
 	update(t, s, func(tx *Tx) error {
-		if err := tx.CreateFund(Fund{ID: "f"}); err != nil {
+		if err := tx.CreateFund(core.Fund{ID: "f"}); err != nil {
 			return err
 		}
-		if err := tx.CreateFund(Fund{ID: "f"}); !errors.Is(err, ErrExists) {
+		if err := tx.CreateFund(core.Fund{ID: "f"}); !errors.Is(err, ErrExists) {
 			t.Errorf("second CreateFund error = %v, want ErrExists", err)
 		}
-		if err := tx.CreateCommunity(Community{ID: "c"}); err != nil {
+		if err := tx.CreateCommunity(core.Community{ID: "c"}); err != nil {
 			return err
 		}
-		if err := tx.CreateCommunity(Community{ID: "c"}); !errors.Is(err, ErrExists) {
+		if err := tx.CreateCommunity(core.Community{ID: "c"}); !errors.Is(err, ErrExists) {
 			t.Errorf("second CreateCommunity error = %v, want ErrExists", err)
 		}
-		if err := tx.CreateRound(Round{ID: "r"}); err != nil {
+		if err := tx.CreateRound(core.Round{ID: "r"}); err != nil {
 			return err
 		}
-		if err := tx.CreateRound(Round{ID: "r"}); !errors.Is(err, ErrExists) {
+		if err := tx.CreateRound(core.Round{ID: "r"}); !errors.Is(err, ErrExists) {
 			t.Errorf("second CreateRound error = %v, want ErrExists", err)
 		}
-		if err := tx.CreateAccount(Account{Name: "a"}); err != nil {
+		if err := tx.CreateAccount(core.Account{Name: "a"}); err != nil {
 			return err
 		}
-		if err := tx.CreateAccount(Account{Name: "a"}); !errors.Is(err, ErrExists) {
+		if err := tx.CreateAccount(core.Account{Name: "a"}); !errors.Is(err, ErrExists) {
 			t.Errorf("second CreateAccount error = %v, want ErrExists", err)
 		}
 		if err := tx.PutManifest("r", []byte("m")); err != nil {
@@ -236,7 +238,7 @@ func TestUpdateErrorWritesNothing(t *testing.T) {
 	s := MustOpen(t)
 	boom := errors.New("boom")
 	err := s.Update(context.Background(), func(tx *Tx) error {
-		if err := tx.CreateFund(Fund{ID: "f"}); err != nil {
+		if err := tx.CreateFund(core.Fund{ID: "f"}); err != nil {
 			return err
 		}
 		if _, err := appendLeaves(tx, "r", []byte("leaf")); err != nil {
@@ -267,7 +269,7 @@ func TestProposalsNumbering(t *testing.T) {
 	s := MustOpen(t)
 	update(t, s, func(tx *Tx) error {
 		for _, r := range []string{"a", "b", "a", "a", "b"} {
-			p, err := tx.AddProposal(Proposal{Round: r, Title: "idea in " + r})
+			p, err := tx.AddProposal(core.Proposal{Round: r, Title: "idea in " + r})
 			if err != nil {
 				return err
 			}
@@ -279,18 +281,18 @@ func TestProposalsNumbering(t *testing.T) {
 	})
 	s = MustReopen(t, s)
 	update(t, s, func(tx *Tx) error {
-		p, err := tx.AddProposal(Proposal{Round: "a", Title: "fourth"})
+		p, err := tx.AddProposal(core.Proposal{Round: "a", Title: "fourth"})
 		if err != nil {
 			return err
 		}
 		if p.ID != 4 {
 			t.Errorf("fourth proposal of a has ID %d", p.ID)
 		}
-		p.Status = ProposalAccepted
+		p.Status = core.ProposalAccepted
 		if err := tx.PutProposal(p); err != nil {
 			return err
 		}
-		if err := tx.PutProposal(Proposal{Round: "a", ID: 99}); !errors.Is(err, ErrNotFound) {
+		if err := tx.PutProposal(core.Proposal{Round: "a", ID: 99}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("PutProposal of a missing proposal = %v", err)
 		}
 		return nil
@@ -304,7 +306,7 @@ func TestProposalsNumbering(t *testing.T) {
 		for _, p := range ps {
 			ids = append(ids, p.ID)
 		}
-		if fmt.Sprint(ids) != "[1 2 3 4]" || ps[3].Status != ProposalAccepted {
+		if fmt.Sprint(ids) != "[1 2 3 4]" || ps[3].Status != core.ProposalAccepted {
 			t.Errorf("proposals of a = %v", ps)
 		}
 		ps, _ = tx.Proposals("b")
@@ -497,7 +499,7 @@ func TestCheckpointsAndVoters(t *testing.T) {
 		}
 		var k [32]byte
 		k[0] = 7
-		if err := l.PutVoter(k, Voter{Ballots: 2, Last: 8, Voided: true}); err != nil {
+		if err := l.PutVoter(k, core.Voter{Ballots: 2, Last: 8, Voided: true}); err != nil {
 			return err
 		}
 		if err := l.AppendResult([]byte("r1")); err != nil {
@@ -528,12 +530,12 @@ func TestCheckpointsAndVoters(t *testing.T) {
 		var k [32]byte
 		k[0] = 7
 		v, err := l.Voter(k)
-		if err != nil || v != (Voter{Ballots: 2, Last: 8, Voided: true}) {
+		if err != nil || v != (core.Voter{Ballots: 2, Last: 8, Voided: true}) {
 			t.Errorf("Voter = %+v, %v", v, err)
 		}
 		v, err = l.Voter([32]byte{})
-		if err != nil || v != (Voter{}) {
-			t.Errorf("unknown Voter = %+v, %v", v, err)
+		if err != nil || v != (core.Voter{}) {
+			t.Errorf("unknown core.Voter = %+v, %v", v, err)
 		}
 		rs, _ := l.Results()
 		if len(rs) != 2 || string(rs[1]) != "r2" {
@@ -547,14 +549,14 @@ func TestSessionsAndAudit(t *testing.T) {
 	s := MustOpen(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	update(t, s, func(tx *Tx) error {
-		if err := tx.PutSession([32]byte{1}, Session{Account: "a", CSRF: "x", Expires: now.Add(time.Hour)}); err != nil {
+		if err := tx.PutSession([32]byte{1}, core.Session{Account: "a", CSRF: "x", Expires: now.Add(time.Hour)}); err != nil {
 			return err
 		}
-		if err := tx.PutSession([32]byte{2}, Session{Account: "b", Expires: now.Add(-time.Hour)}); err != nil {
+		if err := tx.PutSession([32]byte{2}, core.Session{Account: "b", Expires: now.Add(-time.Hour)}); err != nil {
 			return err
 		}
 		for i := range 5 {
-			if _, err := tx.AppendAudit(AuditEntry{Time: now, Account: "a", Action: fmt.Sprint("act", i)}); err != nil {
+			if _, err := tx.AppendAudit(core.AuditEntry{Time: now, Account: "a", Action: fmt.Sprint("act", i)}); err != nil {
 				return err
 			}
 		}
@@ -705,16 +707,16 @@ func TestKeyring(t *testing.T) {
 }
 
 func TestPhaseOrder(t *testing.T) {
-	ps := Phases()
+	ps := core.Phases()
 	for i, p := range ps {
 		if p.Order() != i {
 			t.Errorf("%s.Order() = %d, want %d", p, p.Order(), i)
 		}
 	}
-	if Phase("nope").Order() != -1 {
+	if core.Phase("nope").Order() != -1 {
 		t.Errorf("unknown phase has an order")
 	}
-	if PhaseReview.Frozen() || !PhaseFrozen.Frozen() || !PhasePublished.Frozen() {
+	if core.PhaseReview.Frozen() || !core.PhaseFrozen.Frozen() || !core.PhasePublished.Frozen() {
 		t.Errorf("Frozen() wrong")
 	}
 }

@@ -1,4 +1,4 @@
-package ui
+package service
 
 import "sync"
 
@@ -28,7 +28,7 @@ func newHub() *Hub { return &Hub{subs: make(map[*subscription]struct{})} }
 // Subscribe returns a channel of the checkpoint events of round (all
 // rounds when round is "") and a function that ends the subscription. The
 // channel is closed when the subscription ends or the app shuts down.
-func (a *App) Subscribe(round string) (<-chan Event, func()) { return a.hub.subscribe(round) }
+func (s *Service) Subscribe(round string) (<-chan Event, func()) { return s.hub.subscribe(round) }
 
 func (h *Hub) subscribe(round string) (<-chan Event, func()) {
 	s := &subscription{round: round, ch: make(chan Event, 16)}

@@ -1,4 +1,4 @@
-package ui
+package service
 
 import (
 	"cmp"
@@ -7,14 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
 )
@@ -34,7 +34,7 @@ import (
 // already has, a second ballot of a key under revote none is refused, and
 // nothing is accepted for a voided key.
 type sequencer struct {
-	a      *App
+	svc    *Service
 	period time.Duration
 	in     chan *entry
 	ops    chan *seqOp
@@ -58,11 +58,14 @@ type entry struct {
 	done     chan outcome // buffered, receives exactly one outcome
 }
 
-// outcome is what the sequencer answers for an entry.
+// outcome is what the sequencer answers for an entry: its index and, for
+// ballots, its receipt, built in the transaction that appended it (so
+// answering needs no further read).
 type outcome struct {
-	index int64
-	dup   bool // the leaf was already in the log
-	err   error
+	index   int64
+	dup     bool // the leaf was already in the log
+	receipt *ledger.Receipt
+	err     error
 }
 
 // seqOp is a function run by the sequencer between batches.
@@ -71,12 +74,10 @@ type seqOp struct {
 	done chan error
 }
 
-func newSequencer(a *App, period time.Duration) *sequencer {
-	return &sequencer{a: a, period: period, in: make(chan *entry), ops: make(chan *seqOp),
+func newSequencer(s *Service, period time.Duration) *sequencer {
+	return &sequencer{svc: s, period: period, in: make(chan *entry), ops: make(chan *seqOp),
 		quit: make(chan struct{}), done: make(chan struct{})}
 }
-
-var errShuttingDown = errorf(http.StatusServiceUnavailable, "the server is shutting down; try again in a moment")
 
 // submit queues a leaf and waits until its batch is on disk.
 func (s *sequencer) submit(ctx context.Context, e *entry) (outcome, error) {
@@ -85,9 +86,9 @@ func (s *sequencer) submit(ctx context.Context, e *entry) (outcome, error) {
 	select {
 	case s.in <- e:
 	case <-s.done:
-		return outcome{}, errShuttingDown
+		return outcome{}, core.ErrShuttingDown
 	case <-ctx.Done():
-		return outcome{}, errorf(http.StatusServiceUnavailable, "timed out waiting for the log; send the ballot again")
+		return outcome{}, core.Errorf(core.Unavailable, "timed out waiting for the log; send the ballot again")
 	}
 	// Once queued, the entry will be answered: wait for it even past the
 	// context, so that nothing is acknowledged before it is on disk.
@@ -102,7 +103,7 @@ func (s *sequencer) do(ctx context.Context, fn func() error) error {
 	select {
 	case s.ops <- op:
 	case <-s.done:
-		return errShuttingDown
+		return core.ErrShuttingDown
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -171,10 +172,10 @@ func (s *sequencer) flush(batch []*entry) {
 		byRound[e.round] = append(byRound[e.round], e)
 	}
 	// Load the frozen data of each round before the write transaction.
-	frozen := make(map[string]*frozenRound)
+	frozen := make(map[string]*FrozenRound)
 	results := make(map[*entry]outcome, len(batch))
 	for round, es := range byRound {
-		fr, err := s.a.frozenRound(ctx, round)
+		fr, err := s.svc.FrozenRound(ctx, round)
 		if err != nil {
 			for _, e := range es {
 				results[e] = outcome{err: err}
@@ -185,7 +186,7 @@ func (s *sequencer) flush(batch []*entry) {
 		frozen[round] = fr
 	}
 	var events []Event
-	err := s.a.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.svc.store.Update(ctx, func(tx *store.Tx) error {
 		events = events[:0]
 		for _, round := range sortedKeys(byRound) {
 			ev, err := s.appendRound(tx, frozen[round], byRound[round], results)
@@ -199,7 +200,7 @@ func (s *sequencer) flush(batch []*entry) {
 		return nil
 	})
 	if err != nil {
-		s.a.log.Error("append batch failed", "entries", len(batch), "err", err)
+		s.svc.log.Error("append batch failed", "entries", len(batch), "err", err)
 		for _, e := range batch {
 			if _, ok := results[e]; !ok || results[e].err == nil {
 				results[e] = outcome{err: fmt.Errorf("ui: append batch: %w", err)}
@@ -210,39 +211,48 @@ func (s *sequencer) flush(batch []*entry) {
 		e.done <- results[e]
 	}
 	for _, ev := range events {
-		s.a.hub.publish(ev)
+		s.svc.hub.publish(ev)
 	}
 }
 
 // appendRound appends one round's entries inside tx and signs a
 // checkpoint. It fills results for every entry; it returns an error only
 // for storage failures, which abort the whole batch.
-func (s *sequencer) appendRound(tx *store.Tx, fr *frozenRound, es []*entry, results map[*entry]outcome) (*Event, error) {
-	r, err := tx.Round(fr.id)
+func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, results map[*entry]outcome) (*Event, error) {
+	r, err := tx.Round(fr.ID)
 	if err != nil {
 		return nil, err
 	}
-	if r.Phase != store.PhaseVoting {
+	if err := core.Allows(r.Phase, core.ActVote); err != nil {
 		for _, e := range es {
-			results[e] = outcome{err: errNotVoting(r)}
+			results[e] = outcome{err: err}
 		}
 		return nil, nil
 	}
-	l := tx.Log(fr.id)
-	voters := make(map[[32]byte]store.Voter)
-	first := make(map[tlog.Hash]*entry) // first accepted entry of each leaf in this batch
-	var followers []*entry
+	l := tx.Log(fr.ID)
+	size, err := l.Size()
+	if err != nil {
+		return nil, err
+	}
+	// Entries accepted in this batch get provisional indexes size,
+	// size+1, ... in arrival order, so that the admission rule sees a
+	// batch exactly as the log will hold it: the shuffle keeps the order
+	// of each key's entries, and the rule only compares a key's indexes
+	// with each other.
+	voters := make(map[[32]byte]core.Voter)
+	pending := make(map[tlog.Hash]int64) // leaf hash → provisional index
 	var accepted []*entry
+	var repeats []*entry // repeats of an entry accepted in this batch
+	repeatOf := make(map[*entry]*entry)
+	byProvisional := make(map[int64]*entry)
 	for _, e := range es {
+		logged := int64(-1)
 		if idx, err := l.Find(e.hash); err == nil {
-			results[e] = outcome{index: idx, dup: true}
-			continue
+			logged = idx
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
-		}
-		if _, ok := first[e.hash]; ok {
-			followers = append(followers, e)
-			continue
+		} else if p, ok := pending[e.hash]; ok {
+			logged = p
 		}
 		v, ok := voters[e.key]
 		if !ok {
@@ -250,67 +260,86 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *frozenRound, es []*entry, resu
 				return nil, err
 			}
 		}
-		switch {
-		case e.void && v.Voided:
-			results[e] = outcome{err: conflict("this key is already voided")}
-			continue
-		case e.void:
-			v.Voided = true
-		case v.Voided:
-			results[e] = outcome{err: errVoided}
-			continue
-		case fr.manifest.Revote == ballot.RevoteNone && v.Ballots > 0:
-			results[e] = outcome{err: errUsed}
-			continue
-		default:
-			v.Ballots++
-		}
-		voters[e.key] = v
-		first[e.hash] = e
-		accepted = append(accepted, e)
-	}
-	if len(accepted) > 0 {
-		order, err := shuffleKeepingKeys(accepted, s.a.rand)
-		if err != nil {
-			return nil, err
-		}
-		leaves := make([][]byte, len(order))
-		for i, e := range order {
-			leaves[i] = e.leaf
-		}
-		lg := ledger.NewLog(l)
-		start, err := lg.Append(leaves)
-		if err != nil {
-			return nil, err
-		}
-		for i, e := range order {
-			idx := start + int64(i)
-			results[e] = outcome{index: idx}
-			if e.appended != nil {
-				if err := e.appended(tx, idx); err != nil {
-					return nil, err
-				}
-			}
-			if !e.void {
-				v := voters[e.key]
-				v.Last = idx // order keeps a key's entries in arrival order: the last wins
+		if e.void {
+			switch {
+			case logged >= 0 && logged < size:
+				results[e] = outcome{index: logged, dup: true}
+			case logged >= 0:
+				repeats = append(repeats, e)
+				repeatOf[e] = byProvisional[logged]
+			case v.Voided:
+				results[e] = outcome{err: core.Conflictf("this key is already voided")}
+			default:
+				v.Voided = true
 				voters[e.key] = v
+				p := size + int64(len(accepted))
+				pending[e.hash], byProvisional[p] = p, e
+				accepted = append(accepted, e)
 			}
+			continue
 		}
-		for k, v := range voters {
-			if err := l.PutVoter(k, v); err != nil {
+		adm, err := ledger.AdmitBallot(fr.Manifest.Revote, ledger.KeyState(v), logged)
+		switch {
+		case adm == ledger.Repeat && logged < size:
+			rc, err := receiptIn(l, logged)
+			if err != nil {
+				return nil, err
+			}
+			results[e] = outcome{index: logged, dup: true, receipt: rc}
+		case adm == ledger.Repeat:
+			repeats = append(repeats, e)
+			repeatOf[e] = byProvisional[logged]
+		case adm == ledger.Append:
+			p := size + int64(len(accepted))
+			v.Ballots++
+			v.Last = p
+			voters[e.key] = v
+			pending[e.hash], byProvisional[p] = p, e
+			accepted = append(accepted, e)
+		default:
+			results[e] = outcome{err: admissionError(err)}
+		}
+	}
+	if len(accepted) == 0 {
+		for _, e := range repeats {
+			results[e] = outcome{err: fmt.Errorf("service: repeat of an entry not accepted")}
+		}
+		return nil, nil
+	}
+	order, err := shuffleKeepingKeys(accepted, s.svc.rand)
+	if err != nil {
+		return nil, err
+	}
+	leaves := make([][]byte, len(order))
+	for i, e := range order {
+		leaves[i] = e.leaf
+	}
+	lg := ledger.NewLog(l)
+	start, err := lg.Append(leaves)
+	if err != nil {
+		return nil, err
+	}
+	final := make(map[*entry]int64, len(order))
+	for i, e := range order {
+		idx := start + int64(i)
+		final[e] = idx
+		if e.appended != nil {
+			if err := e.appended(tx, idx); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, e := range followers {
-		results[e] = results[first[e.hash]]
+	// A key's last ballot is its last in arrival order, which the
+	// shuffle keeps last among the key's places.
+	for k, v := range voters {
+		if v.Ballots > 0 && v.Last >= size {
+			v.Last = final[byProvisional[v.Last]]
+		}
+		if err := l.PutVoter(k, v); err != nil {
+			return nil, err
+		}
 	}
-	if len(accepted) == 0 {
-		return nil, nil
-	}
-	lg := ledger.NewLog(l)
-	head, err := lg.Head(fr.origin)
+	head, err := lg.Head(fr.Origin)
 	if err != nil {
 		return nil, err
 	}
@@ -321,16 +350,21 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *frozenRound, es []*entry, resu
 	if err := l.PutCheckpoint(head.Size, cp); err != nil {
 		return nil, err
 	}
-	return &Event{Round: fr.id, Size: head.Size, Checkpoint: cp}, nil
-}
-
-var (
-	errUsed   = conflict("this voting code has already been used: under this round's rules only the first ballot counts")
-	errVoided = conflict("this voting code was voided by the council: ask for a reserve slip")
-)
-
-func errNotVoting(r store.Round) *Error {
-	return conflict("voting in round %s is not open (phase %s)", r.ID, r.Phase)
+	for _, e := range order {
+		o := outcome{index: final[e]}
+		if !e.void {
+			if o.receipt, err = lg.Receipt(cp, o.index); err != nil {
+				return nil, err
+			}
+		}
+		results[e] = o
+	}
+	for _, e := range repeats {
+		o := results[repeatOf[e]]
+		o.dup = true
+		results[e] = o
+	}
+	return &Event{Round: fr.ID, Size: head.Size, Checkpoint: cp}, nil
 }
 
 // shuffleKeepingKeys returns es in a uniformly random order (Fisher-Yates
@@ -382,9 +416,9 @@ func randIntn(rand io.Reader, n int) (int, error) {
 // checkpointAll makes sure the latest checkpoint of every round's log
 // covers the whole log (run at shutdown). Batches always end with a
 // checkpoint, so normally there is nothing to do.
-func (a *App) checkpointAll(ctx context.Context) error {
-	var rounds []store.Round
-	if err := a.store.View(ctx, func(tx *store.Tx) error {
+func (s *Service) checkpointAll(ctx context.Context) error {
+	var rounds []core.Round
+	if err := s.store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		rounds, err = tx.Rounds()
 		return err
@@ -395,12 +429,12 @@ func (a *App) checkpointAll(ctx context.Context) error {
 		if !r.Phase.Frozen() {
 			continue
 		}
-		fr, err := a.frozenRound(ctx, r.ID)
+		fr, err := s.FrozenRound(ctx, r.ID)
 		if err != nil {
 			return err
 		}
 		var ev *Event
-		err = a.store.Update(ctx, func(tx *store.Tx) error {
+		err = s.store.Update(ctx, func(tx *store.Tx) error {
 			l := tx.Log(r.ID)
 			size, err := l.Size()
 			if err != nil {
@@ -413,7 +447,7 @@ func (a *App) checkpointAll(ctx context.Context) error {
 			if size == 0 || last == size {
 				return nil
 			}
-			head, err := ledger.NewLog(l).Head(fr.origin)
+			head, err := ledger.NewLog(l).Head(fr.Origin)
 			if err != nil {
 				return err
 			}
@@ -428,8 +462,8 @@ func (a *App) checkpointAll(ctx context.Context) error {
 			return fmt.Errorf("ui: final checkpoint of %s: %w", r.ID, err)
 		}
 		if ev != nil {
-			a.log.Info("signed checkpoint at shutdown", "round", r.ID, "size", ev.Size)
-			a.hub.publish(*ev)
+			s.log.Info("signed checkpoint at shutdown", "round", r.ID, "size", ev.Size)
+			s.hub.publish(*ev)
 		}
 	}
 	return nil

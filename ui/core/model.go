@@ -1,42 +1,10 @@
-package store
+package core
 
-import "time"
+import (
+	"time"
 
-// Phase is where a round is in its lifecycle. Phases only move forward, in
-// the order of the constants below; the server (package ui) enforces the
-// transitions, the store only records them.
-type Phase string
-
-// The phases of a round.
-const (
-	PhaseDraft     Phase = "draft"     // being set up by the coordinator
-	PhaseProposals Phase = "proposals" // residents submit ideas
-	PhaseReview    Phase = "review"    // the coordinator accepts, rejects and prices ideas
-	PhaseFrozen    Phase = "frozen"    // manifest signed, roll attached, leaf 0 logged
-	PhaseVoting    Phase = "voting"    // ballots are accepted
-	PhaseClosed    Phase = "closed"    // close leaf and co-signed final checkpoint logged
-	PhasePublished Phase = "published" // result note signed and published
+	"github.com/hedensted-pb/pb/ballot"
 )
-
-// Phases lists every phase in lifecycle order.
-var phases = []Phase{PhaseDraft, PhaseProposals, PhaseReview, PhaseFrozen, PhaseVoting, PhaseClosed, PhasePublished}
-
-// Phases returns every phase in lifecycle order.
-func Phases() []Phase { return append([]Phase(nil), phases...) }
-
-// Order is the position of p in the lifecycle (0 for draft), or -1 for an
-// unknown phase.
-func (p Phase) Order() int {
-	for i, q := range phases {
-		if p == q {
-			return i
-		}
-	}
-	return -1
-}
-
-// Frozen reports whether the round's manifest is fixed (frozen or later).
-func (p Phase) Frozen() bool { return p.Order() >= PhaseFrozen.Order() }
 
 // Fund is a municipality's pooled budget (pulje), paid out in yearly
 // tranches and shared among communities by a formula.
@@ -68,33 +36,21 @@ type Community struct {
 	Created    time.Time `json:"created"`
 }
 
-// BallotRules are the ballot kind and limits of a round (docs/record.md
-// §5): Kind is "approval" (Min..Max projects), "approval-cost" (total cost
-// at most Limit) or "cumulative" (at most Total points, at most Cap each).
-type BallotRules struct {
-	Kind  string `json:"kind"`
-	Min   int    `json:"min,omitempty"`
-	Max   int    `json:"max,omitempty"`
-	Limit int64  `json:"limit,omitempty"`
-	Total int    `json:"total,omitempty"`
-	Cap   int    `json:"cap,omitempty"`
-}
-
 // Round is one community's participatory-budgeting round.
 type Round struct {
-	ID          string      `json:"id"`
-	Community   string      `json:"community"`
-	Fund        string      `json:"fund"`
-	Year        int         `json:"year"` // the fund tranche the round spends
-	Title       string      `json:"title"`
-	Description string      `json:"description,omitempty"`
-	Budget      int64       `json:"budget"`
-	Phase       Phase       `json:"phase"`
-	Ballot      BallotRules `json:"ballot"`
-	Rule        string      `json:"rule"`
-	Tiebreak    string      `json:"tiebreak"`
-	Revote      string      `json:"revote"`
-	Categories  []Category  `json:"categories"`
+	ID          string            `json:"id"`
+	Community   string            `json:"community"`
+	Fund        string            `json:"fund"`
+	Year        int               `json:"year"` // the fund tranche the round spends
+	Title       string            `json:"title"`
+	Description string            `json:"description,omitempty"`
+	Budget      int64             `json:"budget"`
+	Phase       Phase             `json:"phase"`
+	Ballot      ballot.BallotSpec `json:"ballot"`
+	Rule        string            `json:"rule"`
+	Tiebreak    string            `json:"tiebreak"`
+	Revote      string            `json:"revote"`
+	Categories  []Category        `json:"categories"`
 
 	LogOrigin  string `json:"log_origin"`
 	LogKey     string `json:"log_key"`     // vkey

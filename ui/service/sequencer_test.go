@@ -1,16 +1,16 @@
-package ui
+package service
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"net/http"
-	"path/filepath"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
@@ -21,10 +21,10 @@ import (
 // time), the log holds each ballot once, and the record verifies with
 // every receipt.
 func TestConcurrentBallots(t *testing.T) {
-	e := newTestEnv(t, func(c *Config) { c.Batch = time.Hour })
+	e := newEnv(t, func(c *Config) { c.Batch = time.Hour })
 	e.seed()
 	const n = 120
-	co, v := e.votingRound("barrit-2026", n, RoundRequest{})
+	v := e.votingRound("barrit-2026", n, RoundRequest{})
 	leaves := make([][]byte, n)
 	for i := range leaves {
 		leaves[i] = e.ballotLeaf("barrit-2026", v, i, testProjects[i%4].ID)
@@ -32,7 +32,6 @@ func TestConcurrentBallots(t *testing.T) {
 	receipts := make([][][]byte, n)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	resident := e.client()
 	submissions := 0
 	for i := range n {
 		for k := range 2 + i%2 {
@@ -40,18 +39,18 @@ func TestConcurrentBallots(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := resident.do("POST", "/api/rounds/barrit-2026/ballots", leaves[i])
-				if r.Status != 201 && r.Status != 200 {
-					t.Errorf("ballot %d (try %d) = %s", i, k, r)
+				c, err := e.svc.CastBallot(context.Background(), "barrit-2026", leaves[i])
+				if err != nil {
+					t.Errorf("ballot %d (try %d): %v", i, k, err)
 					return
 				}
 				mu.Lock()
-				receipts[i] = append(receipts[i], r.Body)
+				receipts[i] = append(receipts[i], c.Receipt.Bytes())
 				mu.Unlock()
 			}()
 		}
 	}
-	for e.app.seq.queued.Load() < int64(submissions) {
+	for e.svc.seq.queued.Load() < int64(submissions) {
 		time.Sleep(time.Millisecond) // wait for every submission to queue
 	}
 	// Nothing is answered before the batch is appended.
@@ -62,7 +61,7 @@ func TestConcurrentBallots(t *testing.T) {
 		}
 	}
 	mu.Unlock()
-	if err := e.app.seq.do(context.Background(), func() error { return nil }); err != nil {
+	if err := e.svc.seq.do(context.Background(), func() error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -87,8 +86,7 @@ func TestConcurrentBallots(t *testing.T) {
 	if len(sizes) != 2 || sizes[1] != n+1 {
 		t.Errorf("checkpoint sizes %v, want [1 %d]: one batch of %d ballots", sizes, n+1, n)
 	}
-	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
-	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
+	e.closeAndPublish("barrit-2026")
 	rep := verifyRound(t, e, "barrit-2026", all...)
 	if rep.Counts.Ballots != n || rep.Counts.Counted != n {
 		t.Errorf("counts = %+v", rep.Counts)
@@ -134,71 +132,64 @@ func TestShuffleKeepsKeyOrder(t *testing.T) {
 	}
 }
 
-// TestRestart stops the app in the middle of a round, starts a new one on
-// the same data directory and keeps voting: the log continues and the
-// record verifies, with receipts from before the restart. The new server
-// has another base URL, which must not disturb the running round.
+// TestRestart stops the service in the middle of a round, starts a new
+// one on the same data directory and keeps voting: the log continues and
+// the record verifies, with receipts from before the restart. A ballot
+// that reached the sequencer before the shutdown is appended and answered.
+// The new service has another base URL, which must not disturb the running
+// round.
 func TestRestart(t *testing.T) {
 	dir := t.TempDir()
-	open := func(base string) (*App, *store.Store) {
-		st, err := store.Open(filepath.Join(dir, "pb.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, err := store.OpenKeyring(filepath.Join(dir, "keys"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := New(Config{Store: st, Keys: keys, BaseURL: base, Batch: 20 * time.Millisecond,
-			Argon2: testArgon2, ScheduleEvery: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a, st
-	}
-	a1, st1 := open(testBase)
-	e := &testEnv{t: t, app: a1, store: st1, dir: dir}
+	s1, st1 := open(t, dir, func(c *Config) { c.Batch = time.Hour })
+	e := &env{t: t, svc: s1, store: st1, dir: dir}
 	e.seed()
-	co, v := e.votingRound("barrit-2026", 20, RoundRequest{})
+	v := e.votingRound("barrit-2026", 20, RoundRequest{})
 	var receipts [][]byte
 	for i := range 8 {
-		receipts = append(receipts, e.client().must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, i, "shelter")).Body)
+		leaf := e.ballotLeaf("barrit-2026", v, i, "shelter")
+		done := make(chan []byte)
+		go func() { done <- e.cast("barrit-2026", leaf, false) }()
+		for s1.seq.queued.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		if err := s1.seq.do(context.Background(), func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		receipts = append(receipts, <-done)
 	}
-	// A ballot in flight when the shutdown starts is still answered.
-	inflight := make(chan response, 1)
-	go func() {
-		inflight <- e.client().do("POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 8, "bibliotek"))
-	}()
-	time.Sleep(5 * time.Millisecond) // let it reach the sequencer (not required for correctness)
-	if err := a1.Shutdown(context.Background()); err != nil {
+	// A ballot waiting in the batch when the shutdown starts is appended
+	// and answered: the batch period is an hour, so it is certainly still
+	// queued when Close runs.
+	inflight := make(chan []byte, 1)
+	leaf := e.ballotLeaf("barrit-2026", v, 8, "bibliotek")
+	go func() { inflight <- e.cast("barrit-2026", leaf, false) }()
+	for s1.seq.queued.Load() == 0 {
+		time.Sleep(time.Millisecond) // wait until it is in the batch
+	}
+	if err := s1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if r := <-inflight; r.Status == 201 {
-		receipts = append(receipts, r.Body)
-	} else if r.Status != http.StatusServiceUnavailable {
-		t.Errorf("ballot during shutdown = %s, want 201 or 503", r)
-	}
+	receipts = append(receipts, <-inflight)
 	if err := st1.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	// The restarted server has another public name: existing rounds keep
+	// The restarted service has another public name: existing rounds keep
 	// theirs (it is in their manifests and key files).
-	a2, st2 := open("https://renamed.example")
-	t.Cleanup(func() { a2.Shutdown(context.Background()); st2.Close() })
-	e = &testEnv{t: t, app: a2, store: st2, dir: dir}
-	// Sessions survive the restart too.
-	co.env = e
+	s2, st2 := open(t, dir, func(c *Config) { c.BaseURL = "https://renamed.example" })
+	t.Cleanup(func() { s2.Close(); st2.Close() })
+	e = &env{t: t, svc: s2, store: st2, dir: dir}
 	// Repeats of ballots from before the restart get their receipts.
-	if again := e.client().must(200, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 0, "shelter")); !bytes.Equal(again.Body, receipts[0]) {
+	if again := e.cast("barrit-2026", e.ballotLeaf("barrit-2026", v, 0, "shelter"), true); !bytes.Equal(again, receipts[0]) {
 		t.Errorf("receipt after restart differs")
 	}
 	for i := 9; i < 15; i++ {
-		receipts = append(receipts, e.client().must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, i, "legeplads")).Body)
+		receipts = append(receipts, e.cast("barrit-2026", e.ballotLeaf("barrit-2026", v, i, "legeplads"), false))
 	}
-	e.client().must(409, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 3, "legeplads"))
-	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
-	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
+	if _, err := s2.CastBallot(context.Background(), "barrit-2026", e.ballotLeaf("barrit-2026", v, 3, "legeplads")); !errors.Is(err, core.ErrCodeUsed) {
+		t.Errorf("second ballot of a key after restart: %v, want code used", err)
+	}
+	e.closeAndPublish("barrit-2026")
 	rep := verifyRound(t, e, "barrit-2026", receipts...)
 	if rep.Counts.Counted != int64(len(receipts)) {
 		t.Errorf("counted %d, receipts %d", rep.Counts.Counted, len(receipts))
@@ -208,13 +199,13 @@ func TestRestart(t *testing.T) {
 // TestShutdownRefusesNewBallots checks that after shutdown the sequencer
 // answers 503 rather than hanging.
 func TestShutdownRefusesNewBallots(t *testing.T) {
-	e := newTestEnv(t)
+	e := newEnv(t)
 	e.seed()
-	_, v := e.votingRound("barrit-2026", 2, RoundRequest{})
+	v := e.votingRound("barrit-2026", 2, RoundRequest{})
 	leaf := e.ballotLeaf("barrit-2026", v, 0, "shelter")
-	e.app.seq.stop()
-	_, err := e.app.CastBallot(context.Background(), "barrit-2026", leaf)
-	if status, _, _ := PublicError(err); status != http.StatusServiceUnavailable {
+	e.svc.seq.stop()
+	_, err := e.svc.CastBallot(context.Background(), "barrit-2026", leaf)
+	if !errors.Is(err, core.ErrShuttingDown) || core.KindOf(err) != core.Unavailable {
 		t.Errorf("ballot after stop: %v", err)
 	}
 	var size int64
@@ -228,13 +219,13 @@ func TestShutdownRefusesNewBallots(t *testing.T) {
 }
 
 func TestCheckpointSubscription(t *testing.T) {
-	e := newTestEnv(t)
+	e := newEnv(t)
 	e.seed()
-	events, cancel := e.app.Subscribe("barrit-2026")
+	events, cancel := e.svc.Subscribe("barrit-2026")
 	defer cancel()
-	all, cancelAll := e.app.Subscribe("")
-	_, v := e.votingRound("barrit-2026", 3, RoundRequest{})
-	e.client().must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 0, "shelter"))
+	all, cancelAll := e.svc.Subscribe("")
+	v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	e.cast("barrit-2026", e.ballotLeaf("barrit-2026", v, 0, "shelter"), false)
 	for _, want := range []int64{1, 2} {
 		ev := <-events
 		if ev.Round != "barrit-2026" || ev.Size != want {

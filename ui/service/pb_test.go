@@ -1,4 +1,4 @@
-package ui
+package service
 
 import (
 	"bytes"
@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hedensted-pb/pb/ui/core"
+
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
-var updatePB = flag.Bool("update-pb", false, "rewrite ui/testdata/*.pb.golden")
+var updatePB = flag.Bool("update-pb", false, "rewrite testdata/*.pb.golden")
 
 // TestRoundPBGolden pins the bytes of the .pb export of an approval and a
 // cumulative round.
@@ -23,9 +24,9 @@ func TestRoundPBGolden(t *testing.T) {
 		{ID: "bibliotek", Cost: 30000, Category: "laering", Title: "Nyt bibliotek"},
 		{ID: "shelter", Cost: 15000, Category: "fritid-og-faellesskab", Title: "Shelter; i skoven"},
 	}
-	r := store.Round{ID: "barrit-2026", Year: 2026,
+	r := core.Round{ID: "barrit-2026", Year: 2026,
 		Opened: time.Date(2026, 5, 1, 19, 0, 0, 0, time.UTC), Closed: time.Date(2026, 5, 1, 21, 0, 0, 0, time.UTC)}
-	cm := store.Community{ID: "barrit", Name: "Barrit"}
+	cm := core.Community{ID: "barrit", Name: "Barrit"}
 	tests := []struct {
 		name    string
 		spec    ballot.BallotSpec
@@ -45,7 +46,11 @@ func TestRoundPBGolden(t *testing.T) {
 			m := &ballot.Manifest{Round: r.ID, Title: "Borgerbudget Barrit 2026", Budget: 40000, Ballot: tt.spec,
 				Rule: tt.rule, Tiebreak: ballot.TiebreakDefault, Projects: projects}
 			var got bytes.Buffer
-			if _, err := roundPB(m, r, cm, nil, tt.counted, tt.result).WriteTo(&got); err != nil {
+			pb, err := roundPB(m, r, cm, nil, tt.counted, tt.result)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pb.WriteTo(&got); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", tt.name+".pb.golden")
@@ -61,7 +66,7 @@ func TestRoundPBGolden(t *testing.T) {
 			if !bytes.Equal(got.Bytes(), want) {
 				t.Errorf("roundPB = \n%s\nwant\n%s", got.Bytes(), want)
 			}
-			pb, err := tally.ReadPB(bytes.NewReader(want))
+			pb, err = tally.ReadPB(bytes.NewReader(want))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,139 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind is the class of an [Error]: what the caller did wrong, in terms a
+// transport can map to a status (the web layer does so in one place).
+type Kind uint8
+
+// The kinds of error. Do not reorder: values may be logged.
+const (
+	Internal     Kind = iota // a fault of the server; the detail is logged, never shown
+	Invalid                  // the request is malformed or breaks a rule
+	Unauthorized             // not signed in, or wrong credentials
+	Forbidden                // signed in, but not allowed
+	NotFound                 // no such thing
+	Conflict                 // not possible in the current state (phase, used code, ...)
+	TooLarge                 // the request is larger than allowed
+	Unavailable              // try again later (busy, shutting down)
+	TooMany                  // too many attempts; try again later
+	Unsupported              // the request's media type is not accepted
+)
+
+var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not found", "conflict", "too large", "unavailable", "too many", "unsupported"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Reason is a stable, machine-readable name of a specific condition
+// ("code_used", "voided", ...). The web layer sends it to clients as the
+// error's "code", and pages choose their translated message by it.
+type Reason string
+
+// Error is an error with a public face: Kind and Msg may be shown to the
+// client, Err (if any) only goes to the server log. Operations return
+// *Error for every condition a user can cause; any other error is
+// internal.
+type Error struct {
+	Kind   Kind
+	Reason Reason // "" for a generic error of its kind
+	Msg    string // public message: lower-case, no trailing period, no secrets
+	Err    error  // detail for the log; never sent to the client
+}
+
+func (e *Error) Error() string {
+	s := e.Kind.String() + ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrCodeUsed) and the like true for any *Error
+// with the sentinel's reason, whatever its message.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Reason != "" && t.Reason == e.Reason
+}
+
+// Errorf returns an *Error of kind k with a formatted public message.
+func Errorf(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Invalidf, Forbiddenf, NotFoundf and Conflictf are [Errorf] of their kind.
+func Invalidf(format string, args ...any) *Error   { return Errorf(Invalid, format, args...) }
+func Forbiddenf(format string, args ...any) *Error { return Errorf(Forbidden, format, args...) }
+func NotFoundf(format string, args ...any) *Error  { return Errorf(NotFound, format, args...) }
+func Conflictf(format string, args ...any) *Error  { return Errorf(Conflict, format, args...) }
+
+// With returns a copy of the sentinel e with a more specific public
+// message; errors.Is still matches the sentinel.
+func (e *Error) With(format string, args ...any) *Error {
+	c := *e
+	c.Msg = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// Sentinels for conditions the pages explain in their own words. Compare
+// with errors.Is; the returned errors may carry a more specific message.
+var (
+	// ErrCodeUsed: the code's key has a ballot and the round allows no revote.
+	ErrCodeUsed = &Error{Kind: Conflict, Reason: "code_used", Msg: "this voting code has already been used: under this round's rules only the first ballot counts"}
+	// ErrSuperseded: under revote last, the ballot is byte-identical to an
+	// earlier ballot of its code that a later one replaced. A ballot is
+	// logged once, so that choice cannot be made again with the same code;
+	// the later ballot keeps counting.
+	ErrSuperseded = &Error{Kind: Conflict, Reason: "superseded", Msg: "this ballot was replaced by a later ballot with the same code, which is the one that counts; a choice made before cannot be sent again"}
+	// ErrVoided: the council voided the code's key.
+	ErrVoided = &Error{Kind: Conflict, Reason: "voided", Msg: "this voting code was voided by the council: ask for a reserve slip"}
+	// ErrNotOnRoll: the code's key is not on the round's roll.
+	ErrNotOnRoll = &Error{Kind: Forbidden, Reason: "not_on_roll", Msg: "this voting code is not on the round's roll"}
+	// ErrBadCode: the text is not a well-formed voting code (a typo).
+	ErrBadCode = &Error{Kind: Invalid, Reason: "bad_code", Msg: "the voting code is not valid: check it for typing mistakes"}
+	// ErrNotOpen: the round does not take ballots now (not yet open, or closed).
+	ErrNotOpen = &Error{Kind: Conflict, Reason: "not_open", Msg: "voting in this round is not open"}
+	// ErrClosed: voting in the round has ended (a special case of not open).
+	ErrClosed = &Error{Kind: Conflict, Reason: "closed", Msg: "voting in this round has closed"}
+	// ErrFrozen: the round's manifest is signed; its settings cannot change.
+	ErrFrozen = &Error{Kind: Conflict, Reason: "frozen", Msg: "the round is frozen: its manifest is signed and cannot change"}
+	// ErrWrongPhase: the action is not allowed in the round's phase.
+	ErrWrongPhase = &Error{Kind: Conflict, Reason: "wrong_phase", Msg: "not possible in the round's current phase"}
+	// ErrFromProposal: the project comes from a resident's proposal; it
+	// changes only by deciding the proposal again.
+	ErrFromProposal = &Error{Kind: Conflict, Reason: "from_proposal", Msg: "the project comes from a proposal: decide the proposal again instead"}
+	// ErrBallotInvalid: the ballot breaks the round's rules or is malformed.
+	ErrBallotInvalid = &Error{Kind: Invalid, Reason: "ballot_invalid", Msg: "the ballot is not valid"}
+	// ErrMissing: a record that does not exist (the store's not-found).
+	ErrMissing = &Error{Kind: NotFound, Reason: "not_found", Msg: "not found"}
+	// ErrShuttingDown: the server is stopping; the request may be retried.
+	ErrShuttingDown = &Error{Kind: Unavailable, Reason: "shutting_down", Msg: "the server is shutting down; try again in a moment"}
+)
+
+// KindOf returns the kind of err: that of the first *Error in its chain,
+// or Internal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// ReasonOf returns the reason of the first *Error in err's chain, or "".
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}

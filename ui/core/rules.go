@@ -1,0 +1,162 @@
+package core
+
+import (
+	"unicode/utf8"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
+)
+
+// DefaultCategories are Hedensted's four core tasks, the project
+// categories a round gets unless it names others.
+var DefaultCategories = []Category{
+	{ID: "fritid-og-faellesskab", Name: "Fritid og fællesskab"},
+	{ID: "laering", Name: "Læring"},
+	{ID: "beskaeftigelse", Name: "Beskæftigelse"},
+	{ID: "social-omsorg", Name: "Social omsorg"},
+}
+
+// Limits on what a round may hold.
+const (
+	MaxDescription = 4000            // bytes of a description
+	MaxProjects    = 200             // projects on one ballot
+	MaxCodes       = 20000           // server-made codes at one freeze
+	MaxCost        = 999_999_999_999 // kroner of a budget, a cost or an estimate
+	MaxCategories  = 50              // categories of a round
+)
+
+// CheckSettings validates the settings of a round that its manifest will
+// carry: title, description, budget, ballot kind and limits (with
+// [ballot.BallotSpec.Check], the check the manifest applies), rule for the
+// ballot kind, tie-break, revote policy and categories.
+func CheckSettings(r *Round) error {
+	if !ballot.ValidText(r.Title) {
+		return Invalidf("title must be 1 to 200 bytes of text (no control characters, no double spaces)")
+	}
+	if len(r.Description) > MaxDescription || !utf8.ValidString(r.Description) {
+		return Invalidf("description must be valid UTF-8 of at most %d bytes", MaxDescription)
+	}
+	if r.Budget < 1 || r.Budget > MaxCost {
+		return Invalidf("budget must be at least 1")
+	}
+	if err := r.Ballot.Check(); err != nil {
+		switch r.Ballot.Kind {
+		case ballot.KindApproval:
+			return Invalidf("approval ballot needs 0 ≤ min ≤ max and max ≥ 1 (and no limit, total or cap)")
+		case ballot.KindApprovalCost:
+			return Invalidf("approval-cost ballot needs a limit ≥ 1 (and no min, max, total or cap)")
+		case ballot.KindCumulative:
+			return Invalidf("cumulative ballot needs 1 ≤ cap ≤ total (and no min, max or limit)")
+		}
+		return Invalidf("ballot kind must be %q, %q or %q", ballot.KindApproval, ballot.KindApprovalCost, ballot.KindCumulative)
+	}
+	if !tally.ValidRule(r.Rule, string(r.Ballot.Kind)) {
+		return Invalidf("rule %q is not a counting rule for %s ballots (see docs/counting.md)", r.Rule, r.Ballot.Kind)
+	}
+	if r.Tiebreak != ballot.TiebreakDefault && r.Tiebreak != ballot.TiebreakLexicographic {
+		return Invalidf("tiebreak must be %q or %q", ballot.TiebreakDefault, ballot.TiebreakLexicographic)
+	}
+	if r.Revote != ballot.RevoteNone && r.Revote != ballot.RevoteLast {
+		return Invalidf("revote must be %q or %q", ballot.RevoteNone, ballot.RevoteLast)
+	}
+	if len(r.Categories) == 0 || len(r.Categories) > MaxCategories {
+		return Invalidf("a round needs 1 to %d categories", MaxCategories)
+	}
+	for i, c := range r.Categories {
+		if !ballot.ValidID(c.ID) || !ballot.ValidText(c.Name) {
+			return Invalidf("category %d needs an identifier and a name", i+1)
+		}
+		for _, d := range r.Categories[:i] {
+			if d.ID == c.ID {
+				return Invalidf("category %s appears twice", c.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// HasCategory reports whether id is one of r's categories.
+func (r *Round) HasCategory(id string) bool {
+	for _, c := range r.Categories {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckProject validates a project on r's ballot by itself (identifier,
+// title, cost, category, description); uniqueness and the number of
+// projects are the service's to check against the store.
+func CheckProject(r *Round, p Project) error {
+	if !ballot.ValidID(p.ID) {
+		return Invalidf("project id %q is not an identifier (a-z, 0-9, hyphens)", p.ID)
+	}
+	if !ballot.ValidText(p.Title) {
+		return Invalidf("project title must be 1 to 200 bytes of text (no control characters, no double spaces)")
+	}
+	if p.Cost < 1 || p.Cost > MaxCost {
+		return Invalidf("project cost must be a positive whole number of kroner")
+	}
+	if !r.HasCategory(p.Category) {
+		return Invalidf("category %q is not one of the round's categories", p.Category)
+	}
+	if len(p.Description) > MaxDescription || !utf8.ValidString(p.Description) {
+		return Invalidf("description must be valid UTF-8 of at most %d bytes", MaxDescription)
+	}
+	return nil
+}
+
+// CheckProposal validates a resident's idea by itself (title, description,
+// estimated cost); the category is checked against the round.
+func CheckProposal(r *Round, p Proposal) error {
+	if !ballot.ValidText(p.Title) {
+		return Invalidf("title must be 1 to 200 bytes of text (no control characters, no double spaces)")
+	}
+	if p.Description == "" || len(p.Description) > MaxDescription || !utf8.ValidString(p.Description) {
+		return Invalidf("description must be 1 to %d bytes of text", MaxDescription)
+	}
+	if p.EstimatedCost < 1 || p.EstimatedCost > MaxCost {
+		return Invalidf("estimated cost must be a positive whole number of kroner")
+	}
+	if r != nil && !r.HasCategory(p.Category) {
+		return Invalidf("category %q is not one of the round's categories", p.Category)
+	}
+	return nil
+}
+
+// TurnoutBase is the number of slips a round's turnout is measured
+// against: the slips handed out as the coordinator recorded them, by
+// default every slip but the reserve ones.
+func (r *Round) TurnoutBase() int {
+	if r.HandedOut > 0 {
+		return r.HandedOut
+	}
+	return r.RollCount - r.RollReserve
+}
+
+// Identity is the account acting on the platform (nil for the scheduler
+// and for residents).
+type Identity struct {
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	Community string `json:"community,omitempty"`
+}
+
+// IsAdmin reports whether the account is a municipality administrator.
+func (id *Identity) IsAdmin() bool { return id != nil && id.Role == RoleAdmin }
+
+// CanManage reports whether the account may manage a community's rounds:
+// administrators manage all, coordinators only their own.
+func (id *Identity) CanManage(community string) bool {
+	return id != nil && (id.Role == RoleAdmin || id.Role == RoleCoordinator && id.Community == community)
+}
+
+// ActorName is the name the action log records for id: the account, or
+// "scheduler" for nil.
+func ActorName(id *Identity) string {
+	if id == nil {
+		return "scheduler"
+	}
+	return id.Name
+}

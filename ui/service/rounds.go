@@ -1,0 +1,908 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hedensted-pb/pb/ui/core"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/slipsheet"
+	"github.com/hedensted-pb/pb/tally"
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/store"
+)
+
+// Limits of the core, by their old names.
+const (
+	maxDescription = core.MaxDescription
+	maxProjects    = core.MaxProjects
+	maxCodes       = core.MaxCodes
+	maxCost        = core.MaxCost
+)
+
+// Origin returns the log origin (and log key name) of a round:
+// "<host><path>/<round>".
+func (s *Service) Origin(round string) string { return s.host + "/" + round }
+
+// councilKeyName returns the note key name of a community's council key.
+func (s *Service) councilKeyName(community string) string { return s.host + "/council/" + community }
+
+// newRoundKeys returns the vkeys of a new round's log key and of its
+// community's council key, creating key files as needed:
+// "log-<round>.key" named after the round's origin, and
+// "council-<community>.key" (created at the community's first round and
+// reused by later rounds, whatever the base URL is by then).
+func (s *Service) newRoundKeys(round, community string) (logV, councilV string, err error) {
+	if _, logV, err = s.keys.Signer("log-"+round, s.Origin(round)); err != nil {
+		return "", "", err
+	}
+	_, councilV, err = s.keys.Existing("council-" + community)
+	if errors.Is(err, store.ErrNotFound) {
+		_, councilV, err = s.keys.Signer("council-"+community, s.councilKeyName(community))
+	}
+	return logV, councilV, err
+}
+
+// roundKeys returns the signers of an existing round, checking that the
+// key files still hold the keys the round was created with. Key names
+// come from the files, so a later change of the base URL does not affect
+// existing rounds.
+func (s *Service) roundKeys(r core.Round) (logS, councilS note.Signer, err error) {
+	logS, logV, err := s.keys.Existing("log-" + r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	councilS, councilV, err := s.keys.Existing("council-" + r.Community)
+	if err != nil {
+		return nil, nil, err
+	}
+	if logV != r.LogKey || councilV != r.CouncilKey {
+		return nil, nil, fmt.Errorf("ui: round %s: key files do not hold the round's keys", r.ID)
+	}
+	return logS, councilS, nil
+}
+
+// FrozenRound is what never changes once a round is frozen: its manifest,
+// roll and keys. It is cached in memory.
+type FrozenRound struct {
+	ID              string
+	Community       string
+	Origin          string   // the log origin
+	Leaf0           []byte   // the signed manifest note, leaf 0
+	Hash            [32]byte // the manifest hash (docs/record.md §5)
+	Manifest        *ballot.Manifest
+	Roll            *ballot.Roll
+	LogVerifier     note.Verifier
+	CouncilVerifier note.Verifier
+	Anchors         *ledger.Anchors
+	logSigner       note.Signer
+	council         note.Signer
+}
+
+// FrozenRound returns the immutable data of a frozen round (cached), an
+// error matching [core.ErrWrongPhase] when the round is not frozen yet, or
+// a NotFound error.
+func (s *Service) FrozenRound(ctx context.Context, id string) (*FrozenRound, error) {
+	s.frozenMu.Lock()
+	fr := s.frozen[id]
+	s.frozenMu.Unlock()
+	if fr != nil {
+		return fr, nil
+	}
+	var r core.Round
+	var leaf0, roll []byte
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.Round(id); err != nil {
+			return err
+		}
+		if !r.Phase.Frozen() {
+			return nil
+		}
+		if leaf0, err = tx.Manifest(id); err != nil {
+			return err
+		}
+		roll, err = tx.Roll(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) && r.ID == "" {
+		return nil, core.NotFoundf("no round %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !r.Phase.Frozen() {
+		return nil, core.ErrWrongPhase.With("round %s is not frozen yet (phase %s)", id, r.Phase)
+	}
+	fr, err = s.loadFrozen(r, leaf0, roll)
+	if err != nil {
+		return nil, err
+	}
+	s.frozenMu.Lock()
+	s.frozen[strings.Clone(id)] = fr
+	s.frozenMu.Unlock()
+	return fr, nil
+}
+
+func (s *Service) loadFrozen(r core.Round, leaf0, rollBytes []byte) (*FrozenRound, error) {
+	logS, councilS, err := s.roundKeys(r)
+	if err != nil {
+		return nil, err
+	}
+	lv, err := ledger.NewVerifier(r.LogKey)
+	if err != nil {
+		return nil, err
+	}
+	cv, err := ledger.NewVerifier(r.CouncilKey)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ballot.OpenManifest(leaf0, cv)
+	if err != nil {
+		return nil, fmt.Errorf("ui: round %s manifest: %w", r.ID, err)
+	}
+	roll, err := ballot.ParseRoll(rollBytes)
+	if err != nil {
+		return nil, fmt.Errorf("ui: round %s roll: %w", r.ID, err)
+	}
+	if roll.Hash() != m.RollHash {
+		return nil, fmt.Errorf("ui: round %s: roll does not match the manifest", r.ID)
+	}
+	return &FrozenRound{
+		ID: r.ID, Community: r.Community, Origin: m.LogOrigin,
+		Leaf0: leaf0, Hash: ballot.ManifestHash(leaf0), Manifest: m, Roll: roll,
+		logSigner: logS, council: councilS, LogVerifier: lv, CouncilVerifier: cv,
+		Anchors: &ledger.Anchors{Round: r.ID, LogKey: r.LogKey, CouncilKey: r.CouncilKey, Manifest: ballot.Fingerprint(leaf0)},
+	}, nil
+}
+
+// RoundRequest creates a round. Zero fields take defaults: the budget is
+// what the community has available for the year, the ballot is approval
+// of 1 to 3 projects, the rule greedy, the tie-break the platform default,
+// revote none, the categories [core.DefaultCategories].
+type RoundRequest struct {
+	ID          string            `json:"id"`
+	Community   string            `json:"community"`
+	Year        int               `json:"year"`
+	Title       string            `json:"title"`
+	Description string            `json:"description,omitempty"`
+	Budget      int64             `json:"budget,omitempty"`
+	Ballot      ballot.BallotSpec `json:"ballot,omitzero"`
+	Rule        string            `json:"rule,omitempty"`
+	Tiebreak    string            `json:"tiebreak,omitempty"`
+	Revote      string            `json:"revote,omitempty"`
+	Categories  []core.Category   `json:"categories,omitempty"`
+}
+
+// CreateRound creates a round in the draft phase, with its log key and
+// (at first use) its community's council key.
+func (s *Service) CreateRound(ctx context.Context, actor *core.Identity, req RoundRequest) (core.Round, error) {
+	if !ballot.ValidID(req.ID) {
+		return core.Round{}, core.Invalidf("round id %q is not an identifier (a-z, 0-9, hyphens)", req.ID)
+	}
+	if !actor.CanManage(req.Community) {
+		return core.Round{}, core.Forbiddenf("account %s may not create rounds for community %s", actor.Name, req.Community)
+	}
+	if !validOriginPrefix(s.Origin(req.ID)) || len(s.Origin(req.ID)) > 255 {
+		return core.Round{}, core.Invalidf("round id too long for a log origin")
+	}
+	r := core.Round{
+		ID: req.ID, Community: req.Community, Year: req.Year, Title: req.Title, Description: req.Description,
+		Budget: req.Budget, Phase: core.PhaseDraft, Ballot: req.Ballot, Rule: req.Rule, Tiebreak: req.Tiebreak,
+		Revote: req.Revote, Categories: req.Categories, LogOrigin: s.Origin(req.ID), Created: s.clock(),
+	}
+	if r.Ballot == (ballot.BallotSpec{}) {
+		r.Ballot = ballot.BallotSpec{Kind: ballot.KindApproval, Min: 1, Max: 3}
+	}
+	if r.Rule == "" {
+		r.Rule = tally.RuleGreedy
+		if r.Ballot.Kind == ballot.KindCumulative {
+			r.Rule = tally.RuleGreedyPoints
+		}
+	}
+	if r.Tiebreak == "" {
+		r.Tiebreak = ballot.TiebreakDefault
+	}
+	if r.Revote == "" {
+		r.Revote = ballot.RevoteNone
+	}
+	if len(r.Categories) == 0 {
+		r.Categories = slices.Clone(core.DefaultCategories)
+	}
+	err := s.store.Update(ctx, func(tx *store.Tx) error {
+		cm, err := tx.Community(req.Community)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.Invalidf("community %q does not exist", req.Community)
+		}
+		if err != nil {
+			return err
+		}
+		r.Fund = cm.Fund
+		left, ok, err := available(tx, cm.Fund, cm.ID, r.Year, r.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return core.Invalidf("fund %s has no tranche for year %d", cm.Fund, r.Year)
+		}
+		if r.Budget == 0 {
+			r.Budget = left
+		}
+		if r.Budget > left {
+			return core.Invalidf("budget %d exceeds the %d community %s has available in %d", r.Budget, left, cm.ID, r.Year)
+		}
+		if err := core.CheckSettings(&r); err != nil {
+			return err
+		}
+		logV, councilV, err := s.newRoundKeys(r.ID, r.Community)
+		if err != nil {
+			return err
+		}
+		r.LogKey, r.CouncilKey = logV, councilV
+		if err := tx.CreateRound(r); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return core.Conflictf("round %s already exists", r.ID)
+			}
+			return err
+		}
+		return s.audit(tx, actor.Name, "create round", r.ID, fmt.Sprintf("community %s, year %d, budget %d", r.Community, r.Year, r.Budget))
+	})
+	return r, err
+}
+
+// RoundSettings changes settings of a round before freeze; nil fields stay.
+type RoundSettings struct {
+	Title       *string            `json:"title,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Budget      *int64             `json:"budget,omitempty"`
+	Ballot      *ballot.BallotSpec `json:"ballot,omitempty"`
+	Rule        *string            `json:"rule,omitempty"`
+	Tiebreak    *string            `json:"tiebreak,omitempty"`
+	Revote      *string            `json:"revote,omitempty"`
+	Categories  []core.Category    `json:"categories,omitempty"`
+}
+
+// withRound runs fn on round id in an Update transaction after checking
+// that it exists and that actor may manage it (actor nil skips the check:
+// the scheduler and public actions). fn may modify r; it is stored when fn
+// returns nil.
+func (s *Service) withRound(ctx context.Context, actor *core.Identity, id string, fn func(tx *store.Tx, r *core.Round) error) (core.Round, error) {
+	var r core.Round
+	err := s.store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		r, err = tx.Round(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("no round %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if actor != nil && !actor.CanManage(r.Community) {
+			return core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, r.ID, r.Community)
+		}
+		if err := fn(tx, &r); err != nil {
+			return err
+		}
+		return tx.PutRound(r)
+	})
+	return r, err
+}
+
+// UpdateRound changes a round's settings; refused with 409 once frozen.
+func (s *Service) UpdateRound(ctx context.Context, actor *core.Identity, id string, set RoundSettings) (core.Round, error) {
+	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActEdit); err != nil {
+			return err
+		}
+		if set.Title != nil {
+			r.Title = *set.Title
+		}
+		if set.Description != nil {
+			r.Description = *set.Description
+		}
+		if set.Ballot != nil {
+			r.Ballot = *set.Ballot
+		}
+		if set.Rule != nil {
+			r.Rule = *set.Rule
+		}
+		if set.Tiebreak != nil {
+			r.Tiebreak = *set.Tiebreak
+		}
+		if set.Revote != nil {
+			r.Revote = *set.Revote
+		}
+		if set.Categories != nil {
+			r.Categories = set.Categories
+		}
+		if set.Budget != nil {
+			left, ok, err := available(tx, r.Fund, r.Community, r.Year, r.ID)
+			if err != nil {
+				return err
+			}
+			if !ok || *set.Budget > left {
+				return core.Invalidf("budget %d exceeds the %d community %s has available in %d", *set.Budget, left, r.Community, r.Year)
+			}
+			r.Budget = *set.Budget
+		}
+		if err := core.CheckSettings(r); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Name, "update round", r.ID, "")
+	})
+}
+
+// SetPhase moves a round to the next phase of its lifecycle. Moving to
+// frozen freezes ([App.Freeze]), to voting opens, to closed closes, to
+// published publishes. Any other move is a 409.
+func (s *Service) SetPhase(ctx context.Context, actor *core.Identity, id string, to core.Phase) (core.Round, error) {
+	if to.Order() < 0 {
+		return core.Round{}, core.Invalidf("unknown phase %q", to)
+	}
+	var cur core.Round
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		cur, err = tx.Round(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return core.Round{}, core.NotFoundf("no round %s", id)
+	}
+	if err != nil {
+		return core.Round{}, err
+	}
+	if actor != nil && !actor.CanManage(cur.Community) {
+		return core.Round{}, core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, cur.ID, cur.Community)
+	}
+	if next, ok := core.Next(cur.Phase); !ok || next != to {
+		return core.Round{}, core.ErrWrongPhase.With("round %s is in phase %s; the next phase is %s, not %s", id, cur.Phase, nextPhase(cur.Phase), to)
+	}
+	switch to {
+	case core.PhaseProposals, core.PhaseReview:
+		return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+			if err := core.Allows(r.Phase, core.ActAdvance); err != nil {
+				return err
+			}
+			if next, _ := core.Next(r.Phase); next != to {
+				return core.ErrWrongPhase.With("round %s changed phase meanwhile (now %s)", id, r.Phase)
+			}
+			r.Phase = to
+			return s.audit(tx, core.ActorName(actor), "phase", r.ID, string(to))
+		})
+	case core.PhaseFrozen:
+		return s.Freeze(ctx, actor, id)
+	case core.PhaseVoting:
+		return s.Open(ctx, actor, id)
+	case core.PhaseClosed:
+		return s.CloseRound(ctx, actor, id)
+	case core.PhasePublished:
+		return s.Publish(ctx, actor, id)
+	}
+	return core.Round{}, core.Conflictf("cannot move round %s to %s", id, to)
+}
+
+func nextPhase(p core.Phase) core.Phase {
+	if next, ok := core.Next(p); ok {
+		return next
+	}
+	return "(none)"
+}
+
+// ProposalRequest is a resident's idea.
+type ProposalRequest struct {
+	Title         string `json:"title" form:"title"`
+	Description   string `json:"description" form:"description"`
+	EstimatedCost int64  `json:"estimated_cost" form:"estimated_cost"`
+	Category      string `json:"category" form:"category"`
+}
+
+// SubmitProposal records a resident's idea while the round collects
+// proposals. It needs no account.
+func (s *Service) SubmitProposal(ctx context.Context, round string, req ProposalRequest) (core.Proposal, error) {
+	if err := core.CheckProposal(nil, core.Proposal{Title: req.Title, Description: req.Description, EstimatedCost: req.EstimatedCost}); err != nil {
+		return core.Proposal{}, err
+	}
+	var p core.Proposal
+	_, err := s.withRound(ctx, nil, round, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActPropose); err != nil {
+			return err
+		}
+		if !r.HasCategory(req.Category) {
+			return core.Invalidf("category %q is not one of the round's categories", req.Category)
+		}
+		var err error
+		p, err = tx.AddProposal(core.Proposal{Round: r.ID, Title: req.Title, Description: req.Description,
+			EstimatedCost: req.EstimatedCost, Category: req.Category, Status: core.ProposalPending, Submitted: s.clock()})
+		return err
+	})
+	return p, err
+}
+
+// Decision is a coordinator's review of a proposal. Accepting makes it a
+// project: Cost (default the estimate), Project (default "p" and the
+// proposal number, zero-padded to three digits) and Title (default the
+// proposal's) set its ballot entry. Reason is public and required.
+type Decision struct {
+	Accept  bool   `json:"accept" form:"accept"`
+	Reason  string `json:"reason" form:"reason"`
+	Cost    int64  `json:"cost,omitempty" form:"cost"`
+	Project string `json:"project,omitempty" form:"project"`
+	Title   string `json:"title,omitempty" form:"title"`
+}
+
+// DecideProposal accepts or rejects a proposal during review. A decision
+// may be changed until the round is frozen.
+func (s *Service) DecideProposal(ctx context.Context, actor *core.Identity, round string, pid int64, d Decision) (core.Proposal, error) {
+	if !ballot.ValidText(d.Reason) {
+		return core.Proposal{}, core.Invalidf("a public reason (1 to 200 bytes of text) is required")
+	}
+	var p core.Proposal
+	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActReview); err != nil {
+			return err
+		}
+		var err error
+		p, err = tx.Proposal(r.ID, pid)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("round %s has no proposal %d", r.ID, pid)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Project != "" {
+			if err := tx.DeleteProject(r.ID, p.Project); err != nil {
+				return err
+			}
+			p.Project = ""
+		}
+		p.Reason, p.Decided = d.Reason, s.clock()
+		if !d.Accept {
+			p.Status = core.ProposalRejected
+			if err := tx.PutProposal(p); err != nil {
+				return err
+			}
+			return s.audit(tx, actor.Name, "reject proposal", fmt.Sprintf("%s/%d", r.ID, p.ID), "")
+		}
+		proj := core.Project{Round: r.ID, ID: d.Project, Title: d.Title, Description: p.Description,
+			Cost: d.Cost, Category: p.Category, Proposal: p.ID}
+		if proj.ID == "" {
+			proj.ID = fmt.Sprintf("p%03d", p.ID)
+		}
+		if proj.Title == "" {
+			proj.Title = p.Title
+		}
+		if proj.Cost == 0 {
+			proj.Cost = p.EstimatedCost
+		}
+		if err := checkProject(tx, *r, proj); err != nil {
+			return err
+		}
+		if err := tx.PutProject(proj); err != nil {
+			return err
+		}
+		p.Status, p.Project = core.ProposalAccepted, proj.ID
+		if err := tx.PutProposal(p); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Name, "accept proposal", fmt.Sprintf("%s/%d", r.ID, p.ID), fmt.Sprintf("project %s, cost %d", proj.ID, proj.Cost))
+	})
+	return p, err
+}
+
+// checkProject validates a project for a round; a project ID already used
+// by another proposal's project is a 409.
+func checkProject(tx *store.Tx, r core.Round, p core.Project) error {
+	if err := core.CheckProject(&r, p); err != nil {
+		return err
+	}
+	old, err := tx.Project(r.ID, p.ID)
+	if err == nil && old.Proposal != p.Proposal {
+		return core.Conflictf("round %s already has a project %s", r.ID, p.ID)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		ps, err := tx.Projects(r.ID)
+		if err != nil {
+			return err
+		}
+		if len(ps) >= maxProjects {
+			return core.Conflictf("round %s already has %d projects", r.ID, maxProjects)
+		}
+	}
+	return nil
+}
+
+// ProjectRequest adds or replaces a project directly (without a proposal).
+type ProjectRequest struct {
+	ID          string `json:"id" form:"id"`
+	Title       string `json:"title" form:"title"`
+	Description string `json:"description,omitempty" form:"description"`
+	Cost        int64  `json:"cost" form:"cost"`
+	Category    string `json:"category" form:"category"`
+}
+
+// PutProject adds or replaces a project of a round before freeze.
+func (s *Service) PutProject(ctx context.Context, actor *core.Identity, round string, req ProjectRequest) (core.Project, error) {
+	p := core.Project{Round: round, ID: req.ID, Title: req.Title, Description: req.Description, Cost: req.Cost, Category: req.Category}
+	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActEditProjects); err != nil {
+			return err
+		}
+		if old, err := tx.Project(r.ID, p.ID); err == nil && old.Proposal != 0 {
+			return core.ErrFromProposal.With("project %s comes from proposal %d: change it by deciding the proposal again", p.ID, old.Proposal)
+		}
+		if err := checkProject(tx, *r, p); err != nil {
+			return err
+		}
+		if err := tx.PutProject(p); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Name, "put project", r.ID+"/"+p.ID, fmt.Sprintf("cost %d", p.Cost))
+	})
+	return p, err
+}
+
+// DeleteProject removes a project added directly, before freeze.
+func (s *Service) DeleteProject(ctx context.Context, actor *core.Identity, round, id string) error {
+	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActEditProjects); err != nil {
+			return err
+		}
+		p, err := tx.Project(r.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("round %s has no project %s", r.ID, id)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Proposal != 0 {
+			return core.ErrFromProposal.With("project %s comes from proposal %d: reject the proposal instead", id, p.Proposal)
+		}
+		if err := tx.DeleteProject(r.ID, id); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Name, "delete project", r.ID+"/"+id, "")
+	})
+	return err
+}
+
+// UploadRoll attaches a roll.txt made offline (pbverify codes) to a round
+// before freeze, replacing any earlier roll.
+func (s *Service) UploadRoll(ctx context.Context, actor *core.Identity, round string, rollBytes []byte) (core.Round, error) {
+	roll, err := ballot.ParseRoll(rollBytes)
+	if err != nil {
+		var pe *ballot.ParseError
+		if errors.As(err, &pe) {
+			return core.Round{}, core.Invalidf("roll.txt is not canonical: %s", pe.Error())
+		}
+		return core.Round{}, core.Invalidf("roll.txt is not canonical")
+	}
+	if roll.Round != round {
+		return core.Round{}, core.Invalidf("roll.txt is for round %s, not %s", roll.Round, round)
+	}
+	return s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActUploadRoll); err != nil {
+			return err
+		}
+		if err := tx.PutRoll(r.ID, roll.Bytes()); err != nil {
+			return err
+		}
+		r.RollSource, r.RollCount, r.RollReserve = "uploaded", len(roll.Keys), 0
+		return s.audit(tx, actor.Name, "upload roll", r.ID, fmt.Sprintf("%d keys", len(roll.Keys)))
+	})
+}
+
+// CodesRequest asks for server-generated voting codes at freeze: count
+// slips, the last reserve of them marked as reserve slips. Replace allows
+// them to replace a roll uploaded earlier (otherwise that is a 409).
+type CodesRequest struct {
+	Count   int  `json:"count" form:"count"`
+	Reserve int  `json:"reserve" form:"reserve"`
+	Replace bool `json:"replace,omitempty" form:"replace"`
+}
+
+// FreezeWithCodes freezes a round with server-generated codes in one step:
+// it makes the codes, attaches their roll, signs and logs the manifest
+// ([App.Freeze]) and renders the printable slip sheet (HTML) with the
+// manifest's fingerprint on every slip. All of it happens in one
+// transaction, so either the round is frozen and the sheet returned, or
+// nothing changed. The codes exist only in the returned sheet: the server
+// keeps the public keys and forgets the codes, and a frozen round can
+// never get new codes, so the sheet can be had once.
+func (s *Service) FreezeWithCodes(ctx context.Context, actor *core.Identity, id string, req CodesRequest) (core.Round, []byte, error) {
+	r, _, sheet, err := s.FreezeWithNewCodes(ctx, actor, id, req)
+	return r, sheet, err
+}
+
+// FreezeWithNewCodes is FreezeWithCodes returning the codes too (for the demo).
+func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, id string, req CodesRequest) (core.Round, []ballot.Code, []byte, error) {
+	count, reserve := req.Count, req.Reserve
+	if count < 1 || count > maxCodes || reserve < 0 || reserve >= count {
+		return core.Round{}, nil, nil, core.Invalidf("count must be 1 to %d and reserve 0 to count-1", maxCodes)
+	}
+	if !ballot.ValidID(id) {
+		return core.Round{}, nil, nil, core.NotFoundf("no round %s", id)
+	}
+	// Check access and phase before spending time on key derivation.
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		r, err := tx.Round(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("no round %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if actor != nil && !actor.CanManage(r.Community) {
+			return core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, r.ID, r.Community)
+		}
+		return s.canGenerate(r, req.Replace)
+	})
+	if err != nil {
+		return core.Round{}, nil, nil, err
+	}
+	codes := make([]ballot.Code, count)
+	keys := make([][32]byte, count)
+	for i := range codes {
+		c, err := ballot.NewCode(s.rand)
+		if err != nil {
+			return core.Round{}, nil, nil, err
+		}
+		codes[i] = c
+		keys[i] = ballot.PublicKey(ballot.DeriveKey(c, id))
+	}
+	roll, err := ballot.NewRoll(id, keys)
+	if err != nil {
+		return core.Round{}, nil, nil, fmt.Errorf("ui: roll of %s: %w", id, err)
+	}
+	var sheet bytes.Buffer
+	var cp []byte
+	r, err := s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		if err := s.canGenerate(*r, req.Replace); err != nil {
+			return err
+		}
+		if err := tx.PutRoll(r.ID, roll.Bytes()); err != nil {
+			return err
+		}
+		r.RollSource, r.RollCount, r.RollReserve = "generated", count, reserve
+		if err := s.audit(tx, core.ActorName(actor), "generate codes", r.ID, fmt.Sprintf("%d codes, %d reserve", count, reserve)); err != nil {
+			return err
+		}
+		var err error
+		if cp, err = s.freezeTx(tx, actor, r); err != nil {
+			return err
+		}
+		s := slipsheet.Sheet{Round: r.ID, Title: r.Title, BaseURL: s.cfg.BaseURL, AnchorsFingerprint: r.Fingerprint}
+		for i, c := range codes {
+			s.Slips = append(s.Slips, slipsheet.Slip{Code: c, Reserve: i >= count-reserve})
+		}
+		sheet.Reset()
+		if err := slipsheet.Render(&sheet, s); err != nil {
+			return fmt.Errorf("ui: render slips: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return r, nil, nil, err
+	}
+	s.hub.publish(Event{Round: r.ID, Size: 1, Checkpoint: cp})
+	return r, codes, sheet.Bytes(), nil
+}
+
+// canGenerate refuses codes for a frozen round (its roll is signed into
+// the manifest), outside the review phase (codes are made at freeze) and,
+// unless replace is set, for a round holding an uploaded roll.
+func (s *Service) canGenerate(r core.Round, replace bool) error {
+	if r.Phase.Frozen() {
+		return core.ErrFrozen.With("round %s is frozen (phase %s): its slips were printed at freeze and no new codes can be made; hand out reserve slips instead", r.ID, r.Phase)
+	}
+	if err := core.Allows(r.Phase, core.ActFreeze); err != nil {
+		return core.ErrWrongPhase.With("round %s is in phase %s; codes are made when the round is frozen, from the review phase", r.ID, r.Phase)
+	}
+	if r.RollSource == "uploaded" && !replace {
+		return core.Conflictf("round %s has an uploaded roll of %d keys: freeze it as it is, or ask to replace it", r.ID, r.RollCount)
+	}
+	return nil
+}
+
+// Freeze signs the round's manifest with the council key and logs it as
+// leaf 0 with a checkpoint of size 1. It needs the review phase, decisions
+// on every proposal, at least one project and an attached roll (uploaded
+// from "pbverify codes"); [App.FreezeWithCodes] freezes with codes the
+// server makes.
+func (s *Service) Freeze(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
+	var cp []byte
+	r, err := s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		var err error
+		cp, err = s.freezeTx(tx, actor, r)
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	s.hub.publish(Event{Round: r.ID, Size: 1, Checkpoint: cp})
+	return r, nil
+}
+
+// freezeState reads what the freeze checks about r.
+func freezeState(tx *store.Tx, r *core.Round) (core.FreezeState, error) {
+	st := core.FreezeState{Phase: r.Phase}
+	props, err := tx.Proposals(r.ID)
+	if err != nil {
+		return st, err
+	}
+	for _, p := range props {
+		if p.Status == core.ProposalPending {
+			st.Pending++
+		}
+	}
+	projects, err := tx.Projects(r.ID)
+	if err != nil {
+		return st, err
+	}
+	st.Projects = len(projects)
+	if _, err := tx.Roll(r.ID); err == nil {
+		st.Roll = true
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return st, err
+	}
+	return st, nil
+}
+
+// FreezeBlockers lists every reason round id cannot be frozen now, as
+// the freeze itself checks them (none: it can be frozen). withCodes asks
+// about freezing with server-made codes, which attaches the roll itself.
+func (s *Service) FreezeBlockers(ctx context.Context, id string, withCodes bool) ([]core.Blocker, error) {
+	var bs []core.Blocker
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		r, err := tx.Round(id)
+		if err != nil {
+			return err
+		}
+		st, err := freezeState(tx, &r)
+		st.Roll = st.Roll || withCodes
+		bs = core.FreezeBlockers(st)
+		return err
+	})
+	return bs, err
+}
+
+// freezeTx freezes r within tx with the roll stored for it and returns
+// the checkpoint of size 1; it sets r's phase, manifest hash and
+// fingerprint.
+func (s *Service) freezeTx(tx *store.Tx, actor *core.Identity, r *core.Round) ([]byte, error) {
+	st, err := freezeState(tx, r)
+	if err != nil {
+		return nil, err
+	}
+	if bs := core.FreezeBlockers(st); len(bs) > 0 {
+		return nil, core.BlockerError(r.ID, r.Phase, bs[0])
+	}
+	projects, err := tx.Projects(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	rollBytes, err := tx.Roll(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	roll, err := ballot.ParseRoll(rollBytes)
+	if err != nil {
+		return nil, fmt.Errorf("ui: stored roll of %s: %w", r.ID, err)
+	}
+	logS, councilS, err := s.roundKeys(*r)
+	if err != nil {
+		return nil, err
+	}
+	m := &ballot.Manifest{
+		Round: r.ID, Community: r.Community, Fund: r.Fund, Title: r.Title, Budget: r.Budget,
+		Ballot: r.Ballot,
+		Rule:   r.Rule, Tiebreak: r.Tiebreak, Revote: r.Revote,
+		LogOrigin: r.LogOrigin, LogKey: r.LogKey, CouncilKey: r.CouncilKey,
+		RollHash: roll.Hash(), RollCount: len(roll.Keys),
+	}
+	for _, p := range projects {
+		m.Projects = append(m.Projects, ballot.Project{ID: p.ID, Cost: p.Cost, Category: p.Category, Title: p.Title})
+	}
+	leaf0, err := ballot.SignManifest(m, councilS)
+	if errors.Is(err, ballot.ErrInvalidManifest) {
+		return nil, core.Conflictf("cannot freeze round %s: %s", r.ID, strings.TrimPrefix(err.Error(), "ballot: "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.PutManifest(r.ID, leaf0); err != nil {
+		return nil, err
+	}
+	lg := ledger.NewLog(tx.Log(r.ID))
+	if _, err := lg.Append([][]byte{leaf0}); err != nil {
+		return nil, err
+	}
+	head, err := lg.Head(r.LogOrigin)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := ledger.SignCheckpoint(head, logS)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Log(r.ID).PutCheckpoint(head.Size, cp); err != nil {
+		return nil, err
+	}
+	r.Phase, r.Frozen = core.PhaseFrozen, s.clock()
+	h := ballot.ManifestHash(leaf0)
+	r.ManifestHash, r.Fingerprint = base64.StdEncoding.EncodeToString(h[:]), ballot.Fingerprint(leaf0)
+	return cp, s.audit(tx, core.ActorName(actor), "freeze", r.ID, "manifest "+ballot.FormatFingerprint(r.Fingerprint))
+}
+
+// SetHandedOut records how many slips were handed out at the meeting, the
+// projector's and the results' turnout base: 0 (the default) means all
+// slips but the reserve ones. It can be set from freeze until publication.
+func (s *Service) SetHandedOut(ctx context.Context, actor *core.Identity, id string, n int) (core.Round, error) {
+	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActHandedOut); err != nil {
+			return err
+		}
+		if n < 0 || n > r.RollCount {
+			return core.Invalidf("slips handed out must be 0 to %d (the slips printed)", r.RollCount)
+		}
+		r.HandedOut = n
+		return s.audit(tx, core.ActorName(actor), "handed out", r.ID, strconv.Itoa(n))
+	})
+}
+
+// Open starts voting on a frozen round.
+func (s *Service) Open(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
+	if _, err := s.FrozenRound(ctx, id); err != nil {
+		if errors.Is(err, core.ErrWrongPhase) {
+			return core.Round{}, core.ErrWrongPhase.With("round %s must be frozen before voting opens", id)
+		}
+		return core.Round{}, err
+	}
+	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActOpen); err != nil {
+			return err
+		}
+		r.Phase, r.Opened = core.PhaseVoting, s.clock()
+		return s.audit(tx, core.ActorName(actor), "open voting", r.ID, "")
+	})
+}
+
+// Schedule sets or clears (zero time) when voting opens and closes by
+// itself. An opening can be scheduled until voting opens, a closing until
+// it closes.
+func (s *Service) Schedule(ctx context.Context, actor *core.Identity, id string, opensAt, closesAt time.Time) (core.Round, error) {
+	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActScheduleClose); err != nil {
+			return err
+		}
+		if !opensAt.Equal(r.OpensAt) {
+			if err := core.Allows(r.Phase, core.ActScheduleOpen); err != nil {
+				return err
+			}
+		}
+		if !opensAt.IsZero() && !closesAt.IsZero() && !closesAt.After(opensAt) {
+			return core.Invalidf("closing time must be after the opening time")
+		}
+		r.OpensAt, r.ClosesAt = opensAt.UTC(), closesAt.UTC()
+		return s.audit(tx, actor.Name, "schedule", r.ID, fmt.Sprintf("opens %s, closes %s", fmtTime(r.OpensAt), fmtTime(r.ClosesAt)))
+	})
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "by hand"
+	}
+	return t.Format(time.RFC3339)
+}
