@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hedensted-pb/pb/ballot/canon"
 	"github.com/hedensted-pb/pb/ui/core"
 
 	"github.com/gofiber/fiber/v2"
@@ -97,7 +98,7 @@ func (p *pages) projector(c *fiber.Ctx) error {
 		Published   bool
 		Winners     []resultProject
 		Script      projectorScript
-	}{r, max(ballots, 0), slips, turnout, size, ballot.FormatFingerprint(crockford(ck.Root[:10])),
+	}{r, max(ballots, 0), slips, turnout, size, ballot.FormatFingerprint(canon.Crockford(ck.Root[:10])),
 		ballot.FormatFingerprint(ballot.Fingerprint(fr.Leaf0)), "/p/" + fr.ID + "/qr.png?size=" + strconv.FormatInt(size, 10),
 		r.Phase == core.PhasePublished, winners,
 		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
@@ -115,28 +116,6 @@ func voidsBefore(voids []int64, size int64) int64 {
 		}
 	}
 	return n
-}
-
-const crockfordAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// crockford writes bytes as Crockford base32 digits, most significant bit
-// first, zero-padded to a multiple of 5 bits (docs/record.md §1).
-func crockford(b []byte) string {
-	var sb strings.Builder
-	acc, bits := 0, 0
-	for _, x := range b {
-		acc = acc<<8 | int(x)
-		bits += 8
-		for bits >= 5 {
-			bits -= 5
-			sb.WriteByte(crockfordAlphabet[(acc>>bits)&31])
-		}
-		acc &= 1<<bits - 1
-	}
-	if bits > 0 {
-		sb.WriteByte(crockfordAlphabet[(acc<<(5-bits))&31])
-	}
-	return sb.String()
 }
 
 // sseHeartbeat is how often the event stream sends a comment, which also

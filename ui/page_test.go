@@ -16,8 +16,6 @@ import (
 	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/service"
 
-	"golang.org/x/mod/sumdb/tlog"
-
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
@@ -249,16 +247,6 @@ func TestLocalPath(t *testing.T) {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestCrockford(t *testing.T) {
-	// Cross-check with the ballot package's tracker: the first 5 bytes of the record hash.
-	leaf := []byte("pb-ballot/v1\n")
-	want := ballot.Tracker(leaf)
-	rh := tlog.RecordHash(leaf)
-	if got := crockford(rh[:5]); got[:4]+"-"+got[4:] != want {
-		t.Errorf("crockford = %s, want %s", got, want)
 	}
 }
 

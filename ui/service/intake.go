@@ -275,19 +275,8 @@ func (s *Service) CloseRound(ctx context.Context, actor *core.Identity, id strin
 			if err != nil {
 				return err
 			}
-			lg := ledger.NewLog(l)
-			if _, err := lg.Append([][]byte{leaf}); err != nil {
-				return err
-			}
-			head, err := lg.Head(fr.Origin)
+			_, head, final, err := appendSigned(l, fr.Origin, [][]byte{leaf}, fr.logSigner, fr.council)
 			if err != nil {
-				return err
-			}
-			final, err := ledger.SignCheckpoint(head, fr.logSigner, fr.council)
-			if err != nil {
-				return err
-			}
-			if err := l.PutCheckpoint(head.Size, final); err != nil {
 				return err
 			}
 			ev = Event{Round: id, Size: head.Size, Checkpoint: final}

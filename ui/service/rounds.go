@@ -825,19 +825,8 @@ func (s *Service) freezeTx(tx *store.Tx, actor *core.Identity, r *core.Round) ([
 	if err := tx.PutManifest(r.ID, leaf0); err != nil {
 		return nil, err
 	}
-	lg := ledger.NewLog(tx.Log(r.ID))
-	if _, err := lg.Append([][]byte{leaf0}); err != nil {
-		return nil, err
-	}
-	head, err := lg.Head(r.LogOrigin)
+	_, _, cp, err := appendSigned(tx.Log(r.ID), r.LogOrigin, [][]byte{leaf0}, logS)
 	if err != nil {
-		return nil, err
-	}
-	cp, err := ledger.SignCheckpoint(head, logS)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Log(r.ID).PutCheckpoint(head.Size, cp); err != nil {
 		return nil, err
 	}
 	r.Phase, r.Frozen = core.PhaseFrozen, s.clock()

@@ -314,11 +314,11 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, resu
 	for i, e := range order {
 		leaves[i] = e.leaf
 	}
-	lg := ledger.NewLog(l)
-	start, err := lg.Append(leaves)
+	start, head, cp, err := appendSigned(l, fr.Origin, leaves, fr.logSigner)
 	if err != nil {
 		return nil, err
 	}
+	lg := ledger.NewLog(l)
 	final := make(map[*entry]int64, len(order))
 	for i, e := range order {
 		idx := start + int64(i)
@@ -338,17 +338,6 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, resu
 		if err := l.PutVoter(k, v); err != nil {
 			return nil, err
 		}
-	}
-	head, err := lg.Head(fr.Origin)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := ledger.SignCheckpoint(head, fr.logSigner)
-	if err != nil {
-		return nil, err
-	}
-	if err := l.PutCheckpoint(head.Size, cp); err != nil {
-		return nil, err
 	}
 	for _, e := range order {
 		o := outcome{index: final[e]}
@@ -447,16 +436,12 @@ func (s *Service) checkpointAll(ctx context.Context) error {
 			if size == 0 || last == size {
 				return nil
 			}
-			head, err := ledger.NewLog(l).Head(fr.Origin)
-			if err != nil {
-				return err
-			}
-			cp, err := ledger.SignCheckpoint(head, fr.logSigner)
+			_, head, cp, err := appendSigned(l, fr.Origin, nil, fr.logSigner)
 			if err != nil {
 				return err
 			}
 			ev = &Event{Round: r.ID, Size: head.Size, Checkpoint: cp}
-			return l.PutCheckpoint(head.Size, cp)
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("ui: final checkpoint of %s: %w", r.ID, err)
