@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hedensted-pb/pb/ballot/canon"
 	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/service"
 
@@ -272,8 +273,8 @@ func (a *App) handleInclusion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(c.Query("hash"))
-	if err != nil || len(raw) != 32 {
+	raw, ok := canon.Decode32(c.Query("hash"))
+	if !ok {
 		return core.Invalidf("query parameter hash must be the base64 of a 32-byte leaf hash")
 	}
 	h := tlog.Hash(raw)

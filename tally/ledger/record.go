@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"time"
+
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // The files of a round record (docs/record.md §10.1), in archive order.
@@ -42,7 +44,7 @@ func encodeLines(items [][]byte) []byte {
 	}
 	out := make([]byte, 0, n)
 	for _, it := range items {
-		out = strictB64.AppendEncode(out, it)
+		out = canon.AppendB64(out, it)
 		out = append(out, '\n')
 	}
 	return out
@@ -67,7 +69,7 @@ func decodeLines(name string, data []byte) ([][]byte, error) {
 		if len(s) == 0 {
 			return nil, &FileError{Name: name, Line: line, Err: errors.New("empty line")}
 		}
-		b, ok := decodeB64(string(s))
+		b, ok := canon.DecodeB64(string(s))
 		if !ok {
 			return nil, &FileError{Name: name, Line: line, Err: errors.New("not strict b64")}
 		}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // A Result is the body of a result note (docs/record.md §9), signed by the
@@ -42,20 +43,20 @@ func (r *Result) Body() []byte {
 	b.WriteString(resultHeader + "\n")
 	b.WriteString("round " + r.Round + "\n")
 	b.WriteString("fund " + r.Fund + "\n")
-	b.WriteString("prev " + encodeB64(r.Prev[:]) + "\n")
-	b.WriteString("manifest " + encodeB64(r.Manifest[:]) + "\n")
-	b.WriteString("checkpoint " + formatDecimal(r.Checkpoint.Size) + " " + encodeB64(r.Checkpoint.Root[:]) + "\n")
+	b.WriteString("prev " + canon.EncodeB64(r.Prev[:]) + "\n")
+	b.WriteString("manifest " + canon.EncodeB64(r.Manifest[:]) + "\n")
+	b.WriteString("checkpoint " + canon.FormatDecimal(r.Checkpoint.Size) + " " + canon.EncodeB64(r.Checkpoint.Root[:]) + "\n")
 	b.WriteString("rule " + r.Rule + "\n")
 	b.WriteString("tiebreak " + r.Tiebreak + "\n")
-	b.WriteString("budget " + formatDecimal(r.Budget) + "\n")
-	b.WriteString("ballots " + formatDecimal(r.Ballots) + "\n")
-	b.WriteString("spent " + formatDecimal(r.Spent) + "\n")
+	b.WriteString("budget " + canon.FormatDecimal(r.Budget) + "\n")
+	b.WriteString("ballots " + canon.FormatDecimal(r.Ballots) + "\n")
+	b.WriteString("spent " + canon.FormatDecimal(r.Spent) + "\n")
 	for _, p := range r.Projects {
 		funded := "not-funded"
 		if p.Funded {
 			funded = "funded"
 		}
-		b.WriteString("project " + p.ID + " " + formatDecimal(p.Votes) + " " + funded + " " + formatDecimal(p.Amount) + "\n")
+		b.WriteString("project " + p.ID + " " + canon.FormatDecimal(p.Votes) + " " + funded + " " + canon.FormatDecimal(p.Amount) + "\n")
 	}
 	return b.Bytes()
 }
@@ -65,10 +66,10 @@ func (r *Result) Body() []byte {
 // agree with the manifest is checked by Verify.
 func (r *Result) validate() error {
 	ok := ballot.ValidID(r.Round) && ballot.ValidID(r.Fund) && validToken(r.Rule) && validToken(r.Tiebreak) &&
-		validDecimal(r.Checkpoint.Size) && validDecimal(r.Budget) && validDecimal(r.Ballots) && validDecimal(r.Spent) &&
+		canon.ValidDecimal(r.Checkpoint.Size) && canon.ValidDecimal(r.Budget) && canon.ValidDecimal(r.Ballots) && canon.ValidDecimal(r.Spent) &&
 		len(r.Projects) > 0
 	for _, p := range r.Projects {
-		ok = ok && ballot.ValidID(p.ID) && validDecimal(p.Votes) && validDecimal(p.Amount)
+		ok = ok && ballot.ValidID(p.ID) && canon.ValidDecimal(p.Votes) && canon.ValidDecimal(p.Amount)
 	}
 	if !ok {
 		return fmt.Errorf("result: invalid field")

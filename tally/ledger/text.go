@@ -7,21 +7,6 @@ import (
 	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
-// Forwarders to canon for verify.go, result.go and record.go, which
-// another change is editing; other code calls canon directly. Once those
-// files call canon too, these go.
-func encodeB64(b []byte) string         { return canon.EncodeB64(b) }
-func decodeB64(s string) ([]byte, bool) { return canon.DecodeB64(s) }
-func formatDecimal(n int64) string      { return canon.FormatDecimal(n) }
-func validDecimal(n int64) bool         { return canon.ValidDecimal(n) }
-
-// strictB64 is canon's b64 behind the method record.go calls.
-var strictB64 canonB64
-
-type canonB64 struct{}
-
-func (canonB64) AppendEncode(dst, src []byte) []byte { return canon.AppendB64(dst, src) }
-
 // validToken reports whether s is a rule or tie-break name token: 1 to 64
 // bytes of printable ASCII other than space.
 func validToken(s string) bool {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 )
 
 // The names of the checks of docs/record.md §10.3, in the order [Verify]
@@ -192,7 +193,7 @@ func (v *verifier) checkUnused() {
 	seen := make(map[[32]byte]int)
 	for i, c := range v.opts.Unused {
 		k := ballot.PublicKey(ballot.DeriveKey(c, v.m.Round))
-		kb := encodeB64(k[:])
+		kb := canon.EncodeB64(k[:])
 		if j, dup := seen[k]; dup {
 			v.fail(name, "unused slip %d is the same code as slip %d", i+1, j+1)
 			continue
@@ -308,7 +309,7 @@ func (v *verifier) checkManifest() {
 	v.mh = ballot.ManifestHash(leaf)
 	v.origin = m.LogOrigin
 	v.rep.Round = m.Round
-	v.rep.ManifestHash = encodeB64(v.mh[:])
+	v.rep.ManifestHash = canon.EncodeB64(v.mh[:])
 	v.check(name).pass()
 }
 
@@ -329,7 +330,7 @@ func (v *verifier) checkRoll() {
 		ok = false
 	}
 	if h := r.Hash(); h != v.m.RollHash {
-		v.fail(name, "roll hash %s differs from the manifest's %s", encodeB64(h[:]), encodeB64(v.m.RollHash[:]))
+		v.fail(name, "roll hash %s differs from the manifest's %s", canon.EncodeB64(h[:]), canon.EncodeB64(v.m.RollHash[:]))
 		ok = false
 	}
 	if len(r.Keys) != v.m.RollCount {
@@ -437,7 +438,7 @@ func (v *verifier) checkKeys() {
 		}
 		if !v.roll.Contains(k) {
 			info.bad = true
-			v.fail(name, "leaf %d: %s key %s is not in the roll", i, kindWord(info.kind), encodeB64(k[:]))
+			v.fail(name, "leaf %d: %s key %s is not in the roll", i, kindWord(info.kind), canon.EncodeB64(k[:]))
 		}
 	}
 	v.check(name).passUnlessFailed()
@@ -652,7 +653,7 @@ func (v *verifier) checkTree() {
 		return
 	}
 	if c.Root != v.root {
-		v.fail(name, "final checkpoint root %s differs from the record's tree hash %s", encodeB64(c.Root[:]), encodeB64(v.root[:]))
+		v.fail(name, "final checkpoint root %s differs from the record's tree hash %s", canon.EncodeB64(c.Root[:]), canon.EncodeB64(v.root[:]))
 		return
 	}
 	v.check(name).pass()
@@ -699,7 +700,7 @@ func (v *verifier) consistent(source string, msg []byte, c Checkpoint) bool {
 		return false
 	}
 	if root != c.Root {
-		v.fail(CheckCheckpoints, "%s: root at size %d is %s, the record's tree hash there is %s (fork)", source, c.Size, encodeB64(c.Root[:]), encodeB64(root[:]))
+		v.fail(CheckCheckpoints, "%s: root at size %d is %s, the record's tree hash there is %s (fork)", source, c.Size, canon.EncodeB64(c.Root[:]), canon.EncodeB64(root[:]))
 		v.addFork(source, msg, c)
 		return false
 	}
@@ -829,7 +830,7 @@ func (v *verifier) checkResults() {
 			bad("prev is not the hash of the previous result note")
 		}
 		if r.Checkpoint.Size != v.tree.n || r.Checkpoint.Root != v.root {
-			bad("names checkpoint %d %s, the final tree is %d %s", r.Checkpoint.Size, encodeB64(r.Checkpoint.Root[:]), v.tree.n, encodeB64(v.root[:]))
+			bad("names checkpoint %d %s, the final tree is %d %s", r.Checkpoint.Size, canon.EncodeB64(r.Checkpoint.Root[:]), v.tree.n, canon.EncodeB64(v.root[:]))
 		}
 		for _, p := range r.problems(v.m, v.mh) {
 			bad("%s", p)

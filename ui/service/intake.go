@@ -3,13 +3,13 @@ package service
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/store"
@@ -202,8 +202,8 @@ func (s *Service) Void(ctx context.Context, actor *core.Identity, round string, 
 	if !actor.CanManage(fr.Community) {
 		return 0, core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, round, fr.Community)
 	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(req.Key)
-	if err != nil || len(raw) != 32 {
+	raw, ok := canon.Decode32(req.Key)
+	if !ok {
 		return 0, core.Invalidf("key must be the base64 of a 32-byte public key")
 	}
 	key := [32]byte(raw)
