@@ -55,7 +55,7 @@ func idleSeconds(c *fiber.Ctx) int {
 // voteTexts are the texts static/js/vote.js and check.js show, by their
 // key in the script (the catalog key is "js." + key).
 var voteTexts = []string{"tooFew", "tooMany", "overBudget", "overCap", "overTotal", "badChoice", "meterCost",
-	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used",
+	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used", "superseded",
 	"voided", "wrongCode", "closed", "serverError", "failed", "chkSigned", "chkIncluded", "chkLogKey", "verified",
 	"chkFailed", "notVerified", "idle"}
 
@@ -317,6 +317,8 @@ func castErrorKey(err error) string {
 		return "js.used"
 	case errors.Is(err, core.ErrVoided):
 		return "js.voided"
+	case errors.Is(err, core.ErrSuperseded):
+		return "js.superseded"
 	case errors.Is(err, core.ErrNotOnRoll):
 		return "js.wrongCode"
 	case errors.Is(err, core.ErrClosed), errors.Is(err, core.ErrNotOpen):
@@ -332,6 +334,8 @@ func castCode(err error) string {
 		return "used"
 	case "js.voided":
 		return "voided"
+	case "js.superseded":
+		return "superseded"
 	case "js.wrongCode":
 		return "not-in-roll"
 	case "js.closed":

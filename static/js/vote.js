@@ -199,6 +199,7 @@ function failureText(e) {
   // The server's reason code decides; the status is only a fallback.
   if (e.code === 'used') return T.used;
   if (e.code === 'voided') return T.voided;
+  if (e.code === 'superseded') return T.superseded;
   if (e.code === 'closed') return T.closed;
   if (e.code === 'not-in-roll' || e.status === 403) return T.wrongCode;
   if (e.status === 423 || e.status === 410) return T.closed;
