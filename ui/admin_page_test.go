@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hedensted-pb/pb/ui/core"
 )
 
 // TestAdminRoundProjects: on the admin round page a proposal's category is
@@ -105,4 +107,62 @@ func TestAdminRoundProjects(t *testing.T) {
 			t.Errorf("%s community page lacks the heading %q", lang, want[0])
 		}
 	}
+}
+
+// TestFreezeBlockersShown: the admin round page lists every reason the
+// freeze (with codes) would refuse, from the freeze's own check, in the
+// page's language; every reason the core can give has a text in both
+// languages.
+func TestFreezeBlockersShown(t *testing.T) {
+	for _, lang := range []string{"da", "en"} {
+		for _, r := range core.BlockerReasons() {
+			if _, ok := newCatalogForTest(t)[lang]["admin.block."+string(r)]; !ok {
+				t.Errorf("%s: no text for freeze blocker %s", lang, r)
+			}
+		}
+	}
+	e := newPageEnv(t)
+	for _, s := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/funds", url.Values{"id": {"landdistrikt"}, "name": {"Landdistriktspuljen"}, "total": {"300000"}, "years": {"2026,2027"}, "formula": {"equal"}}},
+		{"/admin/communities", url.Values{"id": {"hornsyld"}, "name": {"Hornsyld"}, "population": {"1800"}, "fund": {"landdistrikt"}}},
+		{"/admin/rounds", url.Values{"id": {"hornsyld-2026"}, "title": {"Hornsyld 2026"}, "community": {"hornsyld"}, "year": {"2026"}, "budget": {"70000"}}},
+		{"/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"proposals"}}},
+	} {
+		if res, body := e.adminPost(s.path, s.form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s = %d\n%s", s.path, res.StatusCode, body)
+		}
+	}
+	for range 2 {
+		if res, body := e.do("POST", "/r/hornsyld-2026/proposals", url.Values{"title": {"Shelter ved stranden"}, "description": {"Et shelter"},
+			"category": {"social-omsorg"}, "estimated_cost": {"30000"}}); res.StatusCode >= 400 {
+			t.Fatalf("proposal = %d\n%s", res.StatusCode, body)
+		}
+	}
+	if res, body := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"review"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("review = %d\n%s", res.StatusCode, body)
+	}
+	res, body := e.do("GET", "/admin/rounds/hornsyld-2026", nil, "Cookie", SessionCookie+"="+e.cookie, "Accept-Language", "da")
+	if res.StatusCode != 200 {
+		t.Fatalf("admin round page = %d", res.StatusCode)
+	}
+	for _, want := range []string{"2 forslag mangler stadig en afgørelse.", "Der er ingen projekter endnu."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("admin round page lacks blocker %q", want)
+		}
+	}
+	if strings.Contains(body, "[admin.block") {
+		t.Error("a blocker without a text")
+	}
+}
+
+func newCatalogForTest(t *testing.T) catalog {
+	t.Helper()
+	c, err := loadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

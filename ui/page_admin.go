@@ -249,7 +249,11 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 			return err
 		}
 		for _, b := range bs {
-			d.Blockers = append(d.Blockers, v.TN("admin.block."+string(b.Reason), b.N, b.N))
+			if b.N > 0 {
+				d.Blockers = append(d.Blockers, v.TN("admin.block."+string(b.Reason), b.N, b.N))
+			} else {
+				d.Blockers = append(d.Blockers, v.T("admin.block."+string(b.Reason)))
+			}
 		}
 	}
 	if r.Fingerprint != "" {

@@ -177,6 +177,10 @@ type Blocker struct {
 	N      int    // the count it is about (pending proposals), else 0
 }
 
+// BlockerReasons lists every reason [FreezeBlockers] can give, so that
+// pages can be checked to explain each.
+func BlockerReasons() []Reason { return []Reason{"phase", "pending", "no_projects", "no_roll"} }
+
 // FreezeState is what the freeze checks about a round.
 type FreezeState struct {
 	Phase    Phase

@@ -134,6 +134,15 @@ func TestFreezeBlockers(t *testing.T) {
 			t.Errorf("FreezeBlockers(%+v) = %v, want %q", tt.s, got, tt.want)
 		}
 	}
+	all := FreezeBlockers(FreezeState{Phase: PhaseDraft, Pending: 1})
+	if len(all) != len(BlockerReasons()) {
+		t.Errorf("BlockerReasons lists %d, the freeze gives %d", len(BlockerReasons()), len(all))
+	}
+	for i, b := range all {
+		if b.Reason != BlockerReasons()[i] {
+			t.Errorf("blocker %d: %s, BlockerReasons says %s", i, b.Reason, BlockerReasons()[i])
+		}
+	}
 	if err := BlockerError("r", PhaseVoting, Blocker{Reason: "phase"}); !errors.Is(err, ErrFrozen) {
 		t.Errorf("phase blocker after freeze: %v", err)
 	}
