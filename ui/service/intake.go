@@ -242,12 +242,9 @@ func (s *Service) Void(ctx context.Context, actor *core.Identity, round string, 
 // council-signed close leaf and the final checkpoint, signed by the log
 // key and co-signed by the council key.
 func (s *Service) CloseRound(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
-	fr, err := s.FrozenRound(ctx, id)
+	fr, err := s.managedFrozen(ctx, actor, id)
 	if err != nil {
 		return core.Round{}, err
-	}
-	if actor != nil && !actor.CanManage(fr.Community) {
-		return core.Round{}, core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, id, fr.Community)
 	}
 	var r core.Round
 	var ev Event

@@ -51,12 +51,9 @@ func (s *Service) record(ctx context.Context, round string) (*ledger.Record, err
 // pbverify would, and only then stores the note and marks the round
 // published.
 func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
-	fr, err := s.FrozenRound(ctx, id)
+	fr, err := s.managedFrozen(ctx, actor, id)
 	if err != nil {
 		return core.Round{}, err
-	}
-	if actor != nil && !actor.CanManage(fr.Community) {
-		return core.Round{}, core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, id, fr.Community)
 	}
 	var r core.Round
 	var fund core.Fund

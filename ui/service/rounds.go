@@ -287,8 +287,8 @@ func (s *Service) withRound(ctx context.Context, actor *core.Identity, id string
 		if err != nil {
 			return err
 		}
-		if actor != nil && !actor.CanManage(r.Community) {
-			return core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, r.ID, r.Community)
+		if err := mayManage(actor, r.ID, r.Community); err != nil {
+			return err
 		}
 		if err := fn(tx, &r); err != nil {
 			return err
@@ -644,8 +644,8 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 		if err != nil {
 			return err
 		}
-		if actor != nil && !actor.CanManage(r.Community) {
-			return core.Forbiddenf("account %s may not manage round %s of community %s", actor.Name, r.ID, r.Community)
+		if err := mayManage(actor, r.ID, r.Community); err != nil {
+			return err
 		}
 		return s.canGenerate(r, req.Replace)
 	})
