@@ -115,6 +115,8 @@ var (
 	ErrBallotInvalid = &Error{Kind: Invalid, Reason: "ballot_invalid", Msg: "the ballot is not valid"}
 	// ErrMissing: a record that does not exist (the store's not-found).
 	ErrMissing = &Error{Kind: NotFound, Reason: "not_found", Msg: "not found"}
+	// ErrExists: a record to be created exists already (the store's).
+	ErrExists = &Error{Kind: Conflict, Reason: "exists", Msg: "already exists"}
 	// ErrShuttingDown: the server is stopping; the request may be retried.
 	ErrShuttingDown = &Error{Kind: Unavailable, Reason: "shutting_down", Msg: "the server is shutting down; try again in a moment"}
 )

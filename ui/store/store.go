@@ -35,8 +35,9 @@ var (
 	// [core.ErrMissing], so a lookup that fails is a NotFound error of the
 	// domain wherever it surfaces.
 	ErrNotFound = core.ErrMissing
-	// ErrExists reports a create of a record that already exists.
-	ErrExists = errors.New("already exists")
+	// ErrExists reports a create of a record that already exists
+	// ([core.ErrExists]).
+	ErrExists = core.ErrExists
 )
 
 // schemaVersion is written to the meta bucket; Open refuses newer files.
