@@ -22,6 +22,7 @@ type config struct {
 
 const usageText = `usage: pbserver [flags]
        pbserver backup -url URL -o FILE
+       pbserver check DIR
 
 Serves the participatory-budgeting platform. Every flag may also be set
 from the environment variable in brackets; flags win.

@@ -7,6 +7,7 @@
 //	pbserver [flags]                       serve
 //	pbserver -demo                         serve a throw-away demo municipality
 //	pbserver backup -url URL -o FILE       download a hot backup from a running server
+//	pbserver check DIR                     check a data directory (database and keys)
 //
 // Every flag can also be set from the environment (PB_ADDR, PB_DATA,
 // PB_BASE_URL, PB_BATCH, PB_DEMO, PB_LOG_FORMAT); flags win. The first
@@ -30,7 +31,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pbserver: error: %v\n", err)
-		if errors.Is(err, errUsage) {
+		if errors.Is(err, errUsage) || errors.Is(err, errIO) {
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -46,6 +47,9 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "backup" {
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr)
 	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {

@@ -48,6 +48,9 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if err := checkDataDir(data); err != nil {
+		return err
+	}
 	st, err := store.Open(filepath.Join(data, "pb.db"))
 	if err != nil {
 		return err
@@ -73,6 +76,10 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 	}
 	svc, err := service.New(service.Config{Store: st, Keys: keys, BaseURL: baseURL, Logger: logger, Batch: cfg.Batch})
 	if err != nil {
+		return err
+	}
+	if err := svc.CheckKeys(ctx); err != nil {
+		svc.Close()
 		return err
 	}
 	app, err := ui.New(svc, ui.Config{Logger: logger})

@@ -77,10 +77,16 @@ type Store struct {
 
 // Open opens (creating if needed) the database file at path and its
 // buckets. It waits at most a second for the file lock, so a second server
-// on the same file fails instead of hanging.
+// on the same file fails instead of hanging. An existing file must pass
+// [Check] first: an empty, truncated or inconsistent file is refused with
+// an error wrapping [ErrDamaged] rather than served (or silently
+// replaced by an empty database).
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create directory: %w", err)
+	}
+	if err := preflight(path); err != nil {
+		return nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: time.Second,

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// filledDB writes a closed database with enough leaves that the leaves
+// bucket has pages of its own, and returns its path.
+func filledDB(t *testing.T) string {
+	t.Helper()
+	s := MustOpen(t)
+	err := s.Update(context.Background(), func(tx *Tx) error {
+		for i := range 400 {
+			k := rkey("r", u64(uint64(i)))
+			if err := tx.b(bLeaves).Put(k, []byte(strings.Repeat(fmt.Sprint(i%10), 100))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// boltInfo returns the page size, the size the meta page needs and the
+// root page of the leaves bucket of the database at path.
+func boltInfo(t *testing.T, path string) (pageSize int, need int64, leavesRoot uint64) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		need = tx.Size()
+		leavesRoot = uint64(tx.Bucket(bLeaves).Root())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.Info().PageSize, need, leavesRoot
+}
+
+// TestCheckAndOpenRefuseDamage: an empty, truncated, garbage or damaged
+// file is refused by Check and by Open with ErrDamaged (and neither
+// panics nor crashes); a whole file passes and opens.
+func TestCheckAndOpenRefuseDamage(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(t *testing.T, path string)
+		damaged bool
+		want    string // in the error
+	}{
+		{"whole", func(t *testing.T, path string) {}, false, ""},
+		{"empty", func(t *testing.T, path string) {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+		}, true, "empty (0 bytes)"},
+		{"truncated", func(t *testing.T, path string) {
+			ps, need, _ := boltInfo(t, path)
+			if err := os.Truncate(path, need-int64(ps)); err != nil {
+				t.Fatal(err)
+			}
+		}, true, "truncated"},
+		{"garbage", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 2000)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, true, "damaged"},
+		{"damaged-page", func(t *testing.T, path string) {
+			ps, _, root := boltInfo(t, path)
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			junk := []byte(strings.Repeat("\xab", ps))
+			if _, err := f.WriteAt(junk, int64(root)*int64(ps)); err != nil {
+				t.Fatal(err)
+			}
+		}, true, "damaged"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filledDB(t)
+			tt.damage(t, path)
+			cerr := Check(path)
+			s, oerr := Open(path)
+			if s != nil {
+				defer s.Close()
+			}
+			if !tt.damaged {
+				if cerr != nil || oerr != nil {
+					t.Fatalf("Check = %v, Open = %v; want nil, nil", cerr, oerr)
+				}
+				return
+			}
+			for name, err := range map[string]error{"Check": cerr, "Open": oerr} {
+				if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s = %v, want ErrDamaged mentioning %q", name, err, tt.want)
+				}
+			}
+			if oerr != nil && !strings.Contains(oerr.Error(), "refusing to start") {
+				t.Errorf("Open = %v, want the advice", oerr)
+			}
+			// Nothing was changed or created by the refusal.
+			if tt.name == "empty" {
+				if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+					t.Errorf("empty file after Open: %v, %v", fi, err)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckMissing: a missing file is an I/O error, not damage; Open
+// creates it.
+func TestCheckMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pb.db")
+	if err := Check(path); err == nil || errors.Is(err, ErrDamaged) {
+		t.Errorf("Check(missing) = %v, want a non-damage error", err)
+	}
+}
