@@ -222,7 +222,7 @@ func TestSchedule(t *testing.T) {
 	co.must(400, "POST", "/api/rounds/barrit-2026/schedule", map[string]string{"opens_at": "2026-05-01T21:00:00Z", "closes_at": "2026-05-01T20:00:00Z"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
-	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[0])
+	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[1]) // within the budget of 25,000
 	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", newVoters(t, "barrit-2026", 2).roll.Bytes())
 
 	phase := func() core.Phase {

@@ -314,7 +314,7 @@ func TestFreezeWithCodesReplacesUpload(t *testing.T) {
 	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "Barrit"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "proposals"})
 	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "review"})
-	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[0])
+	co.must(200, "POST", "/api/rounds/barrit-2026/projects", testProjects[1]) // within the budget of 25,000
 	co.must(200, "PUT", "/api/rounds/barrit-2026/roll", newVoters(t, "barrit-2026", 3).roll.Bytes())
 	co.must(409, "POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 5})
 	co.must(200, "POST", "/api/rounds/barrit-2026/codes", service.CodesRequest{Count: 5, Replace: true})

@@ -361,11 +361,12 @@ func (b *Book) Plan() ([]TrancheState, error) {
 		next := make(map[string]int64, len(ts.Accounts))
 		for j := range ts.Accounts {
 			ac := &ts.Accounts[j]
-			have, err := Add(ac.CarryIn, ac.Allocated)
-			if err != nil {
-				return nil, err
-			}
-			ac.Left = have - ac.Reserved - ac.Spent // each ≤ MaxAmount: no overflow
+			// Allocated, Reserved and Spent are each in 0..MaxAmount, and a
+			// carry-in is a previous Left: |Left| ≤ 3·MaxAmount·(tranches)
+			// ≤ 3·10^17, far from overflowing. A carry-in is negative only
+			// in a projection, after an amendment shrank it under an
+			// unfrozen round's budget.
+			ac.Left = ac.CarryIn + ac.Allocated - ac.Reserved - ac.Spent
 			next[ac.Community] = ac.Left
 		}
 		if ts.Closed {
@@ -510,6 +511,9 @@ func (b *Book) Close(year int) (Closing, error) {
 	for _, ac := range plan[i].Accounts {
 		if ac.Reserved != 0 {
 			return Closing{}, fmt.Errorf("%w: community %s still has a round open in %d", ErrTrancheState, ac.Community, year)
+		}
+		if ac.Left < 0 {
+			return Closing{}, fmt.Errorf("%w: community %s spent %d more than it had in %d", ErrOverBudget, ac.Community, -ac.Left, year)
 		}
 		c.CarryOut = append(c.CarryOut, tally.Share{Community: ac.Community, Amount: ac.Left})
 	}

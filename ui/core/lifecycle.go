@@ -173,20 +173,26 @@ func Actions() []Action {
 // Blocker is one reason a round cannot be frozen yet; the admin page shows
 // them all and the freeze refuses with the first.
 type Blocker struct {
-	Reason Reason // "phase", "pending", "no_projects", "no_roll"
+	Reason Reason // "phase", "pending", "no_projects", "nothing_fits", "over_budget", "no_roll"
 	N      int    // the count it is about (pending proposals), else 0
 }
 
 // BlockerReasons lists every reason [FreezeBlockers] can give, so that
 // pages can be checked to explain each.
-func BlockerReasons() []Reason { return []Reason{"phase", "pending", "no_projects", "no_roll"} }
+func BlockerReasons() []Reason {
+	return []Reason{"phase", "pending", "no_projects", "nothing_fits", "over_budget", "no_roll"}
+}
 
 // FreezeState is what the freeze checks about a round.
 type FreezeState struct {
 	Phase    Phase
-	Pending  int  // proposals still awaiting a decision
-	Projects int  // projects on the ballot
-	Roll     bool // a roll is attached (uploaded), or codes will be made now
+	Pending  int   // proposals still awaiting a decision
+	Projects int   // projects on the ballot
+	Roll     bool  // a roll is attached (uploaded), or codes will be made now
+	Budget   int64 // the round's budget
+	Left     int64 // the most the budget may be: what the community has left (tally/fund Headroom)
+	Cheapest int64 // the cost of the cheapest project (0 without projects)
+	Cost     int64 // the cost of all projects together
 }
 
 // FreezeBlockers lists every reason a round in state s cannot be frozen,
@@ -201,11 +207,29 @@ func FreezeBlockers(s FreezeState) []Blocker {
 	}
 	if s.Projects == 0 {
 		bs = append(bs, Blocker{Reason: "no_projects"})
+	} else if s.Cheapest > s.Budget {
+		bs = append(bs, Blocker{Reason: "nothing_fits"})
+	}
+	if s.Budget > s.Left {
+		bs = append(bs, Blocker{Reason: "over_budget"})
 	}
 	if !s.Roll {
 		bs = append(bs, Blocker{Reason: "no_roll"})
 	}
 	return bs
+}
+
+// WarningReasons lists every reason [FreezeWarnings] can give.
+func WarningReasons() []Reason { return []Reason{"over_cost"} }
+
+// FreezeWarnings lists what the coordinator should know before freezing a
+// round in state s, without preventing it: "over_cost" when the projects
+// together cost more than the budget (not all can be funded).
+func FreezeWarnings(s FreezeState) []Blocker {
+	if s.Projects > 0 && s.Cost > s.Budget {
+		return []Blocker{{Reason: "over_cost"}}
+	}
+	return nil
 }
 
 // BlockerError is the error the freeze returns for b.
@@ -219,6 +243,10 @@ func BlockerError(round string, p Phase, b Blocker) *Error {
 		return Conflictf("cannot freeze round %s: %d proposals still await a decision", round, b.N)
 	case "no_projects":
 		return Conflictf("cannot freeze round %s: it has no projects", round)
+	case "nothing_fits":
+		return Conflictf("cannot freeze round %s: no project fits the budget, so the result would fund nothing", round)
+	case "over_budget":
+		return Conflictf("cannot freeze round %s: its budget is more than its community has left in the fund after every other round's reservation", round)
 	case "no_roll":
 		return Conflictf("cannot freeze round %s: attach a roll first (freeze with codes, or upload roll.txt)", round)
 	}

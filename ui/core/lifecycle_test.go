@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -117,6 +118,12 @@ func TestFreezeBlockers(t *testing.T) {
 		{FreezeState{Phase: PhaseReview, Pending: 3, Projects: 1}, "pending no_roll"},
 		{FreezeState{Phase: PhaseProposals, Pending: 1}, "phase pending no_projects no_roll"},
 		{FreezeState{Phase: PhaseFrozen, Projects: 1, Roll: true}, "phase"},
+		// Regression (issue 10): Aale froze a budget of 8,688 with projects
+		// of 12,000–60,000 and the result funded nothing.
+		{FreezeState{Phase: PhaseReview, Projects: 2, Roll: true, Budget: 8_688, Left: 8_688, Cheapest: 12_000, Cost: 72_000}, "nothing_fits"},
+		{FreezeState{Phase: PhaseReview, Projects: 2, Roll: true, Budget: 20_000, Left: 20_000, Cheapest: 12_000, Cost: 72_000}, ""},
+		// Regression (issue 10): the freeze re-checks the reservation.
+		{FreezeState{Phase: PhaseReview, Projects: 1, Roll: true, Budget: 25_000, Left: 24_999, Cheapest: 1, Cost: 1}, "over_budget"},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -134,14 +141,21 @@ func TestFreezeBlockers(t *testing.T) {
 			t.Errorf("FreezeBlockers(%+v) = %v, want %q", tt.s, got, tt.want)
 		}
 	}
-	all := FreezeBlockers(FreezeState{Phase: PhaseDraft, Pending: 1})
-	if len(all) != len(BlockerReasons()) {
-		t.Errorf("BlockerReasons lists %d, the freeze gives %d", len(BlockerReasons()), len(all))
-	}
-	for i, b := range all {
-		if b.Reason != BlockerReasons()[i] {
-			t.Errorf("blocker %d: %s, BlockerReasons says %s", i, b.Reason, BlockerReasons()[i])
+	// Every reason of BlockerReasons is given, in its order ("no_projects"
+	// and "nothing_fits" exclude each other, hence two states).
+	seen := map[Reason]bool{}
+	for _, s := range []FreezeState{{Phase: PhaseDraft, Pending: 1, Budget: 1},
+		{Phase: PhaseReview, Projects: 1, Cheapest: 5, Budget: 1, Left: 1, Roll: true}} {
+		bs := FreezeBlockers(s)
+		for i, b := range bs {
+			seen[b.Reason] = true
+			if i > 0 && slices.Index(BlockerReasons(), b.Reason) < slices.Index(BlockerReasons(), bs[i-1].Reason) {
+				t.Errorf("blockers %v are not in the order of BlockerReasons", bs)
+			}
 		}
+	}
+	if len(seen) != len(BlockerReasons()) {
+		t.Errorf("BlockerReasons lists %d, the freeze gives %d", len(BlockerReasons()), len(seen))
 	}
 	if err := BlockerError("r", PhaseVoting, Blocker{Reason: "phase"}); !errors.Is(err, ErrFrozen) {
 		t.Errorf("phase blocker after freeze: %v", err)
@@ -161,5 +175,22 @@ func TestErrorsIs(t *testing.T) {
 	}
 	if ErrCodeUsed.Msg != "this voting code has already been used: under this round's rules only the first ballot counts" {
 		t.Error("With changed the sentinel")
+	}
+}
+
+func TestFreezeWarnings(t *testing.T) {
+	tests := []struct {
+		s    FreezeState
+		want int
+	}{
+		{FreezeState{Projects: 2, Budget: 10, Cheapest: 4, Cost: 11}, 1},
+		{FreezeState{Projects: 2, Budget: 10, Cheapest: 4, Cost: 10}, 0},
+		{FreezeState{}, 0},
+	}
+	for _, tt := range tests {
+		ws := FreezeWarnings(tt.s)
+		if len(ws) != tt.want || tt.want == 1 && ws[0].Reason != WarningReasons()[0] {
+			t.Errorf("FreezeWarnings(%+v) = %v", tt.s, ws)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/fund"
 )
 
 // Fund is a municipality's pooled budget (pulje), paid out in yearly
@@ -15,6 +16,11 @@ type Fund struct {
 	Tranches []Tranche `json:"tranches"` // in year order
 	Formula  string    `json:"formula"`  // tally.FormulaEqual, FormulaPerInhabitant, FormulaBasePerInhabitant
 	Base     int64     `json:"base"`     // per-community base amount (base+per-inhabitant only)
+	// Openings are the tranches opened so far, each with the allocation
+	// frozen at its opening; Closings the tranches closed so far, each with
+	// what every community carried over (tally/fund).
+	Openings []fund.Opening `json:"openings,omitempty"`
+	Closings []fund.Closing `json:"closings,omitempty"`
 	// ResultHead is the b64 hash of the last result note published in this
 	// fund's chain, empty before the first.
 	ResultHead string    `json:"result_head,omitempty"`
@@ -22,18 +28,18 @@ type Fund struct {
 }
 
 // Tranche is one year's part of a fund.
-type Tranche struct {
-	Year   int   `json:"year"`
-	Amount int64 `json:"amount"`
-}
+type Tranche = fund.Tranche
 
 // Community is a local area (lokalområde) taking part in a fund.
 type Community struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Population int64     `json:"population"`
-	Fund       string    `json:"fund"`
-	Created    time.Time `json:"created"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Population int64  `json:"population"`
+	Fund       string `json:"fund"`
+	// Removed is set when the community left the fund: it has no share of
+	// the tranches opened afterwards.
+	Removed bool      `json:"removed,omitempty"`
+	Created time.Time `json:"created"`
 }
 
 // Round is one community's participatory-budgeting round.

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
+	"github.com/hedensted-pb/pb/tally/fund"
 	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/store"
 )
@@ -24,7 +27,9 @@ type FundRequest struct {
 	Base     int64          `json:"base,omitempty"`
 }
 
-// CreateFund creates a fund (administrators only).
+// CreateFund creates a fund (administrators only). Its charter must keep
+// the limits of tally/fund (amounts and their total at most
+// fund.MaxAmount, increasing years); anything else is refused as invalid.
 func (s *Service) CreateFund(ctx context.Context, actor *core.Identity, req FundRequest) (core.Fund, error) {
 	if !actor.IsAdmin() {
 		return core.Fund{}, core.Forbiddenf("only a municipality administrator may create funds")
@@ -35,33 +40,21 @@ func (s *Service) CreateFund(ctx context.Context, actor *core.Identity, req Fund
 	if !ballot.ValidText(req.Name) {
 		return core.Fund{}, core.Invalidf("fund name must be 1 to 200 bytes of text")
 	}
-	switch req.Formula {
-	case tally.FormulaEqual, tally.FormulaPerInhabitant, tally.FormulaBasePerInhabitant:
-	default:
-		return core.Fund{}, core.Invalidf("formula must be %q, %q or %q", tally.FormulaEqual, tally.FormulaPerInhabitant, tally.FormulaBasePerInhabitant)
+	if err := fund.CheckFormula(tally.Formula{Kind: req.Formula, Base: req.Base}); err != nil {
+		return core.Fund{}, fundErr(err)
 	}
-	if req.Base < 0 || (req.Base > 0 && req.Formula != tally.FormulaBasePerInhabitant) {
-		return core.Fund{}, core.Invalidf("base is only for the %q formula and must not be negative", tally.FormulaBasePerInhabitant)
+	if err := fund.CheckAmount("total", req.Total); err != nil {
+		return core.Fund{}, fundErr(err)
 	}
 	tranches := req.Tranches
 	switch {
 	case len(tranches) > 0 && len(req.Years) > 0:
 		return core.Fund{}, core.Invalidf("give either years or tranches, not both")
 	case len(tranches) > 0:
-		var sum int64
-		for _, t := range tranches {
-			if t.Amount < 0 {
-				return core.Fund{}, core.Invalidf("tranche %d has a negative amount", t.Year)
-			}
-			sum += t.Amount
-		}
-		if req.Total == 0 {
-			req.Total = sum
-		}
-		if sum != req.Total {
-			return core.Fund{}, core.Invalidf("tranches add up to %d, not the total %d", sum, req.Total)
-		}
 	case len(req.Years) > 0:
+		if len(req.Years) > fund.MaxTranches {
+			return core.Fund{}, core.Invalidf("a fund has at most %d tranches", fund.MaxTranches)
+		}
 		amounts, err := tally.SplitTranches(req.Total, len(req.Years))
 		if err != nil {
 			return core.Fund{}, core.Invalidf("cannot split %d over %d years", req.Total, len(req.Years))
@@ -72,17 +65,19 @@ func (s *Service) CreateFund(ctx context.Context, actor *core.Identity, req Fund
 	default:
 		return core.Fund{}, core.Invalidf("give the fund's years or tranches")
 	}
-	if req.Total < 0 || req.Total > 999_999_999_999_999_999 {
-		return core.Fund{}, core.Invalidf("total out of range")
+	total, err := fund.Charter{Tranches: tranches, Formula: tally.Formula{Kind: req.Formula, Base: req.Base}}.Check()
+	if err != nil {
+		return core.Fund{}, fundErr(err)
 	}
-	for i, t := range tranches {
-		if t.Year < 2000 || t.Year > 9999 || i > 0 && t.Year <= tranches[i-1].Year {
-			return core.Fund{}, core.Invalidf("tranche years must be increasing years")
-		}
+	if req.Total == 0 {
+		req.Total = total
+	}
+	if total != req.Total {
+		return core.Fund{}, core.Invalidf("tranches add up to %d, not the total %d", total, req.Total)
 	}
 	f := core.Fund{ID: req.ID, Name: req.Name, Total: req.Total, Tranches: tranches,
 		Formula: req.Formula, Base: req.Base, Created: s.clock()}
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
+	err = s.store.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateFund(f); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return core.Conflictf("fund %s already exists", f.ID)
@@ -103,6 +98,10 @@ type CommunityRequest struct {
 }
 
 // CreateCommunity registers a community in a fund (administrators only).
+// It is an amendment: the community shares the tranches not opened yet,
+// never an opened one. It is refused when the fund's formula could then
+// not share a tranche (say, only communities of population 0 under a
+// per-inhabitant formula).
 func (s *Service) CreateCommunity(ctx context.Context, actor *core.Identity, req CommunityRequest) (core.Community, error) {
 	if !actor.IsAdmin() {
 		return core.Community{}, core.Forbiddenf("only a municipality administrator may register communities")
@@ -113,15 +112,16 @@ func (s *Service) CreateCommunity(ctx context.Context, actor *core.Identity, req
 	if !ballot.ValidText(req.Name) {
 		return core.Community{}, core.Invalidf("community name must be 1 to 200 bytes of text")
 	}
-	if req.Population < 0 || req.Population > 100_000_000 {
-		return core.Community{}, core.Invalidf("population out of range")
+	if req.Population < 0 || req.Population > fund.MaxPopulation {
+		return core.Community{}, core.Invalidf("population out of range (0 to %d)", fund.MaxPopulation)
 	}
 	cm := core.Community{ID: req.ID, Name: req.Name, Population: req.Population, Fund: req.Fund, Created: s.clock()}
 	err := s.store.Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Fund(req.Fund); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return core.Invalidf("fund %q does not exist", req.Fund)
-			}
+		f, err := tx.Fund(req.Fund)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.Invalidf("fund %q does not exist", req.Fund)
+		}
+		if err != nil {
 			return err
 		}
 		if err := tx.CreateCommunity(cm); err != nil {
@@ -130,16 +130,118 @@ func (s *Service) CreateCommunity(ctx context.Context, actor *core.Identity, req
 			}
 			return err
 		}
+		if err := checkAmendment(tx, f); err != nil {
+			return err
+		}
 		return s.audit(tx, actor.Name, "create community", cm.ID, fmt.Sprintf("population %d, fund %s", cm.Population, cm.Fund))
 	})
 	return cm, err
 }
 
+// CommunityUpdate changes a community; nil fields stay.
+type CommunityUpdate struct {
+	Name       *string `json:"name,omitempty"`
+	Population *int64  `json:"population,omitempty"`
+}
+
+// UpdateCommunity changes a community's name or population
+// (administrators only). A new population is an amendment: it counts from
+// the next tranche to open; opened tranches keep the population they
+// opened with. It is refused like [Service.CreateCommunity].
+func (s *Service) UpdateCommunity(ctx context.Context, actor *core.Identity, id string, u CommunityUpdate) (core.Community, error) {
+	return s.amendCommunity(ctx, actor, id, func(cm *core.Community) error {
+		if cm.Removed {
+			return core.Conflictf("community %s has left the fund", id)
+		}
+		if u.Name != nil {
+			if !ballot.ValidText(*u.Name) {
+				return core.Invalidf("community name must be 1 to 200 bytes of text")
+			}
+			cm.Name = *u.Name
+		}
+		if u.Population != nil {
+			if *u.Population < 0 || *u.Population > fund.MaxPopulation {
+				return core.Invalidf("population out of range (0 to %d)", fund.MaxPopulation)
+			}
+			cm.Population = *u.Population
+		}
+		return nil
+	}, "update community")
+}
+
+// RemoveCommunity takes a community out of its fund (administrators
+// only), an amendment: it keeps its share of the opened tranches and has
+// none of the later ones; what it has left when its last tranche closes
+// returns to the municipality. It is refused while the community has a
+// round in a tranche not opened yet (cancel or move it first).
+func (s *Service) RemoveCommunity(ctx context.Context, actor *core.Identity, id string) (core.Community, error) {
+	return s.amendCommunity(ctx, actor, id, func(cm *core.Community) error {
+		if cm.Removed {
+			return core.Conflictf("community %s has already left the fund", id)
+		}
+		cm.Removed = true
+		return nil
+	}, "remove community")
+}
+
+func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id string, edit func(*core.Community) error, action string) (core.Community, error) {
+	if !actor.IsAdmin() {
+		return core.Community{}, core.Forbiddenf("only a municipality administrator may change communities")
+	}
+	var cm core.Community
+	err := s.store.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		cm, err = tx.Community(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("no community %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := edit(&cm); err != nil {
+			return err
+		}
+		if err := tx.PutCommunity(cm); err != nil {
+			return err
+		}
+		f, err := tx.Fund(cm.Fund)
+		if err != nil {
+			return err
+		}
+		if err := checkAmendment(tx, f); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Name, action, cm.ID, fmt.Sprintf("name %q, population %d, removed %t", cm.Name, cm.Population, cm.Removed))
+	})
+	return cm, err
+}
+
+// checkAmendment refuses (Conflict) a change of membership after which
+// fund f's book no longer adds up: a tranche the formula cannot share, or
+// a round of a community that is no longer a member.
+func checkAmendment(tx *store.Tx, f core.Fund) error {
+	b, err := book(tx, f)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Plan(); err != nil {
+		return core.Conflictf("the change is refused: the fund's tranches not opened yet would not add up: %s", fundMsg(err))
+	}
+	return nil
+}
+
 // TrancheView is one year of a fund's allocation.
 type TrancheView struct {
-	Year     int           `json:"year"`
-	Amount   int64         `json:"amount"`
-	Accounts []AccountView `json:"accounts"`
+	Year   int   `json:"year"`
+	Amount int64 `json:"amount"`
+	// Opened: the allocation is frozen (otherwise a projection from the
+	// communities now in the fund). Closed: the carry-over is fixed
+	// (otherwise a projection). CarryInFixed: the carry-ins are fact.
+	Opened       bool          `json:"opened"`
+	Closed       bool          `json:"closed"`
+	CarryInFixed bool          `json:"carry_in_fixed"`
+	Returned     int64         `json:"returned,omitempty"` // left by communities no longer in the fund
+	Accounts     []AccountView `json:"accounts"`
 }
 
 // AccountView is one community's money in one tranche.
@@ -147,9 +249,12 @@ type AccountView struct {
 	Community string `json:"community"`
 	CarryIn   int64  `json:"carry_in"`
 	Allocated int64  `json:"allocated"`
+	Reserved  int64  `json:"reserved"` // budgets of rounds not published yet
 	Spent     int64  `json:"spent"`
-	Available int64  `json:"available"`
-	Unspent   int64  `json:"unspent"`
+	Available int64  `json:"available"` // carry-in plus allocation
+	Left      int64  `json:"left"`      // available minus reserved and spent: carried over
+	// Unspent is Left (kept for older clients).
+	Unspent int64 `json:"unspent"`
 }
 
 // FundView is a fund with its allocation per tranche and community.
@@ -159,88 +264,214 @@ type FundView struct {
 	Allocation  []TrancheView    `json:"allocation"`
 }
 
-// fundPlan computes a fund's allocation: each tranche shared by the
-// fund's formula among its communities, with what each community spent
-// (published rounds of that year) and carried over.
+// charter is fund f's charter for tally/fund.
+func charter(f core.Fund) fund.Charter {
+	return fund.Charter{Tranches: f.Tranches, Formula: tally.Formula{Kind: f.Formula, Base: f.Base}}
+}
+
+// book is fund f's state for the rules of tally/fund: its charter, the
+// communities in force for the tranches not opened yet, its openings and
+// closings, and every round's reservation (published rounds hold what
+// they spent).
+func book(tx *store.Tx, f core.Fund) (*fund.Book, error) {
+	comms, err := tx.Communities()
+	if err != nil {
+		return nil, err
+	}
+	rounds, err := tx.Rounds()
+	if err != nil {
+		return nil, err
+	}
+	b := &fund.Book{Charter: charter(f), Openings: f.Openings, Closings: f.Closings}
+	for _, c := range comms {
+		if c.Fund == f.ID && !c.Removed {
+			b.Members = append(b.Members, tally.Member{Community: c.ID, Population: c.Population})
+		}
+	}
+	for _, r := range rounds {
+		if r.Fund == f.ID {
+			b.Reservations = append(b.Reservations, fund.Reservation{Round: r.ID, Community: r.Community, Year: r.Year,
+				Budget: r.Budget, Published: r.Phase == core.PhasePublished, Spent: r.Spent})
+		}
+	}
+	return b, nil
+}
+
+// fundPlan computes a fund's allocation with [fund.Book.Plan]: frozen
+// for the opened tranches, projected for the others, with what each
+// community reserved, spent and carried over. An error means the stored
+// fund is inconsistent (an internal error).
 func fundPlan(tx *store.Tx, f core.Fund) (FundView, error) {
 	view := FundView{Fund: f}
 	comms, err := tx.Communities()
 	if err != nil {
 		return view, err
 	}
-	rounds, err := tx.Rounds()
-	if err != nil {
-		return view, err
-	}
-	var members []tally.Member
 	for _, c := range comms {
 		if c.Fund == f.ID {
 			view.Communities = append(view.Communities, c)
-			members = append(members, tally.Member{Community: c.ID, Population: c.Population})
 		}
 	}
-	if len(members) == 0 {
-		return view, nil
+	b, err := book(tx, f)
+	if err != nil {
+		return view, err
 	}
-	var prev []tally.Account
-	for _, t := range f.Tranches {
-		accts, err := tally.PlanTranche(t.Amount, tally.Formula{Kind: f.Formula, Base: f.Base}, members, prev)
-		if err != nil {
-			return view, fmt.Errorf("ui: fund %s tranche %d: %w", f.ID, t.Year, err)
-		}
-		for i := range accts {
-			for _, r := range rounds {
-				if r.Fund == f.ID && r.Year == t.Year && r.Community == accts[i].Community && r.Phase == core.PhasePublished {
-					accts[i].Spent += r.Spent
-				}
-			}
-		}
-		tv := TrancheView{Year: t.Year, Amount: t.Amount}
-		for _, ac := range accts {
+	plan, err := b.Plan()
+	if err != nil {
+		return view, fmt.Errorf("service: fund %s: %w", f.ID, err)
+	}
+	for _, ts := range plan {
+		tv := TrancheView{Year: ts.Year, Amount: ts.Amount, Opened: ts.Opened, Closed: ts.Closed,
+			CarryInFixed: ts.CarryInFixed, Returned: ts.Returned}
+		for _, ac := range ts.Accounts {
 			tv.Accounts = append(tv.Accounts, AccountView{Community: ac.Community, CarryIn: ac.CarryIn,
-				Allocated: ac.Allocated, Spent: ac.Spent, Available: ac.Available(), Unspent: ac.Unspent()})
+				Allocated: ac.Allocated, Reserved: ac.Reserved, Spent: ac.Spent,
+				Available: ac.CarryIn + ac.Allocated, Left: ac.Left, Unspent: ac.Left})
 		}
 		view.Allocation = append(view.Allocation, tv)
-		prev = accts
 	}
 	return view, nil
 }
 
-// available is what a community may still budget for rounds of a year:
-// its unspent money that year minus the budgets of its other rounds that
-// are not published yet. ok is false when the fund has no such tranche.
-func available(tx *store.Tx, fundID, community string, year int, except string) (int64, bool, error) {
+// headroom is the largest budget round except (or a new round, "") of
+// community may have in year ([fund.Book.Headroom]); a year without
+// tranche, a community without a share of it, or a closed tranche is
+// refused as invalid.
+func headroom(tx *store.Tx, fundID, community string, year int, except string) (int64, error) {
 	f, err := tx.Fund(fundID)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
-	view, err := fundPlan(tx, f)
+	b, err := book(tx, f)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
-	rounds, err := tx.Rounds()
-	if err != nil {
-		return 0, false, err
-	}
-	for _, tv := range view.Allocation {
-		if tv.Year != year {
-			continue
-		}
-		for _, ac := range tv.Accounts {
-			if ac.Community != community {
-				continue
-			}
-			left := ac.Unspent
-			for _, r := range rounds {
-				if r.ID != except && r.Fund == fundID && r.Community == community && r.Year == year && r.Phase != core.PhasePublished {
-					left -= r.Budget
-				}
-			}
-			return left, true, nil
-		}
-	}
-	return 0, false, nil
+	h, err := b.Headroom(community, year, except)
+	return h, fundErr(err)
 }
+
+// checkBudget refuses (invalid) a budget of round r above what its
+// community has left in its tranche after every other reservation.
+func checkBudget(tx *store.Tx, r *core.Round) error {
+	left, err := headroom(tx, r.Fund, r.Community, r.Year, r.ID)
+	if err != nil {
+		return err
+	}
+	if r.Budget > left {
+		return core.Invalidf("budget %d exceeds the %d community %s has left in %d after every other round's reservation", r.Budget, left, r.Community, r.Year)
+	}
+	return nil
+}
+
+// reserveAtFreeze re-checks round r's budget against what its community
+// has left and opens r's tranche (and any earlier one not yet opened),
+// freezing its allocation; called by the freeze in its transaction.
+func reserveAtFreeze(tx *store.Tx, r *core.Round) error {
+	f, err := tx.Fund(r.Fund)
+	if err != nil {
+		return err
+	}
+	b, err := book(tx, f)
+	if err != nil {
+		return err
+	}
+	os, err := b.Open(r.Year)
+	if err != nil {
+		return fundErr(err)
+	}
+	b.Openings = append(slices.Clone(b.Openings), os...)
+	if err := b.Reserve(fund.Reservation{Round: r.ID, Community: r.Community, Year: r.Year, Budget: r.Budget}); err != nil {
+		return core.Conflictf("cannot freeze round %s: %s", r.ID, fundMsg(err))
+	}
+	if len(os) == 0 {
+		return nil
+	}
+	f.Openings = b.Openings
+	return tx.PutFund(f)
+}
+
+// OpenTranche opens fund id's tranche of year (and any earlier one not
+// yet opened) with the communities in force: their allocations are
+// frozen from then on (administrators only). Freezing a round opens its
+// tranche by itself.
+func (s *Service) OpenTranche(ctx context.Context, actor *core.Identity, id string, year int) (FundView, error) {
+	return s.trancheOp(ctx, actor, id, "open tranche", year, func(f *core.Fund, b *fund.Book) error {
+		os, err := b.Open(year)
+		if err != nil {
+			return fundErr(err)
+		}
+		if len(os) == 0 {
+			return core.Conflictf("tranche %d of fund %s is already open", year, id)
+		}
+		f.Openings = append(slices.Clone(f.Openings), os...)
+		return nil
+	})
+}
+
+// CloseTranche closes fund id's tranche of year (administrators only):
+// every community's carry-over to the next tranche is fixed. It is
+// refused while a round of the tranche is not published (cancel it), or
+// when an earlier tranche is still open.
+func (s *Service) CloseTranche(ctx context.Context, actor *core.Identity, id string, year int) (FundView, error) {
+	return s.trancheOp(ctx, actor, id, "close tranche", year, func(f *core.Fund, b *fund.Book) error {
+		c, err := b.Close(year)
+		if err != nil {
+			return fundErr(err)
+		}
+		f.Closings = append(slices.Clone(f.Closings), c)
+		return nil
+	})
+}
+
+func (s *Service) trancheOp(ctx context.Context, actor *core.Identity, id, action string, year int, op func(*core.Fund, *fund.Book) error) (FundView, error) {
+	if !actor.IsAdmin() {
+		return FundView{}, core.Forbiddenf("only a municipality administrator may open or close tranches")
+	}
+	var view FundView
+	err := s.store.Update(ctx, func(tx *store.Tx) error {
+		f, err := tx.Fund(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("no fund %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		b, err := book(tx, f)
+		if err != nil {
+			return err
+		}
+		if err := op(&f, b); err != nil {
+			return err
+		}
+		if err := tx.PutFund(f); err != nil {
+			return err
+		}
+		if view, err = fundPlan(tx, f); err != nil {
+			return err
+		}
+		return s.audit(tx, actor.Name, action, f.ID, strconv.Itoa(year))
+	})
+	return view, err
+}
+
+// fundErr maps an error of the fund rules to the platform's errors: a
+// request outside the rules is invalid, one the tranche's state does not
+// allow a conflict; anything else passes unchanged.
+func fundErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fund.ErrTrancheState):
+		return core.Conflictf("%s", fundMsg(err))
+	case errors.Is(err, fund.ErrLimit), errors.Is(err, fund.ErrCharter), errors.Is(err, fund.ErrNoTranche),
+		errors.Is(err, fund.ErrNotMember), errors.Is(err, fund.ErrOverBudget), errors.Is(err, tally.ErrAllocation):
+		return core.Invalidf("%s", fundMsg(err))
+	}
+	return err
+}
+
+// fundMsg is err's message without the package prefix.
+func fundMsg(err error) string { return strings.TrimPrefix(err.Error(), "fund: ") }
 
 // sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {

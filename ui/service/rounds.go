@@ -228,18 +228,13 @@ func (s *Service) CreateRound(ctx context.Context, actor *core.Identity, req Rou
 			return err
 		}
 		r.Fund = cm.Fund
-		left, ok, err := available(tx, cm.Fund, cm.ID, r.Year, r.ID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return core.Invalidf("fund %s has no tranche for year %d", cm.Fund, r.Year)
-		}
 		if r.Budget == 0 {
-			r.Budget = left
+			if r.Budget, err = headroom(tx, cm.Fund, cm.ID, r.Year, r.ID); err != nil {
+				return err
+			}
 		}
-		if r.Budget > left {
-			return core.Invalidf("budget %d exceeds the %d community %s has available in %d", r.Budget, left, cm.ID, r.Year)
+		if err := checkBudget(tx, &r); err != nil {
+			return err
 		}
 		if err := core.CheckSettings(&r); err != nil {
 			return err
@@ -326,14 +321,10 @@ func (s *Service) UpdateRound(ctx context.Context, actor *core.Identity, id stri
 			r.Categories = set.Categories
 		}
 		if set.Budget != nil {
-			left, ok, err := available(tx, r.Fund, r.Community, r.Year, r.ID)
-			if err != nil {
+			r.Budget = *set.Budget
+			if err := checkBudget(tx, r); err != nil {
 				return err
 			}
-			if !ok || *set.Budget > left {
-				return core.Invalidf("budget %d exceeds the %d community %s has available in %d", *set.Budget, left, r.Community, r.Year)
-			}
-			r.Budget = *set.Budget
 		}
 		if err := core.CheckSettings(r); err != nil {
 			return err
@@ -752,6 +743,20 @@ func freezeState(tx *store.Tx, r *core.Round) (core.FreezeState, error) {
 		return st, err
 	}
 	st.Projects = len(projects)
+	st.Budget = r.Budget
+	for i, p := range projects {
+		if i == 0 || p.Cost < st.Cheapest {
+			st.Cheapest = p.Cost
+		}
+		st.Cost += p.Cost // each at most the budget limit: no overflow
+	}
+	st.Left, err = headroom(tx, r.Fund, r.Community, r.Year, r.ID)
+	if core.KindOf(err) != core.Internal {
+		err = nil // the budget cannot be reserved: Left stays 0, a blocker
+	}
+	if err != nil {
+		return st, err
+	}
 	if _, err := tx.Roll(r.ID); err == nil {
 		st.Roll = true
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -788,6 +793,9 @@ func (s *Service) freezeTx(tx *store.Tx, actor *core.Identity, r *core.Round) ([
 	}
 	if bs := core.FreezeBlockers(st); len(bs) > 0 {
 		return nil, core.BlockerError(r.ID, r.Phase, bs[0])
+	}
+	if err := reserveAtFreeze(tx, r); err != nil {
+		return nil, err
 	}
 	projects, err := tx.Projects(r.ID)
 	if err != nil {
