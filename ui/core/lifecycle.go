@@ -78,6 +78,7 @@ const (
 	ActPublish       Action = "publish"        // count, sign and publish the result
 	ActReadRecord    Action = "read-record"    // download the full record
 	ActReadResult    Action = "read-result"    // read the signed result
+	ActCancel        Action = "cancel"         // withdraw a round before freeze, releasing its budget
 )
 
 // phaseSet is a set of phases, bit i for the phase of order i.
@@ -117,6 +118,7 @@ var lifecycle = map[Action]struct {
 	ActPublish:       {in(PhaseClosed), wrong("only a closed round can be published")},
 	ActReadRecord:    {in(PhaseClosed, PhasePublished), wrong("the record is published when voting closes")},
 	ActReadResult:    {in(PhasePublished), wrong("the round has no published result yet")},
+	ActCancel:        {in(PhaseDraft, PhaseProposals, PhaseReview), frozenOr("budget")},
 }
 
 func wrong(why string) func(Phase) *Error {
@@ -167,8 +169,11 @@ func Allows(p Phase, a Action) error {
 func Actions() []Action {
 	return []Action{ActEdit, ActPropose, ActReview, ActEditProjects, ActUploadRoll, ActAdvance, ActFreeze,
 		ActScheduleOpen, ActScheduleClose, ActOpen, ActVote, ActVoid, ActClose, ActHandedOut, ActPublish,
-		ActReadRecord, ActReadResult}
+		ActReadRecord, ActReadResult, ActCancel}
 }
+
+// ErrCancelled refuses every action on a cancelled round ([Round.Cancelled]).
+var ErrCancelled = &Error{Kind: Conflict, Reason: "cancelled", Msg: "the round was cancelled"}
 
 // Blocker is one reason a round cannot be frozen yet; the admin page shows
 // them all and the freeze refuses with the first.

@@ -32,6 +32,7 @@ func TestLifecycleTable(t *testing.T) {
 		ActPublish:       "- - - - - + -",
 		ActReadRecord:    "- - - - - + +",
 		ActReadResult:    "- - - - - - +",
+		ActCancel:        "+ + + F F F F",
 	}
 	want[ActPropose] = "- + - - - - -"
 	if len(want) != len(Actions()) {

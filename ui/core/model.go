@@ -83,6 +83,10 @@ type Round struct {
 	OpensAt  time.Time `json:"opens_at,omitzero"`
 	ClosesAt time.Time `json:"closes_at,omitzero"`
 
+	// Cancelled is set when the round was withdrawn before its freeze: its
+	// budget is released and every action on it is refused (ErrCancelled).
+	Cancelled time.Time `json:"cancelled,omitzero"`
+
 	// Set at publication.
 	Spent      int64  `json:"spent,omitempty"`       // the result's total funded amount
 	ResultHash string `json:"result_hash,omitempty"` // b64 hash of the last result note

@@ -289,7 +289,7 @@ func book(tx *store.Tx, f core.Fund) (*fund.Book, error) {
 		}
 	}
 	for _, r := range rounds {
-		if r.Fund == f.ID {
+		if r.Fund == f.ID && r.Cancelled.IsZero() {
 			b.Reservations = append(b.Reservations, fund.Reservation{Round: r.ID, Community: r.Community, Year: r.Year,
 				Budget: r.Budget, Published: r.Phase == core.PhasePublished, Spent: r.Spent})
 		}
@@ -388,6 +388,19 @@ func reserveAtFreeze(tx *store.Tx, r *core.Round) error {
 	}
 	f.Openings = b.Openings
 	return tx.PutFund(f)
+}
+
+// CancelRound withdraws round id before its freeze (draft, proposals or
+// review): its reservation is released, and every later action on it is
+// refused. A frozen round cannot be cancelled: its manifest is signed.
+func (s *Service) CancelRound(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
+	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActCancel); err != nil {
+			return err
+		}
+		r.Cancelled = s.clock()
+		return s.audit(tx, core.ActorName(actor), "cancel", r.ID, fmt.Sprintf("budget %d released", r.Budget))
+	})
 }
 
 // OpenTranche opens fund id's tranche of year (and any earlier one not

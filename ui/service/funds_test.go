@@ -259,3 +259,34 @@ func TestRemoveCommunity(t *testing.T) {
 	_, err = e.svc.UpdateCommunity(ctx, coord, "barrit", CommunityUpdate{Name: &name})
 	wantKind(t, err, core.Forbidden, "")
 }
+
+// Cancelling a round releases its reservation; nothing else can be done
+// to it afterwards, and a frozen round cannot be cancelled.
+func TestCancelReleasesReservation(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	ctx := context.Background()
+	r, err := e.svc.CreateRound(ctx, coord, RoundRequest{ID: "barrit-2027", Community: "barrit", Year: 2027, Title: "B"})
+	if err != nil || r.Budget != 50_000 {
+		t.Fatalf("barrit-2027 = budget %d, %v; want 50000 (2026's money carried)", r.Budget, err)
+	}
+	_, err = e.svc.CreateRound(ctx, coord, RoundRequest{ID: "barrit-2026", Community: "barrit", Year: 2026, Title: "B", Budget: 1})
+	wantKind(t, err, core.Invalid, "exceeds the 0")
+	if _, err := e.svc.CancelRound(ctx, coord, "barrit-2027"); err != nil {
+		t.Fatal(err)
+	}
+	if ac := e.account(2027, "barrit"); ac.Reserved != 0 || ac.Left != 50_000 {
+		t.Errorf("barrit 2027 after the cancellation = %+v", ac)
+	}
+	budget := int64(1)
+	_, err = e.svc.UpdateRound(ctx, coord, "barrit-2027", RoundSettings{Budget: &budget})
+	wantKind(t, err, core.Conflict, "cancelled")
+	_, err = e.svc.CancelRound(ctx, coord, "barrit-2027")
+	wantKind(t, err, core.Conflict, "cancelled")
+	e.votingRound("barrit-2026", 3, RoundRequest{})
+	_, err = e.svc.CancelRound(ctx, coord, "barrit-2026")
+	wantKind(t, err, core.Conflict, "frozen")
+	if _, err := e.svc.RemoveCommunity(ctx, admin, "barrit"); err != nil {
+		t.Errorf("removing barrit with only a cancelled round after 2026: %v", err)
+	}
+}

@@ -285,6 +285,9 @@ func (s *Service) withRound(ctx context.Context, actor *core.Identity, id string
 		if err := mayManage(actor, r.ID, r.Community); err != nil {
 			return err
 		}
+		if !r.Cancelled.IsZero() {
+			return core.ErrCancelled.With("round %s was cancelled", r.ID)
+		}
 		if err := fn(tx, &r); err != nil {
 			return err
 		}
