@@ -390,6 +390,72 @@ func reserveAtFreeze(tx *store.Tx, r *core.Round) error {
 	return tx.PutFund(f)
 }
 
+// upgradeFunds brings funds stored before allocations were frozen (no
+// openings) to the rules of tally/fund: every tranche up to the last one
+// holding a frozen round is opened with the communities in force, as the
+// older server computed it. It refuses (an error that stops the start)
+// a fund whose book does not add up then, naming it, rather than serve
+// allocations that change under rounds already frozen.
+func (s *Service) upgradeFunds(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx *store.Tx) error {
+		funds, err := tx.Funds()
+		if err != nil {
+			return err
+		}
+		rounds, err := tx.Rounds()
+		if err != nil {
+			return err
+		}
+		for _, f := range funds {
+			last := 0
+			for _, r := range rounds {
+				if r.Fund == f.ID && r.Phase.Frozen() && r.Cancelled.IsZero() {
+					last = max(last, r.Year)
+				}
+			}
+			if len(f.Openings) > 0 || last == 0 {
+				continue
+			}
+			b, err := book(tx, f)
+			if err != nil {
+				return err
+			}
+			os, err := b.Open(last)
+			if err == nil {
+				b.Openings = os
+				err = checkUpgraded(b)
+			}
+			if err != nil {
+				return fmt.Errorf("service: the data directory holds fund %s from an older version, which cannot be upgraded: %s; "+
+					"restore it with the older pbserver, or start from a new data directory", f.ID, fundMsg(err))
+			}
+			f.Openings = os
+			if err := tx.PutFund(f); err != nil {
+				return err
+			}
+			s.log.Info("fund upgraded: tranches opened with their allocations frozen", "fund", f.ID, "through", last)
+		}
+		return nil
+	})
+}
+
+// checkUpgraded refuses an upgraded book in which a community has
+// reserved or spent more than it had.
+func checkUpgraded(b *fund.Book) error {
+	plan, err := b.Plan()
+	if err != nil {
+		return err
+	}
+	for _, ts := range plan {
+		for _, ac := range ts.Accounts {
+			if ac.Left < 0 {
+				return fmt.Errorf("community %s committed %d more than it has in %d", ac.Community, -ac.Left, ts.Year)
+			}
+		}
+	}
+	return nil
+}
+
 // CancelRound withdraws round id before its freeze (draft, proposals or
 // review): its reservation is released, and every later action on it is
 // refused. A frozen round cannot be cancelled: its manifest is signed.

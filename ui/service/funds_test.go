@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // account returns community c's account in year of fund pulje.
@@ -288,5 +290,61 @@ func TestCancelReleasesReservation(t *testing.T) {
 	wantKind(t, err, core.Conflict, "frozen")
 	if _, err := e.svc.RemoveCommunity(ctx, admin, "barrit"); err != nil {
 		t.Errorf("removing barrit with only a cancelled round after 2026: %v", err)
+	}
+}
+
+// An existing data directory (funds without openings, from before
+// allocations froze) is upgraded at start, or refused with a message
+// naming the fund when its rounds committed more than the communities had.
+func TestUpgradeFunds(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		dir := t.TempDir()
+		s1, st1 := open(t, dir)
+		e := &env{t: t, svc: s1, store: st1, dir: dir}
+		e.seed()
+		e.votingRound("barrit-2026", 3, RoundRequest{})
+		err := st1.Update(context.Background(), func(tx *store.Tx) error {
+			f, err := tx.Fund("pulje")
+			if err != nil {
+				return err
+			}
+			f.Openings = nil // as an older version stored it
+			if broken {      // and a community added since, as the older version allowed
+				if err := tx.CreateCommunity(core.Community{ID: "zz-new", Name: "Ny", Population: 30_000, Fund: "pulje"}); err != nil {
+					return err
+				}
+			}
+			return tx.PutFund(f)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s1.Close()
+		st1.Close()
+		st2, err := store.Open(filepath.Join(dir, "pb.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := store.OpenKeyring(filepath.Join(dir, "keys"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := New(Config{Store: st2, Keys: keys, BaseURL: testBase, Argon2: testArgon2, ScheduleEvery: -1})
+		if broken {
+			if err == nil || !strings.Contains(err.Error(), "fund pulje") || !strings.Contains(err.Error(), "cannot be upgraded") {
+				t.Errorf("broken fund: New = %v", err)
+			}
+			st2.Close()
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := s2.Fund(context.Background(), "pulje")
+		if err != nil || len(f.Openings) != 1 || f.Openings[0].Year != 2026 {
+			t.Errorf("upgraded fund = %+v, %v", f, err)
+		}
+		s2.Close()
+		st2.Close()
 	}
 }

@@ -138,6 +138,9 @@ func New(cfg Config) (*Service, error) {
 		why:      make(map[string]map[string]tally.Explanation),
 		argonSem: make(chan struct{}, 2),
 	}
+	if err := s.upgradeFunds(context.Background()); err != nil {
+		return nil, err
+	}
 	s.seq = newSequencer(s, cfg.Batch)
 	go s.seq.run()
 	s.startScheduler()
