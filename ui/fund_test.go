@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"math"
+	"testing"
+
+	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
+)
+
+// TestFundDefectsHTTP replays issue 10's defects through the web layer:
+// each answered 500 or let money be committed twice before.
+func TestFundDefectsHTTP(t *testing.T) {
+	e := newTestEnv(t)
+	admin := e.seed()
+	// Overflowing tranches: refused, not stored with a total of 1.
+	admin.must(400, "POST", "/api/funds", service.FundRequest{ID: "over", Name: "Over",
+		Tranches: []core.Tranche{{Year: 2026, Amount: math.MaxInt64}, {Year: 2027, Amount: math.MaxInt64}, {Year: 2028, Amount: 3}}, Formula: "equal"})
+	e.client().must(404, "GET", "/api/funds/over", nil)
+
+	co, _ := e.votingRound("barrit-2026", 3, service.RoundRequest{})
+	// The same money twice: 2027's default budget is 2027's money only.
+	var r core.Round
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2027", Community: "barrit", Year: 2027, Title: "B"}).JSON(t, &r)
+	if r.Budget != 25_000 {
+		t.Errorf("barrit-2027 budget = %d, want 25000", r.Budget)
+	}
+	co.must(400, "POST", "/api/rounds", service.RoundRequest{ID: "barrit-2026b", Community: "barrit", Year: 2026, Title: "B", Budget: 1})
+
+	// Adding a community: nothing breaks, the opened 2026 keeps its
+	// allocation.
+	admin.must(201, "POST", "/api/communities", service.CommunityRequest{ID: "zz-new", Name: "Ny", Population: 30_000, Fund: "pulje"})
+	for _, path := range []string{"/", "/c/barrit", "/c/zz-new", "/api/funds/pulje"} {
+		e.client().must(200, "GET", path, nil)
+	}
+	var f service.FundView
+	e.client().must(200, "GET", "/api/funds/pulje", nil).JSON(t, &f)
+	if ac := f.Allocation[0].Accounts[0]; !f.Allocation[0].Opened || ac.Community != "barrit" || ac.Allocated != 25_000 || ac.Reserved != 25_000 {
+		t.Errorf("barrit 2026 = %+v (opened %v)", ac, f.Allocation[0].Opened)
+	}
+	admin.must(201, "POST", "/api/rounds", service.RoundRequest{ID: "glud-2026", Community: "glud", Year: 2026, Title: "G"})
+
+	// Amendments, tranches, cancellation.
+	admin.must(200, "PUT", "/api/communities/glud", map[string]any{"population": 4000})
+	admin.must(200, "DELETE", "/api/communities/zz-new", nil)
+	co.must(403, "DELETE", "/api/communities/glud", nil)
+	admin.must(409, "POST", "/api/funds/pulje/tranches/2026/close", nil)
+	admin.must(200, "POST", "/api/funds/pulje/tranches/2027/open", nil)
+	admin.must(409, "POST", "/api/funds/pulje/tranches/2027/open", nil)
+	admin.must(404, "POST", "/api/funds/pulje/tranches/2027/reopen", nil)
+	admin.must(400, "POST", "/api/funds/pulje/tranches/2031/open", nil)
+	co.must(200, "POST", "/api/rounds/barrit-2027/cancel", nil)
+	co.must(409, "POST", "/api/rounds/barrit-2027/cancel", nil)
+	co.must(409, "POST", "/api/rounds/barrit-2026/cancel", nil)
+}
