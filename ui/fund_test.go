@@ -2,6 +2,8 @@ package ui
 
 import (
 	"math"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hedensted-pb/pb/ui/core"
@@ -52,4 +54,35 @@ func TestFundDefectsHTTP(t *testing.T) {
 	co.must(200, "POST", "/api/rounds/barrit-2027/cancel", nil)
 	co.must(409, "POST", "/api/rounds/barrit-2027/cancel", nil)
 	co.must(409, "POST", "/api/rounds/barrit-2026/cancel", nil)
+}
+
+// TestFundPageWords: the home and community pages state the formula in
+// words, show reserved and left, and mark projections (issue 10: "Til
+// rådighed" next to "Brugt", a projected carry-over shown as fact).
+func TestFundPageWords(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	e.votingRound("barrit-2026", 3, service.RoundRequest{})
+	for lang, want := range map[string][]string{
+		"da": {"efter indbyggertal", "Reserveret", "Tilbage", "fremskrivning", "25.000 kr."},
+		"en": {"shared by population", "Reserved", "Left", "projection", "DKK 25,000"},
+	} {
+		for _, path := range []string{"/", "/c/barrit"} {
+			body := e.client().must(200, "GET", path, nil, "Accept-Language", lang).Body
+			for _, w := range want {
+				if !strings.Contains(string(body), w) {
+					t.Errorf("%s %s lacks %q", lang, path, w)
+				}
+			}
+			if strings.Contains(string(body), "Til rådighed") || strings.Contains(string(body), "[home.") {
+				t.Errorf("%s %s still says \"Til rådighed\" or lacks a text", lang, path)
+			}
+		}
+		// 2026 opened with barrit-2026's freeze: not a projection.
+		body := e.client().must(200, "GET", "/c/barrit", nil, "Accept-Language", lang).Body
+		row := regexp.MustCompile(`(?s)<tr><th scope="row" class="head">2026.*?</tr>`).FindString(string(body))
+		if row == "" || strings.Contains(row, want[3]) {
+			t.Errorf("%s: 2026 row %q", lang, row)
+		}
+	}
 }

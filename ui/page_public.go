@@ -24,6 +24,8 @@ type homeFund struct {
 	Fund        core.Fund
 	Tranches    []homeTranche
 	Communities []homeCommunity
+	// Formula is the fund's formula in words, in the reader's language.
+	Formula string
 }
 
 // homeTranche is one year of a fund's allocation, by community name.
@@ -31,12 +33,24 @@ type homeTranche struct {
 	Year   int
 	Amount int64
 	Open   bool // shown unfolded: the current year's tranche
-	Rows   []homeAlloc
+	// Projected: the allocation or the carry-ins are not fixed yet (the
+	// tranche has not opened, or the one before has not closed).
+	Projected bool
+	Closed    bool
+	Rows      []homeAlloc
 }
 
 type homeAlloc struct {
-	Name                                 string
-	CarryIn, Allocated, Spent, Available int64
+	Name                                       string
+	CarryIn, Allocated, Reserved, Spent, Left int64
+}
+
+// formulaText is fund f's formula in words, in v's language.
+func formulaText(v *view, f core.Fund) string {
+	if f.Formula == tally.FormulaBasePerInhabitant {
+		return v.T("home.formula."+f.Formula, formatAmount(v.Lang, f.Base))
+	}
+	return v.T("home.formula." + f.Formula)
 }
 
 type homeCommunity struct {
@@ -53,19 +67,21 @@ func (p *pages) home(c *fiber.Ctx) error {
 	}
 	year := p.app.svc.Clock().Year()
 	comms, rounds := o.Communities, o.Rounds
+	v := p.newView(c, "home.title")
 	{
 		for _, f := range o.Funds {
 			plan := o.Plans[f.ID]
-			hf := homeFund{Fund: f}
+			hf := homeFund{Fund: f, Formula: formulaText(v, f)}
 			names := map[string]string{}
 			for _, cm := range comms {
 				names[cm.ID] = cm.Name
 			}
 			for _, tv := range plan.Allocation {
-				ht := homeTranche{Year: tv.Year, Amount: tv.Amount, Open: tv.Year == year}
+				ht := homeTranche{Year: tv.Year, Amount: tv.Amount, Open: tv.Year == year,
+					Projected: !tv.Opened || !tv.CarryInFixed, Closed: tv.Closed}
 				for _, ac := range tv.Accounts {
 					ht.Rows = append(ht.Rows, homeAlloc{Name: names[ac.Community], CarryIn: ac.CarryIn, Allocated: ac.Allocated,
-						Spent: ac.Spent, Available: ac.Available})
+						Reserved: ac.Reserved, Spent: ac.Spent, Left: ac.Left})
 				}
 				hf.Tranches = append(hf.Tranches, ht)
 			}
@@ -89,7 +105,6 @@ func (p *pages) home(c *fiber.Ctx) error {
 			funds = append(funds, hf)
 		}
 	}
-	v := p.newView(c, "home.title")
 	v.Wide = true
 	v.D = struct{ Funds []homeFund }{funds}
 	return p.render(c, http.StatusOK, "home", v)
@@ -97,8 +112,9 @@ func (p *pages) home(c *fiber.Ctx) error {
 
 // communityTranche is one tranche of a community's share of its fund.
 type communityTranche struct {
-	Year                                 int
-	CarryIn, Allocated, Spent, Available int64
+	Year                                      int
+	CarryIn, Allocated, Reserved, Spent, Left int64
+	Projected                                 bool // allocation or carry-in not fixed yet
 }
 
 // community is GET /c/:community: its rounds and its allocation from its
@@ -109,6 +125,7 @@ func (p *pages) community(c *fiber.Ctx) error {
 		Fund       core.Fund
 		Rounds     []core.Round
 		Allocation []communityTranche
+		Formula    string
 	}
 	var err error
 	if d.Community, err = p.app.svc.Community(c.UserContext(), c.Params("community")); err != nil {
@@ -127,7 +144,8 @@ func (p *pages) community(c *fiber.Ctx) error {
 			for _, ac := range tv.Accounts {
 				if ac.Community == d.Community.ID {
 					d.Allocation = append(d.Allocation, communityTranche{Year: tv.Year, CarryIn: ac.CarryIn,
-						Allocated: ac.Allocated, Spent: ac.Spent, Available: ac.Available})
+						Allocated: ac.Allocated, Reserved: ac.Reserved, Spent: ac.Spent, Left: ac.Left,
+						Projected: !tv.Opened || !tv.CarryInFixed})
 				}
 			}
 		}
@@ -139,6 +157,9 @@ func (p *pages) community(c *fiber.Ctx) error {
 	}
 	v := p.newView(c, "home.title")
 	v.Title = d.Community.Name
+	if d.Fund.ID != "" {
+		d.Formula = formulaText(v, d.Fund)
+	}
 	v.D = d
 	return p.render(c, http.StatusOK, "community", v)
 }
