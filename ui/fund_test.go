@@ -2,6 +2,8 @@ package ui
 
 import (
 	"math"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -84,5 +86,39 @@ func TestFundPageWords(t *testing.T) {
 		if row == "" || strings.Contains(row, want[3]) {
 			t.Errorf("%s: 2026 row %q", lang, row)
 		}
+	}
+}
+
+// TestFreezeWarningShown: the admin round page warns when the projects
+// together cost more than the budget (issue 10), without blocking the
+// freeze; every warning has a text in both languages.
+func TestFreezeWarningShown(t *testing.T) {
+	for _, lang := range []string{"da", "en"} {
+		for _, r := range core.WarningReasons() {
+			if _, ok := newCatalogForTest(t)[lang]["admin.warn."+string(r)]; !ok {
+				t.Errorf("%s: no text for freeze warning %s", lang, r)
+			}
+		}
+	}
+	e := newPageEnv(t)
+	for _, s := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/funds", url.Values{"id": {"landdistrikt"}, "name": {"Landdistriktspuljen"}, "total": {"300000"}, "years": {"2026,2027"}, "formula": {"equal"}}},
+		{"/admin/communities", url.Values{"id": {"hornsyld"}, "name": {"Hornsyld"}, "population": {"1800"}, "fund": {"landdistrikt"}}},
+		{"/admin/rounds", url.Values{"id": {"hornsyld-2026"}, "title": {"Hornsyld 2026"}, "community": {"hornsyld"}, "year": {"2026"}, "budget": {"70000"}}},
+		{"/admin/rounds/hornsyld-2026/projects", url.Values{"id": {"bench"}, "title": {"Bænke ved søen"}, "cost": {"20000"}, "category": {"fritid-og-faellesskab"}}},
+		{"/admin/rounds/hornsyld-2026/projects", url.Values{"id": {"library"}, "title": {"Bogbytte i hallen"}, "cost": {"60000"}, "category": {"laering"}}},
+		{"/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"proposals"}}},
+		{"/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"review"}}},
+	} {
+		if res, body := e.adminPost(s.path, s.form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s = %d\n%s", s.path, res.StatusCode, body)
+		}
+	}
+	_, body := e.do("GET", "/admin/rounds/hornsyld-2026", nil, "Cookie", SessionCookie+"="+e.cookie, "Accept-Language", "da")
+	if !strings.Contains(body, "Projekterne koster tilsammen mere end budgettet") || strings.Contains(body, "[admin.warn") {
+		t.Errorf("admin round page lacks the over_cost warning:\n%s", body)
 	}
 }

@@ -201,6 +201,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		Phases         []core.Phase
 		Next           core.Phase
 		Blockers       []string
+		Warnings       []string // things to know before the freeze that do not prevent it
 		Fingerprint    string
 		DefaultCount   int
 		DefaultReserve int
@@ -254,6 +255,13 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 			} else {
 				d.Blockers = append(d.Blockers, v.T("admin.block."+string(b.Reason)))
 			}
+		}
+		ws, err := p.app.svc.FreezeWarnings(c.UserContext(), r.ID)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			d.Warnings = append(d.Warnings, v.T("admin.warn."+string(w.Reason)))
 		}
 	}
 	if r.Fingerprint != "" {

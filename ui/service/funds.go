@@ -456,6 +456,26 @@ func checkUpgraded(b *fund.Book) error {
 	return nil
 }
 
+// FreezeWarnings lists what the coordinator should know before freezing
+// round id without it preventing the freeze ([core.FreezeWarnings]): the
+// projects together costing more than the budget.
+func (s *Service) FreezeWarnings(ctx context.Context, id string) ([]core.Blocker, error) {
+	var ws []core.Blocker
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		r, err := tx.Round(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return core.NotFoundf("no round %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		st, err := freezeState(tx, &r)
+		ws = core.FreezeWarnings(st)
+		return err
+	})
+	return ws, err
+}
+
 // CancelRound withdraws round id before its freeze (draft, proposals or
 // review): its reservation is released, and every later action on it is
 // refused. A frozen round cannot be cancelled: its manifest is signed.
