@@ -36,6 +36,13 @@ import (
 // Config is what [New] needs besides the service.
 type Config struct {
 	Logger *slog.Logger // nil: discard
+	// MaxConns is how many connections are served at once (0:
+	// DefaultMaxConns); one more is answered 503 and closed. Keep it
+	// below the descriptor limit (ulimit -n).
+	MaxConns int
+	// MaxConnsPerIP is how many connections one IPv4 address may hold
+	// (0: no limit); one more is answered 429 and closed.
+	MaxConnsPerIP int
 }
 
 // App is the platform's web server: the Fiber router over a
@@ -47,6 +54,7 @@ type App struct {
 	log       *slog.Logger
 	secure    bool // the base URL is https
 	errorPage func(c *fiber.Ctx, status int, msg string) error
+	uploads   *uploadGate // the few large bodies read at once (limits.go)
 
 	shutdownOnce sync.Once
 }
@@ -62,23 +70,35 @@ func New(svc *service.Service, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{
-		svc:    svc,
-		log:    cfg.Logger,
-		secure: strings.HasPrefix(svc.BaseURL(), "https:"),
+		svc:     svc,
+		log:     cfg.Logger,
+		secure:  strings.HasPrefix(svc.BaseURL(), "https:"),
+		uploads: newUploadGate(uploadSlots, uploadReadTimeout+10*time.Second),
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	a.fiber = fiber.New(fiber.Config{
 		// Immutable: values from c.Params, c.Query and friends are
 		// copies, not views of fasthttp's reused request buffer, so they
 		// may be kept (cache keys, sequencer state) after the handler.
-		Immutable:             true,
-		ErrorHandler:          a.errorHandler,
-		BodyLimit:             maxUploadBody,
-		ReadTimeout:           30 * time.Second,
+		Immutable:    true,
+		ErrorHandler: a.errorHandler,
+		// Bodies are read before any handler runs: every request may
+		// send maxBody bytes, a roll upload with a free slot
+		// maxUploadBody (uploadGate, from the headers).
+		BodyLimit:             maxBody,
+		Concurrency:           cfg.MaxConns,
+		ReadTimeout:           readTimeout,
 		WriteTimeout:          5 * time.Minute, // backups stream for a while
-		IdleTimeout:           2 * time.Minute,
+		IdleTimeout:           idleTimeout,
 		DisableStartupMessage: true,
 		AppName:               "pbserver",
 	})
+	srv := a.fiber.Server()
+	srv.MaxConnsPerIP = cfg.MaxConnsPerIP
+	srv.HeaderReceived = a.uploads.headerReceived
+	srv.CloseOnShutdown = true
 	a.routes()
 	return a, nil
 }
@@ -93,8 +113,11 @@ func (a *App) Router() *fiber.App { return a.fiber }
 // trailing slash.
 func (a *App) BaseURL() string { return a.svc.BaseURL() }
 
-// Listener serves HTTP on ln until [App.Shutdown].
-func (a *App) Listener(ln net.Listener) error { return a.fiber.Listener(ln) }
+// Listener serves HTTP on ln until [App.Shutdown]. Running out of file
+// descriptors does not end it: accepting waits until connections close.
+func (a *App) Listener(ln net.Listener) error {
+	return a.fiber.Listener(newRetryListener(ln, a.log))
+}
 
 // Test runs one request through the app without a network, like
 // fiber.App.Test (timeout -1 waits as long as needed).

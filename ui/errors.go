@@ -62,6 +62,7 @@ func lowerFirst(s string) string {
 // [App.SetErrorPage], or plain text. Internal errors are logged with their
 // detail and the request id; the client never sees the detail.
 func (a *App) errorHandler(c *fiber.Ctx, err error) error {
+	err = a.uploads.refused(c, err)
 	status, msg, reason, public := PublicError(err)
 	rid, _ := c.Locals(localRequestID).(string)
 	if !public {

@@ -12,12 +12,14 @@ import (
 	"github.com/hedensted-pb/pb/ui/core"
 )
 
-// Body limits. Fiber reads bodies up to maxUploadBody (roll uploads);
-// every other route checks its own, smaller limit.
+// Body limits. fasthttp reads a body before the handlers run, up to
+// maxBody, or maxUploadBody for a roll upload with a free slot
+// (uploadGate); routes may check smaller limits of their own.
 const (
-	maxUploadBody = 8 << 20  // roll.txt uploads
-	maxBallotBody = 64 << 10 // a ballot leaf is < 2 KiB with 64 projects
-	maxFormBody   = 64 << 10 // JSON and form requests
+	maxBody       = 128 << 10 // every request but roll uploads (routes check their own, smaller limits)
+	maxUploadBody = 8 << 20   // roll.txt uploads
+	maxBallotBody = 64 << 10  // a ballot leaf is < 2 KiB with 64 projects
+	maxFormBody   = 64 << 10  // JSON and form requests
 )
 
 // Locals keys.

@@ -8,7 +8,7 @@ import (
 // table is in docs/api.md.
 func (a *App) routes() {
 	r := a.fiber
-	r.Use(a.requestContext, a.accessLog, securityHeaders, a.sameOrigin, a.loadSession)
+	r.Use(a.requestContext, a.accessLog, a.recoverPanic(), a.uploads.track, securityHeaders, a.sameOrigin, a.loadSession)
 
 	// form wraps handlers of state-changing requests of signed-in accounts:
 	// a small body, a session and its CSRF token.

@@ -18,6 +18,8 @@ type config struct {
 	LogFormat     string        // text or json
 	AdminName     string        // the first administrator's account
 	AdminPassword string        // from PB_ADMIN_PASSWORD; generated when empty
+	MaxConns      int           // connections served at once; 0: from the descriptor limit
+	MaxConnsPerIP int           // connections per IPv4 address; 0: no limit
 }
 
 const usageText = `usage: pbserver [flags]
@@ -55,6 +57,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	fs.BoolVar(&c.Demo, "demo", demoDefault, "seed a throw-away demo municipality and print how to try it [PB_DEMO]")
 	fs.StringVar(&c.LogFormat, "log-format", env("PB_LOG_FORMAT", "text"), "log format: text or json [PB_LOG_FORMAT]")
+	maxConns, err := strconv.Atoi(env("PB_MAX_CONNS", "0"))
+	if err != nil || maxConns < 0 {
+		return c, fmt.Errorf("%w: PB_MAX_CONNS must be a number ≥ 0", errUsage)
+	}
+	fs.IntVar(&c.MaxConns, "max-conns", maxConns, "connections served at once; more are answered 503 (0: 4096, or fewer when ulimit -n is lower) [PB_MAX_CONNS]")
+	perIP, err := strconv.Atoi(env("PB_MAX_CONNS_PER_IP", "1024"))
+	if err != nil || perIP < 0 {
+		return c, fmt.Errorf("%w: PB_MAX_CONNS_PER_IP must be a number ≥ 0", errUsage)
+	}
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", perIP, "connections one IPv4 address may hold; more are answered 429 (0: no limit; behind a reverse proxy on this host use 0 and limit clients in the proxy) [PB_MAX_CONNS_PER_IP]")
 	c.AdminName = env("PB_ADMIN_NAME", "admin")
 	c.AdminPassword = getenv("PB_ADMIN_PASSWORD")
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +80,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.Batch, err = time.ParseDuration(batch); err != nil || c.Batch < 10*time.Millisecond || c.Batch > time.Minute {
 		return c, fmt.Errorf("%w: -batch / PB_BATCH must be a duration from 10ms to 1m", errUsage)
+	}
+	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
+		return c, fmt.Errorf("%w: -max-conns and -max-conns-per-ip must be ≥ 0", errUsage)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("%w: -log-format must be text or json", errUsage)

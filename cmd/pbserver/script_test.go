@@ -33,6 +33,9 @@ const asMain = "PBSERVER_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
+		if n := os.Getenv(nofileVar); n != "" {
+			setNofile(n)
+		}
 		main()
 		os.Exit(0)
 	}

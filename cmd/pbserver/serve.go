@@ -24,6 +24,31 @@ import (
 // shutdownTimeout bounds the graceful shutdown.
 const shutdownTimeout = 15 * time.Second
 
+// fdReserve is how many file descriptors are kept for other than client
+// connections (the database, key files, the listener, logs, backups).
+const fdReserve = 128
+
+// maxConns is the number of connections to serve at once: the configured
+// one, or ui.DefaultMaxConns lowered to fit the descriptor limit. It
+// fails when the limit leaves too few.
+func maxConns(configured, openFiles int, logger *slog.Logger) (int, error) {
+	if openFiles > 0 && openFiles-fdReserve < 64 {
+		return 0, fmt.Errorf("the open-file limit (ulimit -n) is %d: too low to serve; raise it to at least 1024 (docs/operations.md)", openFiles)
+	}
+	if configured > 0 {
+		if openFiles > 0 && configured > openFiles-fdReserve {
+			logger.Warn("-max-conns is above what the open-file limit allows; accepting will pause when descriptors run out (raise ulimit -n)",
+				"max_conns", configured, "open_files", openFiles)
+		}
+		return configured, nil
+	}
+	n := ui.DefaultMaxConns
+	if openFiles > 0 && openFiles-fdReserve < n {
+		n = openFiles - fdReserve
+	}
+	return n, nil
+}
+
 // serve runs the server until ctx is done: it opens the data directory,
 // builds the app, makes sure an administrator exists, seeds the demo when
 // asked, serves on ln (or on cfg.Addr when ln is nil) and shuts down in
@@ -82,7 +107,12 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 		svc.Close()
 		return err
 	}
-	app, err := ui.New(svc, ui.Config{Logger: logger})
+	conns, err := maxConns(cfg.MaxConns, openFileLimit(), logger)
+	if err != nil {
+		svc.Close()
+		return err
+	}
+	app, err := ui.New(svc, ui.Config{Logger: logger, MaxConns: conns, MaxConnsPerIP: cfg.MaxConnsPerIP})
 	if err != nil {
 		svc.Close()
 		return err
@@ -115,7 +145,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
-	logger.Info("serving", "url", baseURL, "data", data)
+	logger.Info("serving", "url", baseURL, "data", data, "max_conns", conns, "max_conns_per_ip", cfg.MaxConnsPerIP, "open_files", openFileLimit())
 	printBanner(stdout, baseURL, data, temporary, cfg.AdminName, password, created, generated, info)
 
 	select {
