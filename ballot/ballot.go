@@ -16,7 +16,8 @@ type Points struct {
 }
 
 // A Ballot is a ballot leaf (docs/record.md §6.1): a voter's choices for one
-// round and manifest, signed by the key derived from the voter's code.
+// round and manifest, with the cast nonce that makes each cast its own leaf,
+// signed by the key derived from the voter's code.
 //
 // Cumulative selects the choice line: "points" with Points (cumulative
 // ballots) or "approve" with Approve (both approval kinds). The other slice
@@ -28,11 +29,20 @@ type Ballot struct {
 	Cumulative bool
 	Approve    []string // project IDs, strictly ascending
 	Points     []Points // strictly ascending by Project
-	Sig        [64]byte
+	// Cast is the cast nonce: random bytes the voter's device chooses
+	// afresh for each cast and keeps for resending that cast. Two casts
+	// of the same choice are two different leaves; a resend of one cast
+	// is the same leaf. This package never chooses it: the caller does
+	// (crypto/rand), so that building a ballot stays deterministic.
+	Cast [CastSize]byte
+	Sig  [64]byte
 }
 
+// CastSize is the length in bytes of a ballot's cast nonce.
+const CastSize = 16
+
 // SignedBytes returns the bytes the signature covers: the canonical leaf up
-// to and including the LF ending the choice line.
+// to and including the LF ending the cast line.
 func (b *Ballot) SignedBytes() []byte {
 	var buf bytes.Buffer
 	buf.WriteString("pb-ballot/v1\nround ")
@@ -56,6 +66,8 @@ func (b *Ballot) SignedBytes() []byte {
 			buf.WriteString(id)
 		}
 	}
+	buf.WriteString("\ncast ")
+	buf.WriteString(canon.EncodeB64(b.Cast[:]))
 	buf.WriteByte('\n')
 	return buf.Bytes()
 }
@@ -92,8 +104,8 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 	if lines[0] != "pb-ballot/v1" {
 		return nil, perr(1, "want pb-ballot/v1")
 	}
-	if len(lines) != 6 {
-		return nil, perr(0, fmt.Sprintf("%d lines, want 6", len(lines)))
+	if len(lines) != 7 {
+		return nil, perr(0, fmt.Sprintf("%d lines, want 7", len(lines)))
 	}
 	b := new(Ballot)
 	var ok bool
@@ -147,12 +159,21 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 	default:
 		return nil, perr(5, "want approve or points")
 	}
-	v, ok = strings.CutPrefix(lines[5], "sig ")
+	v, ok = strings.CutPrefix(lines[5], "cast ")
 	if !ok {
-		return nil, perr(6, "want sig <b64>")
+		return nil, perr(6, "want cast <b64>")
+	}
+	if c, ok := canon.DecodeB64(v); !ok || len(c) != CastSize {
+		return nil, perr(6, "cast nonce is not b64 of 16 bytes")
+	} else {
+		b.Cast = [CastSize]byte(c)
+	}
+	v, ok = strings.CutPrefix(lines[6], "sig ")
+	if !ok {
+		return nil, perr(7, "want sig <b64>")
 	}
 	if b.Sig, ok = canon.Decode64(v); !ok {
-		return nil, perr(6, "signature is not b64 of 64 bytes")
+		return nil, perr(7, "signature is not b64 of 64 bytes")
 	}
 	if !bytes.Equal(b.Bytes(), leaf) {
 		return nil, perr(0, "not the canonical encoding")

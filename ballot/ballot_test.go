@@ -32,7 +32,7 @@ func TestBallotRoundTrip(t *testing.T) {
 		}
 	}
 	empty := signedBallot(t, 0, mh, false, nil, nil)
-	if !bytes.Contains(empty.Bytes(), []byte("\napprove\nsig ")) {
+	if !bytes.Contains(empty.Bytes(), []byte("\napprove\ncast ")) {
 		t.Errorf("empty approval ballot = %q", empty.Bytes())
 	}
 }
@@ -68,7 +68,15 @@ func TestParseBallotRejects(t *testing.T) {
 		"non-strict sig":     string(strictnessBreak(t, []byte(good))),
 		"sig missing pad":    repl(good, "==\n", "\n"),
 		"extra line":         good + "x\n",
-		"two sigs":           good + lines[5],
+		"two sigs":           good + lines[6],
+		"no cast line":       lines[0] + lines[1] + lines[2] + lines[3] + lines[4] + lines[6],
+		"cast after sig":     lines[0] + lines[1] + lines[2] + lines[3] + lines[4] + lines[6] + lines[5],
+		"cast 15 bytes":      repl(good, lines[5], "cast AAAAAAAAAAAAAAAAAAAA\n"),
+		"cast 32 bytes":      repl(good, lines[5], "cast AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"),
+		"cast no padding":    repl(good, lines[5], strings.TrimSuffix(lines[5], "==\n")+"\n"),
+		"cast trailing bits": repl(good, lines[5], "cast AAAAAAAAAAAAAAAAAAAAAB==\n"),
+		"cast empty":         repl(good, lines[5], "cast \n"),
+		"cast before choice": lines[0] + lines[1] + lines[2] + lines[3] + lines[5] + lines[4] + lines[6],
 		"points leading 0":   repl(pts, "multibane:5", "multibane:05"),
 		"points zero":        repl(pts, "multibane:5", "multibane:0"),
 		"points plus":        repl(pts, "multibane:5", "multibane:+5"),

@@ -46,6 +46,9 @@ func ExampleBallot_Sign() {
 		Round:    "juelsminde-2026",
 		Manifest: sha256.Sum256([]byte("manifest note bytes")),
 		Approve:  []string{"lektiecafe", "multibane"},
+		// A fresh cast nonce for each cast: from crypto/rand.Read in real
+		// use, fixed here so that the output is.
+		Cast: [ballot.CastSize]byte([]byte("example cast 001")),
 	}
 	b.Sign(ballot.DeriveKey(c, "juelsminde-2026"))
 	leaf := b.Bytes()
@@ -63,8 +66,9 @@ func ExampleBallot_Sign() {
 	// manifest EVP2SEKJg0FTEuFIl0xWnrEJatxhFVlY192Vs9PaIYQ=
 	// key 5zwO48jT6qQ471NgPlKi4CGsPN9PkEL6KZ2v+7U81r4=
 	// approve lektiecafe multibane
-	// sig AOMBh+OnWu/5VOUozVrvEhKO1Htv7IMi0ETv1lYr10TOWt+77N/khJW2M5prZsGDAlU752v8PbbkCuOEvExCCw==
-	// true Y708-6MH8
+	// cast ZXhhbXBsZSBjYXN0IDAwMQ==
+	// sig w9pSMhEFvxnH1+MDvdsi4trjoMLbYmoi3QA6y7uT+HKY2jEu7kMMMrJoiufzOgGGETm+LaPxb2BTUbrKQqiKCA==
+	// true R84Z-51JC
 }
 
 func ExampleNewRoll() {

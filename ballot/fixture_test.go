@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -155,12 +156,20 @@ func councilVerifier(tb testing.TB) note.Verifier {
 	return v
 }
 
-// signedBallot returns a ballot signed by test code i.
+// signedBallot returns a ballot signed by test code i, with test cast
+// nonce i.
 func signedBallot(tb testing.TB, i int, mh [32]byte, cumulative bool, approve []string, points []Points) *Ballot {
 	tb.Helper()
-	b := &Ballot{Round: testRound, Manifest: mh, Cumulative: cumulative, Approve: approve, Points: points}
+	b := &Ballot{Round: testRound, Manifest: mh, Cumulative: cumulative, Approve: approve, Points: points, Cast: testCast(i)}
 	b.Sign(DeriveKey(testCodes(tb, i+1)[i], testRound))
 	return b
+}
+
+// testCast returns test cast nonce i: the first 16 bytes of
+// SHA-256("pb test cast <i>").
+func testCast(i int) [CastSize]byte {
+	h := sha256.Sum256(fmt.Appendf(nil, "pb test cast %d", i))
+	return [CastSize]byte(h[:CastSize])
 }
 
 func readTestdata(tb testing.TB, name string) []byte {

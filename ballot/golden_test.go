@@ -73,6 +73,7 @@ type Vector struct {
 	PublicKeyB64         string `json:"public_key_b64"`
 	ManifestHashB64      string `json:"manifest_hash_b64"`
 	ManifestFingerprint  string `json:"manifest_fingerprint"`
+	CastB64              string `json:"cast_b64"`
 	BallotSignedBytesB64 string `json:"ballot_signed_bytes_b64"`
 	BallotLeaf           string `json:"ballot_leaf"`
 	SignatureB64         string `json:"signature_b64"`
@@ -95,6 +96,7 @@ func makeVector(t *testing.T) Vector {
 		PublicKeyB64:         canon.EncodeB64(pub[:]),
 		ManifestHashB64:      canon.EncodeB64(mh[:]),
 		ManifestFingerprint:  Fingerprint(leaf),
+		CastB64:              canon.EncodeB64(b.Cast[:]),
 		BallotSignedBytesB64: canon.EncodeB64(b.SignedBytes()),
 		BallotLeaf:           string(b.Bytes()),
 		SignatureB64:         canon.EncodeB64(b.Sig[:]),
@@ -127,6 +129,9 @@ func TestVector(t *testing.T) {
 	}
 	if err := b.VerifySignature(); err != nil {
 		t.Errorf("vector signature: %v", err)
+	}
+	if canon.EncodeB64(b.Cast[:]) != v.CastB64 {
+		t.Errorf("vector leaf cast %s, want cast_b64", canon.EncodeB64(b.Cast[:]))
 	}
 	if canon.EncodeB64(b.Key[:]) != v.PublicKeyB64 {
 		t.Errorf("vector leaf key %s, want public_key_b64", canon.EncodeB64(b.Key[:]))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -223,6 +224,52 @@ func TestRevoteLast(t *testing.T) {
 	}
 	if rep.Receipts[0].Status != "superseded" || rep.Receipts[1].Status != "counted" {
 		t.Errorf("receipt statuses = %+v", rep.Receipts)
+	}
+}
+
+// TestRevoteBackOverHTTP is issue 11's sequence through the API under
+// revote last: A, B, then A cast anew (a new cast nonce) is a new ballot
+// (201) with a new receipt naming the new leaf, and it counts; the first
+// A's exact bytes sent again are refused (409 superseded); the new A sent
+// again is answered 200 with its own receipt.
+func TestRevoteBackOverHTTP(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	co, v := e.votingRound("barrit-2026", 3, service.RoundRequest{Revote: ballot.RevoteLast})
+	resident := e.client()
+	const path = "/api/rounds/barrit-2026/ballots"
+	a1 := e.castLeaf("barrit-2026", v, 0, 1, "bibliotek")
+	b := e.castLeaf("barrit-2026", v, 0, 1, "shelter")
+	a2 := e.castLeaf("barrit-2026", v, 0, 2, "bibliotek")
+	r1 := resident.must(201, "POST", path, a1)
+	r2 := resident.must(201, "POST", path, b)
+	r3 := resident.must(201, "POST", path, a2)
+	rc, err := ledger.ParseReceipt(r3.Body)
+	if err != nil || !bytes.Equal(rc.Extra, a2) || r3.Header.Get("X-PB-Index") != strconv.FormatInt(rc.Index, 10) {
+		t.Fatalf("the new A's receipt: %v, %v", rc, err)
+	}
+	if res := resident.do("POST", path, a1); res.Status != 409 || res.errorCode() != "superseded" {
+		t.Errorf("the first A replayed = %s, want 409 superseded", res)
+	}
+	if again := resident.must(200, "POST", path, a2); !bytes.Equal(again.Body, r3.Body) {
+		t.Error("the counting ballot sent again got another receipt")
+	}
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
+	rep := verifyRound(t, e, "barrit-2026", r1.Body, r2.Body, r3.Body)
+	var st []string
+	for _, r := range rep.Receipts {
+		st = append(st, r.Status)
+	}
+	if strings.Join(st, ",") != "superseded,superseded,counted" || rep.Counts.Counted != 1 {
+		t.Errorf("receipt statuses %v, counts %+v", st, rep.Counts)
+	}
+	var res ResultView
+	resident.must(200, "GET", "/api/rounds/barrit-2026/result", nil).JSON(t, &res)
+	for _, p := range res.Projects {
+		if want := map[bool]int64{true: 1}[p.ID == "bibliotek"]; p.Votes != want {
+			t.Errorf("project %s: %d votes, want %d", p.ID, p.Votes, want)
+		}
 	}
 }
 

@@ -263,14 +263,21 @@ func (e *testEnv) votingRound(id string, n int, req service.RoundRequest) (*clie
 	return co, v
 }
 
-// ballotLeaf signs a ballot of voter i approving projects.
+// ballotLeaf signs a ballot of voter i approving projects (cast nonce 0).
 func (e *testEnv) ballotLeaf(round string, v voters, i int, approve ...string) []byte {
+	e.t.Helper()
+	return e.castLeaf(round, v, i, 0, approve...)
+}
+
+// castLeaf signs a ballot of voter i approving projects, with the cast
+// nonce whose first byte is cast and the rest zero.
+func (e *testEnv) castLeaf(round string, v voters, i int, cast byte, approve ...string) []byte {
 	e.t.Helper()
 	fr, err := e.app.svc.FrozenRound(context.Background(), round)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	b := &ballot.Ballot{Round: round, Manifest: fr.Hash, Approve: approve}
+	b := &ballot.Ballot{Round: round, Manifest: fr.Hash, Approve: approve, Cast: [ballot.CastSize]byte{cast}}
 	b.Sign(ballot.DeriveKey(v.codes[i], round))
 	return b.Bytes()
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -624,10 +626,65 @@ func TestVoteKindsWithoutJavaScript(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasSuffix(strings.Split(string(rc.Extra), "sig ")[0], tt.wantLine) {
+			if !strings.HasSuffix(strings.Split(string(rc.Extra), "cast ")[0], tt.wantLine) {
 				t.Errorf("ballot leaf %q, want choice line %q", rc.Extra, tt.wantLine)
 			}
 		})
+	}
+}
+
+// TestVoteWithoutJavaScriptResend: the review page hands out one cast
+// nonce, so sending the confirmed form twice (a second tap, a reload) is
+// the same leaf: both answers are the same receipt. Confirming again from a
+// new review is a new cast: under revote last a new ballot, which counts.
+func TestVoteWithoutJavaScriptResend(t *testing.T) {
+	e := newPageEnv(t)
+	rules := url.Values{}
+	for k, v := range approvalRules {
+		rules[k] = v
+	}
+	rules.Set("revote", "last")
+	e.setupRound(rules)
+	castRE := regexp.MustCompile(`name="cast" value="([^"]+)"`)
+	receiptRE := regexp.MustCompile(`href="data:text/plain;base64,([A-Za-z0-9+/=]+)"`)
+	confirm := func() (cast string, submit func() *ledger.Receipt) {
+		form := url.Values{"code": {e.codes[0]}, "p": {"bench"}, "step": {"review"}}
+		res, body := e.do("POST", "/v/hornsyld-2026", form)
+		m := castRE.FindStringSubmatch(body)
+		if res.StatusCode != 200 || m == nil {
+			t.Fatalf("review = %d, cast field %v\n%s", res.StatusCode, m, body)
+		}
+		cast = html.UnescapeString(m[1]) // the template writes + as &#43;
+		return cast, func() *ledger.Receipt {
+			t.Helper()
+			form := url.Values{"code": {e.codes[0]}, "p": {"bench"}, "step": {"submit"}, "cast": {cast}}
+			res, body := e.do("POST", "/v/hornsyld-2026", form)
+			dl := receiptRE.FindStringSubmatch(body)
+			if res.StatusCode != 200 || dl == nil {
+				t.Fatalf("submit = %d\n%s", res.StatusCode, body)
+			}
+			raw, _ := base64.StdEncoding.DecodeString(dl[1])
+			rc, err := ledger.ParseReceipt(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rc
+		}
+	}
+	cast1, submit1 := confirm()
+	first, again := submit1(), submit1()
+	if !bytes.Equal(first.Bytes(), again.Bytes()) {
+		t.Errorf("the same confirmed form twice got two receipts (leaves %d and %d)", first.Index, again.Index)
+	}
+	if !strings.Contains(string(first.Extra), "\ncast "+cast1+"\n") {
+		t.Errorf("the leaf does not carry the review's cast nonce %s:\n%s", cast1, first.Extra)
+	}
+	cast2, submit2 := confirm()
+	if cast2 == cast1 {
+		t.Fatal("two reviews handed out the same cast nonce")
+	}
+	if second := submit2(); second.Index <= first.Index {
+		t.Errorf("a new confirmation was not a new ballot: leaf %d after %d", second.Index, first.Index)
 	}
 }
 

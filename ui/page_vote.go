@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ballot/canon"
 	"github.com/hedensted-pb/pb/tally/ledger"
 )
 
@@ -95,6 +96,7 @@ type hiddenField struct{ Name, Value string }
 type reviewData struct {
 	Items  []string
 	Code   string
+	Cast   string // b64 cast nonce of this confirmation (docs/record.md §6.1)
 	Hidden []hiddenField
 }
 
@@ -275,7 +277,13 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 			return p.render(c, http.StatusOK, "vote", v)
 		case "submit":
 		default:
-			rv := &reviewData{Code: code}
+			// The confirmation is one cast: its nonce goes into the form,
+			// so that sending it again resends the same leaf.
+			n, err := p.app.svc.NewCast()
+			if err != nil {
+				return err
+			}
+			rv := &reviewData{Code: code, Cast: canon.EncodeB64(n[:])}
 			for _, pv := range d.Projects {
 				if d.Chosen[pv.ID] {
 					rv.Items = append(rv.Items, pv.Title)
@@ -288,6 +296,9 @@ func (p *pages) voteForm(kiosk bool) fiber.Handler {
 			}
 			d.Review = rv
 			return p.render(c, http.StatusOK, "vote", v)
+		}
+		if n, ok := canon.DecodeB64(c.FormValue("cast")); ok && len(n) == ballot.CastSize {
+			ch.Cast = n
 		}
 		cast, err := p.app.svc.CastWithCode(c.UserContext(), fr.ID, code, ch)
 		if err != nil {

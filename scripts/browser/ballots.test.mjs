@@ -11,7 +11,7 @@ import path from 'node:path';
 import { axeCheck, launch, newContext, root } from './lib.mjs';
 import { formatCode, parseCode } from '../../static/js/code.js';
 import { startServer } from './server.mjs';
-import { setupVoting } from './size-budget.mjs';
+import { apiClient, setupVoting } from './size-budget.mjs';
 
 let browser;
 let server;
@@ -95,6 +95,50 @@ it('cumulative points with the noble fallback: points left, cap refused, points 
   assert.equal(await page.evaluate(() => document.documentElement.dataset.backend), 'noble');
   assert.deepEqual(errors, []);
   await ctx.close();
+});
+
+it('revote last: A, B, then A again is a new ballot that counts, with its own receipt; a lost answer is resent as the same leaf', async () => {
+  const round = 'revote-2026';
+  const codes = await setupVoting(server.url, round, projects, { revote: 'last' });
+  const leaves = [];
+  for (const [i, choice] of ['bench', 'library', 'bench'].entries()) {
+    const { ctx, page, errors } = await votePage(round, codes[0], true);
+    const sent = [];
+    let lost = false;
+    await page.route('**/v/' + round + '/ballot', async (route) => {
+      sent.push(route.request().postData());
+      // The third cast: the server gets it, the answer is lost on the way.
+      if (i === 2 && !lost) {
+        lost = true;
+        await route.fetch();
+        return route.abort('connectionreset');
+      }
+      return route.continue();
+    });
+    await page.click(`label:has(input[value="${choice}"])`);
+    await page.click('#ballot button[type=submit]');
+    await page.waitForSelector('#review:not([hidden])');
+    await page.click('#sign');
+    if (i === 2) {
+      // The failure is shown; signing again resends the same cast.
+      await page.waitForFunction(() => /bad/.test(document.getElementById('status').className));
+      assert.ok(await page.locator('#receipt').isHidden());
+      await page.click('#sign');
+    }
+    await page.waitForFunction(() => /ok|bad/.test(document.getElementById('status').className) && !document.getElementById('receipt').hidden);
+    assert.match(await page.locator('#status').getAttribute('class'), /ok/, await page.locator('#receipt-checks').innerText());
+    assert.equal(new Set(sent).size, 1, 'one leaf per cast, however often it is sent');
+    assert.match(sent[0], new RegExp('\\napprove ' + choice + '\\ncast [A-Za-z0-9+/]{22}==\\nsig '));
+    leaves.push(sent[0]);
+    assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_RESET/.test(e)), []); // the lost answer is logged
+    await ctx.close();
+  }
+  assert.equal(new Set(leaves).size, 3, 'A cast again is a new leaf');
+  const api = await apiClient(server.url);
+  for (const phase of ['closed', 'published']) await api('POST', `/api/rounds/${round}/phase`, { phase });
+  const result = JSON.parse(await api('GET', `/api/rounds/${round}/result`));
+  assert.equal(result.ballots, 1);
+  assert.deepEqual(Object.fromEntries(result.projects.map((p) => [p.id, p.votes])), { bench: 1, library: 0, playground: 0 });
 });
 
 it('without Web Crypto (plain HTTP) the form falls back to server signing, with the code from the link', async () => {

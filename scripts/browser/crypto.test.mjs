@@ -61,7 +61,7 @@ async function runVector(v) {
   const seed = await ed.deriveSeed(codeBytes, v.round);
   const key = await ed.keyFromSeed(seed);
   const choice = v.choice || bytes.text(bytes.b64decode(v.ballot_signed_bytes_b64)).split('\n')[4];
-  const signed = ballot.signedBytes(v.round, bytes.b64decode(v.manifest_hash_b64), key.publicKey, choice);
+  const signed = ballot.signedBytes(v.round, bytes.b64decode(v.manifest_hash_b64), key.publicKey, choice, bytes.b64decode(v.cast_b64, 16));
   const sig = await key.sign(bytes.b64decode(v.ballot_signed_bytes_b64));
   const verifies = await ed.verify(key.publicKey, bytes.b64decode(v.ballot_signed_bytes_b64), sig);
   const bad = sig.slice();
@@ -81,7 +81,7 @@ async function runVector(v) {
     tracker: await ballot.tracker(bytes.utf8(v.ballot_leaf)),
     parsed: (() => {
       const b = ballot.parseBallot(bytes.utf8(v.ballot_leaf));
-      return { round: b.round, key: bytes.b64encode(b.publicKey), sig: bytes.b64encode(b.signature) };
+      return { round: b.round, key: bytes.b64encode(b.publicKey), cast: bytes.b64encode(b.cast), sig: bytes.b64encode(b.signature) };
     })(),
     verifies,
     rejects,
@@ -100,7 +100,7 @@ function assertVector(got, v, backend) {
   assert.equal(got.signed_b64, v.ballot_signed_bytes_b64);
   assert.equal(got.signature_b64, v.signature_b64);
   assert.equal(got.tracker, v.tracker);
-  assert.deepEqual(got.parsed, { round: v.round, key: v.public_key_b64, sig: v.signature_b64 });
+  assert.deepEqual(got.parsed, { round: v.round, key: v.public_key_b64, cast: v.cast_b64, sig: v.signature_b64 });
   assert.ok(got.verifies, 'own signature verifies');
   assert.ok(got.rejects, 'flipped signature rejected');
 }
@@ -128,6 +128,40 @@ for (const [backend, ed25519] of [
         return out;
       }, vs);
       got.forEach((g, i) => assertVector(g, vs[i], backend));
+    });
+
+    it('builds the fixture leaves byte for byte with their cast nonces, and a new cast of the same choice as a new leaf', async () => {
+      const got = await inPage(ed25519, async (f) => {
+        const [code, bytes, ed, ballot] = await Promise.all([
+          import('/static/js/code.js'),
+          import('/static/js/bytes.js'),
+          import('/static/js/ed25519.js'),
+          import('/static/js/ballot.js'),
+        ]);
+        const m = await ballot.parseManifest(bytes.b64decode(f.manifest_b64));
+        const out = [];
+        for (const v of f.vectors) {
+          const key = await ed.deriveKey(code.parseCode(v.code_text), v.round);
+          const sel = v.choice.split(' ').slice(1);
+          if (ballot.checkLimits(m, sel)) continue; // outside the fixture manifest's limits
+          const b = await ballot.buildBallot(m, key, sel, bytes.b64decode(v.cast_b64, 16));
+          const again = await ballot.buildBallot(m, key, sel);
+          const other = await ballot.buildBallot(m, key, sel);
+          const p1 = ballot.parseBallot(again.leaf);
+          const p2 = ballot.parseBallot(other.leaf);
+          const lines = (x) => bytes.text(x).split('\n');
+          out.push({
+            same: bytes.text(b.leaf) === v.ballot_leaf,
+            tracker: b.tracker === v.tracker,
+            fresh: !bytes.equal(again.leaf, other.leaf) && !bytes.equal(p1.cast, p2.cast) && p1.cast.length === 16,
+            verify: (await ballot.verifyBallotSignature(p1)) && (await ballot.verifyBallotSignature(p2)),
+            sameChoice: lines(again.leaf)[4] === lines(other.leaf)[4] && lines(again.leaf)[4] === v.choice,
+          });
+        }
+        return out;
+      }, fixture);
+      assert.ok(got.length >= 4, 'vectors built: ' + got.length);
+      for (const g of got) assert.deepEqual(g, { same: true, tracker: true, fresh: true, verify: true, sameChoice: true });
     });
 
     it("gives Go's strict verdict on every Ed25519 edge vector (ballot/testdata/ed25519-edge.json)", async () => {

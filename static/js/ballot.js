@@ -142,22 +142,34 @@ export function checkLimits(m, selection) {
   return null;
 }
 
-/** signedBytes returns the bytes a ballot signature covers. */
-export function signedBytes(round, manifestHash, publicKey, choice) {
+/** CAST_SIZE is the length in bytes of a ballot's cast nonce (docs/record.md §6.1). */
+export const CAST_SIZE = 16;
+
+/** newCast returns a fresh random cast nonce: one for each cast, kept for resending it. */
+export function newCast() {
+  return crypto.getRandomValues(new Uint8Array(CAST_SIZE));
+}
+
+/** signedBytes returns the bytes a ballot signature covers (cast is the 16-byte cast nonce). */
+export function signedBytes(round, manifestHash, publicKey, choice, cast) {
+  if (!(cast instanceof Uint8Array) || cast.length !== CAST_SIZE) throw new FormatError('cast nonce must be 16 bytes');
   return utf8(
-    'pb-ballot/v1\nround ' + round + '\nmanifest ' + b64encode(manifestHash) + '\nkey ' + b64encode(publicKey) + '\n' + choice + '\n',
+    'pb-ballot/v1\nround ' + round + '\nmanifest ' + b64encode(manifestHash) + '\nkey ' + b64encode(publicKey) + '\n' + choice +
+      '\ncast ' + b64encode(cast) + '\n',
   );
 }
 
 /**
  * buildBallot signs a ballot for manifest m with a key from keyFromSeed and
  * resolves to { leaf: Uint8Array, signed: Uint8Array, signature, tracker }.
+ * cast is the cast nonce (a fresh random one when omitted): a new cast
+ * needs a new nonce, a resend of a cast must send the same leaf.
  */
-export async function buildBallot(m, key, selection) {
+export async function buildBallot(m, key, selection, cast = newCast()) {
   const err = checkLimits(m, selection);
   if (err) throw new FormatError('ballot outside the limits: ' + err.reason);
   const kind = m.ballot.kind === 'cumulative' ? 'cumulative' : 'approval';
-  const signed = signedBytes(m.round, m.hash, key.publicKey, choiceLine(kind, selection));
+  const signed = signedBytes(m.round, m.hash, key.publicKey, choiceLine(kind, selection), cast);
   const signature = await key.sign(signed);
   const leaf = utf8(text(signed) + 'sig ' + b64encode(signature) + '\n');
   return { leaf, signed, signature, tracker: await tracker(leaf) };
@@ -166,17 +178,18 @@ export async function buildBallot(m, key, selection) {
 /**
  * parseBallot parses canonical ballot leaf bytes into { round, manifest,
  * publicKey, kind: 'approve'|'points', approve: [ids] | points: {id: n},
- * signed, signature }. Re-encoding must give the same bytes.
+ * cast, signed, signature }. Re-encoding must give the same bytes.
  */
 export function parseBallot(bytes) {
   const s = text(bytes);
   const lines = s.split('\n');
-  if (lines.length !== 7 || lines[6] !== '' || lines[0] !== 'pb-ballot/v1') throw new FormatError('not a ballot leaf');
+  if (lines.length !== 8 || lines[7] !== '' || lines[0] !== 'pb-ballot/v1') throw new FormatError('not a ballot leaf');
   const b = {};
   b.round = cut(lines[1], 'round');
   b.manifest = b64decode(cut(lines[2], 'manifest'), 32);
   b.publicKey = b64decode(cut(lines[3], 'key'), 32);
-  b.signature = b64decode(cut(lines[5], 'sig'), 64);
+  b.cast = b64decode(cut(lines[5], 'cast'), CAST_SIZE);
+  b.signature = b64decode(cut(lines[6], 'sig'), 64);
   const f = lines[4].split(' ');
   if (f[0] === 'approve') {
     b.kind = 'approve';
@@ -200,7 +213,7 @@ export function parseBallot(bytes) {
     throw new FormatError('bad choice line');
   }
   if (!isID(b.round)) throw new FormatError('bad round id');
-  const signedText = lines.slice(0, 5).join('\n') + '\n';
+  const signedText = lines.slice(0, 6).join('\n') + '\n';
   b.signed = utf8(signedText);
   const again = signedText + 'sig ' + b64encode(b.signature) + '\n';
   if (again !== s) throw new FormatError('ballot leaf is not canonical');

@@ -37,7 +37,7 @@ function amount(n) {
   return data.lang === 'da' ? n.toLocaleString('da-DK') + ' kr.' : 'DKK ' + n.toLocaleString('en-GB');
 }
 
-const state = { code: null, key: null, manifest: null, selection: null, busy: false };
+const state = { code: null, key: null, manifest: null, selection: null, pending: null, busy: false };
 
 function status(kind, text) {
   const el = $('status');
@@ -169,7 +169,14 @@ async function submit() {
   status('', T.signing);
   try {
     if (!state.key) state.key = await deriveKey(state.code, state.manifest.round);
-    const b = await buildBallot(state.manifest, state.key, state.selection);
+    // One cast, one cast nonce (docs/record.md §6.1): until the server has
+    // answered it, the same choice is resent as the same leaf (a lost answer
+    // is then answered with its receipt); a new choice is a new cast.
+    const choice = JSON.stringify(state.selection);
+    if (!state.pending || state.pending.choice !== choice) {
+      state.pending = { choice, ballot: await buildBallot(state.manifest, state.key, state.selection) };
+    }
+    const b = state.pending.ballot;
     const res = await fetch(data.submit, {
       method: 'POST',
       headers: { 'content-type': 'text/plain; charset=utf-8', accept: 'text/plain, application/json' },
@@ -211,6 +218,7 @@ async function showReceipt(bytes, leaf) {
   // Forget the code and key as soon as the ballot is in.
   state.code = null;
   state.key = null;
+  state.pending = null;
   const items = $('receipt-checks');
   items.textContent = '';
   const item = (cls, text) => {
@@ -326,6 +334,8 @@ async function start() {
   form.addEventListener('input', meter);
   $('code').addEventListener('input', () => {
     state.code = null;
+    state.key = null;
+    state.pending = null;
     $('code').removeAttribute('aria-invalid');
   });
   $('back').addEventListener('click', () => {

@@ -17,10 +17,11 @@ var (
 	// repeat of one logged before the void.
 	ErrKeyVoided = errors.New("key voided")
 	// ErrSupersededRepeat reports, under revote last, a leaf byte-identical
-	// to an earlier ballot of its key that a later ballot superseded. A
-	// leaf is logged at most once, and Ed25519 signatures are
-	// deterministic, so going back to an earlier choice with the same key
-	// cannot be logged: the key's last ballot keeps counting.
+	// to an earlier ballot of its key that a later ballot superseded: a
+	// replayed old cast. A leaf is logged at most once, so it cannot count
+	// again; the key's last ballot keeps counting. (A voter who goes back
+	// to an earlier choice casts it anew, with a new cast nonce: a new
+	// leaf, which is appended and counts; docs/record.md §6.1.)
 	ErrSupersededRepeat = errors.New("repeat of a superseded ballot")
 )
 
@@ -43,8 +44,9 @@ const (
 	// Append: log the leaf; it is the key's ballot now (under revote last
 	// it supersedes the key's earlier ballot).
 	Append
-	// Repeat: the same bytes are the key's last ballot leaf, already
-	// logged; log nothing and answer with that leaf's receipt.
+	// Repeat: the same bytes (the same cast, resent) are the key's last
+	// ballot leaf, already logged; log nothing and answer with that leaf's
+	// receipt.
 	Repeat
 )
 
@@ -74,13 +76,16 @@ func (a Admission) String() string {
 // In order:
 //   - a voided key: refused, [ErrKeyVoided] (a repeat too: its ballot does
 //     not count);
-//   - the same bytes as the key's last ballot leaf: [Repeat];
-//   - the same bytes as an earlier ballot of the key: refused,
-//     [ErrSupersededRepeat] under revote last, [ErrKeyUsed] under revote
-//     none (a log that holds two ballots of a key under none is already
-//     broken);
+//   - the same bytes as the key's last ballot leaf (a resent cast):
+//     [Repeat];
+//   - the same bytes as an earlier ballot of the key (a replayed cast that
+//     a later one superseded): refused, [ErrSupersededRepeat] under revote
+//     last, [ErrKeyUsed] under revote none (a log that holds two ballots of
+//     a key under none is already broken);
 //   - revote none and the key has a ballot leaf: refused, [ErrKeyUsed];
-//   - otherwise [Append].
+//   - otherwise [Append]: under revote last a new cast supersedes the
+//     key's earlier ballots, also when it repeats an earlier choice (its
+//     cast nonce makes it a new leaf).
 //
 // Refuse comes with an error wrapping one of these sentinels, or, for an
 // unknown revote policy or a k that contradicts logged, another error; the

@@ -35,7 +35,8 @@ func TestAdmitBallot(t *testing.T) {
 		{none, one, 48, Repeat, nil},
 		{last, one, 48, Repeat, nil},
 		{last, two, 49, Repeat, nil},
-		// An earlier, superseded ballot again (issue 11: q00, q01, q00).
+		// An earlier, superseded leaf resent byte for byte (a replayed old
+		// cast; issue 11's q00, q01, q00 casts q00 anew: a new leaf, above).
 		{last, two, 48, Refuse, ErrSupersededRepeat},
 		{none, two, 48, Refuse, ErrKeyUsed},
 		// A voided key: refused, repeats too.
@@ -91,12 +92,22 @@ func TestAdmitSequence(t *testing.T) {
 		steps  []step
 		counts int64 // the index of the counting ballot at the end, -1 none
 	}{
+		// Leaves are named choice/cast nonce: q00/1 and q00/2 are two casts
+		// of one choice, two different leaves.
 		{"issue 11: back to an earlier choice under last", ballot.RevoteLast, []step{
-			{leaf: "q00", want: Append, index: 1},
-			{leaf: "q01", want: Append, index: 2},
-			{leaf: "q00", want: Refuse},
-			{leaf: "q01", want: Repeat, index: 2},
-		}, 2},
+			{leaf: "q00/1", want: Append, index: 1},
+			{leaf: "q01/1", want: Append, index: 2},
+			{leaf: "q00/2", want: Append, index: 3},
+			{leaf: "q00/2", want: Repeat, index: 3},
+			{leaf: "q00/1", want: Refuse}, // the first cast replayed
+			{leaf: "q01/1", want: Refuse},
+		}, 3},
+		{"back to an earlier choice under none", ballot.RevoteNone, []step{
+			{leaf: "q00/1", want: Append, index: 1},
+			{leaf: "q01/1", want: Refuse},
+			{leaf: "q00/2", want: Refuse},
+			{leaf: "q00/1", want: Repeat, index: 1},
+		}, 1},
 		{"double submit under none", ballot.RevoteNone, []step{
 			{leaf: "q00", want: Append, index: 1},
 			{leaf: "q00", want: Repeat, index: 1},
@@ -186,4 +197,22 @@ func TestVerifyAdmission(t *testing.T) {
 			}
 		})
 	}
+	// Voter 0 casts its first choice anew: the same choice with a new cast
+	// nonce is a new leaf; it verifies and is the key's counting ballot.
+	t.Run("new cast of a superseded choice", func(t *testing.T) {
+		again, err := ballot.ParseBallot(b[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Cast[0] ^= 1
+		again.Sign(ballot.DeriveKey(d.Codes[0], d.Manifest.Round))
+		rec := reseal(t, d, append(slices.Clone(b), again.Bytes()))
+		rep := verify(d, rec)
+		if !rep.OK() {
+			t.Fatalf("record does not verify: %s", rep.FirstFailure())
+		}
+		if rep.Counts.Counted != 30 || rep.Counts.Superseded != 2 || rep.Counts.Invalid != 0 {
+			t.Errorf("counts %+v", rep.Counts)
+		}
+	})
 }

@@ -216,8 +216,9 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 		weights[i] = 1 + r.IntN(9)
 	}
 	var body [][]byte
-	// The server's one-ballot-per-key rule: a revote that happens to repeat
-	// a ballot of its key would not be logged, so draw another.
+	// The server's one-ballot-per-key rule. Every cast has its own random
+	// cast nonce, so a revote is a new leaf even when it repeats a choice;
+	// a leaf that repeated a logged one would not be logged, so draw another.
 	keys := make(map[[32]byte]KeyState)
 	logged := make(map[string]int64)
 	cast := func(code ballot.Code) error {
@@ -336,6 +337,8 @@ func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code) []byt
 		b.Cumulative = true
 	}
 	slices.Sort(b.Approve)
+	binary.BigEndian.PutUint64(b.Cast[:8], r.Uint64())
+	binary.BigEndian.PutUint64(b.Cast[8:], r.Uint64())
 	b.Sign(ballot.DeriveKey(code, m.Round))
 	return b.Bytes()
 }

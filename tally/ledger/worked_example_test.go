@@ -100,7 +100,8 @@ func buildExample(tb testing.TB) map[string][]byte {
 	choices := [][]string{{"boldbane", "lektiecafe"}, {"boldbane"}, {"lektiecafe", "spisefaellesskab"}, {"boldbane", "spisefaellesskab"}}
 	var ballots [][]byte
 	for i, ch := range choices {
-		b := &ballot.Ballot{Round: round, Manifest: mh, Approve: ch}
+		cast := sha256.Sum256(fmt.Appendf(nil, "pb example cast %d", i+1))
+		b := &ballot.Ballot{Round: round, Manifest: mh, Approve: ch, Cast: [ballot.CastSize]byte(cast[:ballot.CastSize])}
 		b.Sign(ballot.DeriveKey(codes[i], round))
 		ballots = append(ballots, b.Bytes())
 	}

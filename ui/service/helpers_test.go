@@ -150,14 +150,22 @@ func (e *env) votingRound(id string, n int, req RoundRequest) voters {
 	return v
 }
 
-// ballotLeaf signs a ballot of voter i approving projects.
+// ballotLeaf signs a ballot of voter i approving projects (cast nonce 0).
 func (e *env) ballotLeaf(round string, v voters, i int, approve ...string) []byte {
+	e.t.Helper()
+	return e.castLeaf(round, v, i, 0, approve...)
+}
+
+// castLeaf signs a ballot of voter i approving projects, with the cast
+// nonce whose first byte is cast and the rest zero: two casts of one choice
+// are two leaves.
+func (e *env) castLeaf(round string, v voters, i int, cast byte, approve ...string) []byte {
 	e.t.Helper()
 	fr, err := e.svc.FrozenRound(context.Background(), round)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	b := &ballot.Ballot{Round: round, Manifest: fr.Hash, Approve: approve}
+	b := &ballot.Ballot{Round: round, Manifest: fr.Hash, Approve: approve, Cast: [ballot.CastSize]byte{cast}}
 	b.Sign(ballot.DeriveKey(v.codes[i], round))
 	return b.Bytes()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -146,16 +147,31 @@ func receiptIn(l *store.Log, index int64) (*ledger.Receipt, error) {
 }
 
 // Choices are what a voter picks on the no-JS form: approved project IDs,
-// or points per project for cumulative ballots.
+// or points per project for cumulative ballots, and the cast they belong
+// to.
 type Choices struct {
 	Approve []string
 	Points  map[string]int64
+	// Cast is the cast nonce (docs/record.md §6.1) the review page handed
+	// out with [Service.NewCast], so that sending the confirmed form again
+	// resends the same leaf; nil means a fresh one.
+	Cast []byte
+}
+
+// NewCast returns a fresh random cast nonce (docs/record.md §6.1), for a
+// ballot the server signs on a voter's behalf.
+func (s *Service) NewCast() ([ballot.CastSize]byte, error) {
+	var n [ballot.CastSize]byte
+	if _, err := io.ReadFull(s.rand, n[:]); err != nil {
+		return n, fmt.Errorf("service: cast nonce: %w", err)
+	}
+	return n, nil
 }
 
 // CastWithCode is the no-JavaScript fallback: the server derives the key
-// from the voting code, signs the ballot and casts it. The code is used
-// only in memory for this call; it is never stored or logged, and errors
-// never contain it.
+// from the voting code, signs the ballot with ch's cast nonce (a fresh one
+// when ch has none) and casts it. The code is used only in memory for this
+// call; it is never stored or logged, and errors never contain it.
 func (s *Service) CastWithCode(ctx context.Context, round, code string, ch Choices) (Cast, error) {
 	c, err := ballot.ParseCode(code)
 	if err != nil {
@@ -166,6 +182,16 @@ func (s *Service) CastWithCode(ctx context.Context, round, code string, ch Choic
 		return Cast{}, err
 	}
 	b := &ballot.Ballot{Round: round, Manifest: fr.Hash}
+	switch len(ch.Cast) {
+	case 0:
+		if b.Cast, err = s.NewCast(); err != nil {
+			return Cast{}, err
+		}
+	case ballot.CastSize:
+		b.Cast = [ballot.CastSize]byte(ch.Cast)
+	default:
+		return Cast{}, core.Invalidf("the cast nonce must be %d bytes", ballot.CastSize)
+	}
 	if fr.Manifest.Ballot.Kind == ballot.KindCumulative {
 		b.Cumulative = true
 		for _, id := range sortedKeys(ch.Points) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,48 +44,81 @@ func TestVoidAtomic(t *testing.T) {
 }
 
 // TestRevoteBackToSupersededBallot is issue 11's high finding: under
-// revote last, q00 then q01 then q00 again must not be answered with the
-// receipt of the first q00 (which no longer counts). It is refused as
-// superseded, and q01 counts; the same inside one batch.
+// revote last, A then B then A again (a new cast of A's choice, with a new
+// cast nonce) must end with A counting and the voter holding the receipt
+// of the leaf that counts: the second A is a new leaf, with a new receipt.
+// A replay of the first A's exact bytes is refused as superseded. The same
+// inside one batch.
 func TestRevoteBackToSupersededBallot(t *testing.T) {
+	const round = "barrit-2026"
+	// counted checks the record: the receipts' statuses in order, and the
+	// one counted ballot approves "bibliotek" (A).
+	counted := func(t *testing.T, e *env, want []string, receipts ...[]byte) {
+		t.Helper()
+		e.closeAndPublish(round)
+		rep := verifyRound(t, e, round, receipts...)
+		var got []string
+		for _, r := range rep.Receipts {
+			got = append(got, r.Status)
+		}
+		if !slices.Equal(got, want) || rep.Counts.Counted != 1 {
+			t.Fatalf("receipt statuses %v, counted %d; want %v, 1", got, rep.Counts.Counted, want)
+		}
+		res, _, err := e.svc.Result(context.Background(), round)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range res.Projects {
+			if want := int64(map[bool]int{true: 1}[p.ID == "bibliotek"]); p.Votes != want {
+				t.Errorf("project %s has %d votes, want %d", p.ID, p.Votes, want)
+			}
+		}
+	}
 	t.Run("separate batches", func(t *testing.T) {
 		e := newEnv(t)
 		e.seed()
-		v := e.votingRound("barrit-2026", 3, RoundRequest{Revote: ballot.RevoteLast})
-		first := e.ballotLeaf("barrit-2026", v, 0, "bibliotek")
-		second := e.ballotLeaf("barrit-2026", v, 0, "shelter")
-		rc1 := e.cast("barrit-2026", first, false)
-		rc2 := e.cast("barrit-2026", second, false)
-		if _, err := e.svc.CastBallot(context.Background(), "barrit-2026", first); !errors.Is(err, core.ErrSuperseded) {
-			t.Fatalf("first ballot again: %v, want superseded", err)
+		v := e.votingRound(round, 3, RoundRequest{Revote: ballot.RevoteLast})
+		a1 := e.castLeaf(round, v, 0, 1, "bibliotek")
+		b := e.castLeaf(round, v, 0, 1, "shelter")
+		a2 := e.castLeaf(round, v, 0, 2, "bibliotek")
+		rc1 := e.cast(round, a1, false)
+		rc2 := e.cast(round, b, false)
+		rc3 := e.cast(round, a2, false) // A again: a new ballot, a new receipt
+		r1, r3 := mustReceipt(t, rc1), mustReceipt(t, rc3)
+		if r3.Index <= mustReceipt(t, rc2).Index || !bytes.Equal(r3.Extra, a2) || bytes.Equal(r1.Extra, r3.Extra) {
+			t.Errorf("the new A's receipt names leaf %d, not the new leaf", r3.Index)
 		}
-		// The counting ballot's repeat is still a repeat.
-		if again := e.cast("barrit-2026", second, true); !bytes.Equal(again, rc2) {
+		// Replays of the superseded casts' exact bytes are refused.
+		for _, old := range [][]byte{a1, b} {
+			if _, err := e.svc.CastBallot(context.Background(), round, old); !errors.Is(err, core.ErrSuperseded) {
+				t.Fatalf("superseded leaf again: %v, want superseded", err)
+			}
+		}
+		// A resend of the counting cast is a repeat with the same receipt.
+		if again := e.cast(round, a2, true); !bytes.Equal(again, rc3) {
 			t.Error("repeat of the counting ballot got another receipt")
 		}
-		e.closeAndPublish("barrit-2026")
-		rep := verifyRound(t, e, "barrit-2026", rc1, rc2)
-		if rep.Receipts[0].Status != "superseded" || rep.Receipts[1].Status != "counted" {
-			t.Errorf("receipt statuses = %+v", rep.Receipts)
-		}
+		counted(t, e, []string{"superseded", "superseded", "counted"}, rc1, rc2, rc3)
 	})
 	t.Run("one batch", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.Batch = time.Hour })
 		e.seed()
-		v := e.votingRound("barrit-2026", 3, RoundRequest{Revote: ballot.RevoteLast})
-		first := e.ballotLeaf("barrit-2026", v, 0, "bibliotek")
-		second := e.ballotLeaf("barrit-2026", v, 0, "shelter")
-		// Queue first, second and first again, in this order, in one batch.
+		v := e.votingRound(round, 3, RoundRequest{Revote: ballot.RevoteLast})
+		a1 := e.castLeaf(round, v, 0, 1, "bibliotek")
+		b := e.castLeaf(round, v, 0, 1, "shelter")
+		a2 := e.castLeaf(round, v, 0, 2, "bibliotek")
+		// Queue A, B, A anew and a replay of the first A, in this order,
+		// in one batch.
 		type answer struct {
 			c   Cast
 			err error
 		}
 		var answers []chan answer
-		for i, leaf := range [][]byte{first, second, first} {
+		for i, leaf := range [][]byte{a1, b, a2, a1} {
 			ch := make(chan answer, 1)
 			answers = append(answers, ch)
 			go func() {
-				c, err := e.svc.CastBallot(context.Background(), "barrit-2026", leaf)
+				c, err := e.svc.CastBallot(context.Background(), round, leaf)
 				ch <- answer{c, err}
 			}()
 			for e.svc.seq.queued.Load() < int64(i+1) {
@@ -94,20 +128,74 @@ func TestRevoteBackToSupersededBallot(t *testing.T) {
 		if err := e.svc.seq.do(context.Background(), func() error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		a1, a2, a3 := <-answers[0], <-answers[1], <-answers[2]
-		if a1.err != nil || a2.err != nil || a1.c.Repeat || a2.c.Repeat {
-			t.Fatalf("first two ballots: %+v %+v", a1, a2)
+		x1, x2, x3, x4 := <-answers[0], <-answers[1], <-answers[2], <-answers[3]
+		for _, x := range []answer{x1, x2, x3} {
+			if x.err != nil || x.c.Repeat {
+				t.Fatalf("A, B, A anew: %+v %+v %+v", x1, x2, x3)
+			}
 		}
-		if !errors.Is(a3.err, core.ErrSuperseded) {
-			t.Fatalf("first ballot again in the same batch: %+v, want superseded", a3)
+		if !errors.Is(x4.err, core.ErrSuperseded) {
+			t.Fatalf("the first A replayed in the same batch: %+v, want superseded", x4)
 		}
-		if a2.c.Receipt.Index <= a1.c.Receipt.Index {
-			t.Errorf("the key's ballots are out of order: %d, %d", a1.c.Receipt.Index, a2.c.Receipt.Index)
+		if !(x1.c.Receipt.Index < x2.c.Receipt.Index && x2.c.Receipt.Index < x3.c.Receipt.Index) {
+			t.Errorf("the key's ballots are out of order: %d, %d, %d", x1.c.Receipt.Index, x2.c.Receipt.Index, x3.c.Receipt.Index)
 		}
-		e.closeAndPublish("barrit-2026")
-		rep := verifyRound(t, e, "barrit-2026", a1.c.Receipt.Bytes(), a2.c.Receipt.Bytes())
-		if rep.Receipts[1].Status != "counted" || rep.Counts.Counted != 1 {
-			t.Errorf("report: %+v, %+v", rep.Receipts, rep.Counts)
+		if !bytes.Equal(x3.c.Receipt.Extra, a2) {
+			t.Error("the new A's receipt is for another leaf")
 		}
+		counted(t, e, []string{"superseded", "superseded", "counted"}, x1.c.Receipt.Bytes(), x2.c.Receipt.Bytes(), x3.c.Receipt.Bytes())
 	})
+}
+
+// TestCastWithCodeNonce: the no-JavaScript path signs with the form's cast
+// nonce, so sending the confirmed form again is a repeat, and a new
+// confirmation of the same choice (a new nonce) is a new ballot.
+func TestCastWithCodeNonce(t *testing.T) {
+	const round = "barrit-2026"
+	e := newEnv(t)
+	e.seed()
+	v := e.votingRound(round, 3, RoundRequest{Revote: ballot.RevoteLast})
+	ctx := context.Background()
+	code := v.codes[0].Compact()
+	n1, err := e.svc.NewCast()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2, _ := e.svc.NewCast()
+	if n1 == n2 {
+		t.Fatal("NewCast gave the same nonce twice")
+	}
+	c1, err := e.svc.CastWithCode(ctx, round, code, Choices{Approve: []string{"bibliotek"}, Cast: n1[:]})
+	if err != nil || c1.Repeat {
+		t.Fatalf("first cast: %+v, %v", c1, err)
+	}
+	again, err := e.svc.CastWithCode(ctx, round, code, Choices{Approve: []string{"bibliotek"}, Cast: n1[:]})
+	if err != nil || !again.Repeat || !bytes.Equal(again.Receipt.Bytes(), c1.Receipt.Bytes()) {
+		t.Fatalf("the same form again: %+v, %v; want a repeat with the same receipt", again, err)
+	}
+	c2, err := e.svc.CastWithCode(ctx, round, code, Choices{Approve: []string{"bibliotek"}, Cast: n2[:]})
+	if err != nil || c2.Repeat || c2.Receipt.Index <= c1.Receipt.Index {
+		t.Fatalf("a new confirmation: %+v, %v; want a new ballot", c2, err)
+	}
+	if _, err := e.svc.CastWithCode(ctx, round, code, Choices{Approve: []string{"bibliotek"}, Cast: n1[:15]}); core.KindOf(err) != core.Invalid {
+		t.Errorf("a 15-byte cast nonce: %v, want invalid", err)
+	}
+	c3, err := e.svc.CastWithCode(ctx, round, code, Choices{Approve: []string{"bibliotek"}})
+	if err != nil || c3.Repeat {
+		t.Fatalf("no nonce given: %+v, %v; want a new ballot with a fresh nonce", c3, err)
+	}
+	b, err := ballot.ParseBallot(c3.Receipt.Extra)
+	if err != nil || b.Cast == n1 || b.Cast == n2 || b.Cast == [ballot.CastSize]byte{} {
+		t.Errorf("the server's own nonce: %x, %v", b.Cast, err)
+	}
+}
+
+// mustReceipt parses receipt bytes.
+func mustReceipt(t *testing.T, b []byte) *ledger.Receipt {
+	t.Helper()
+	r, err := ledger.ParseReceipt(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -112,6 +112,7 @@ type vector struct {
 	SeedHex        string `json:"seed_hex"`
 	PublicKeyB64   string `json:"public_key_b64"`
 	ManifestHash   string `json:"manifest_hash_b64"`
+	CastB64        string `json:"cast_b64"`
 	SignedBytesB64 string `json:"ballot_signed_bytes_b64"`
 	BallotLeaf     string `json:"ballot_leaf"`
 	SignatureB64   string `json:"signature_b64"`
@@ -216,14 +217,16 @@ func main() {
 	leaves := [][]byte{manifest}
 	for i := range codes {
 		seed, _ := hkdf.Key(sha256.New, codes[i], []byte("pb-vote/v1/"+round), "ed25519 seed", 32)
-		signed := "pb-ballot/v1\nround " + round + "\nmanifest " + b64(mh[:]) + "\nkey " + b64(pubs[i]) + "\n" + choices[i] + "\n"
+		cast := sha256.Sum256([]byte(fmt.Sprintf("fixture cast %d", i)))
+		signed := "pb-ballot/v1\nround " + round + "\nmanifest " + b64(mh[:]) + "\nkey " + b64(pubs[i]) + "\n" + choices[i] +
+			"\ncast " + b64(cast[:16]) + "\n"
 		sig := ed25519.Sign(privs[i], []byte(signed))
 		leaf := signed + "sig " + b64(sig) + "\n"
 		rh := tlog.RecordHash([]byte(leaf))
 		f.Vectors = append(f.Vectors, vector{
 			CodeBytesHex: hex.EncodeToString(codes[i]), CodeText: group(codeText(codes[i])), Round: round,
 			Salt: "pb-vote/v1/" + round, Info: "ed25519 seed", SeedHex: hex.EncodeToString(seed),
-			PublicKeyB64: b64(pubs[i]), ManifestHash: b64(mh[:]), SignedBytesB64: b64([]byte(signed)),
+			PublicKeyB64: b64(pubs[i]), ManifestHash: b64(mh[:]), CastB64: b64(cast[:16]), SignedBytesB64: b64([]byte(signed)),
 			BallotLeaf: leaf, SignatureB64: b64(sig), Tracker: group(crockford(rh[:5])), Choice: choices[i],
 		})
 		leaves = append(leaves, []byte(leaf))
