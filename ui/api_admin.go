@@ -148,7 +148,7 @@ func (a *App) handleSetPassword(c *fiber.Ctx) error {
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	if err := a.svc.SetPassword(c.UserContext(), AccountOf(c), c.Params("name"), req.Password); err != nil {
+	if err := a.svc.SetPassword(c.UserContext(), AccountOf(c), c.Params("name"), req.Password, c.Cookies(SessionCookie)); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"ok": true})

@@ -63,6 +63,20 @@ func (a *App) handleSubmitProposal(c *fiber.Ctx) error {
 		EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Submitted: p.Submitted})
 }
 
+// handleDecideBulk is POST /api/rounds/:round/proposals/decisions: one
+// decision for several proposals (service.BulkDecision).
+func (a *App) handleDecideBulk(c *fiber.Ctx) error {
+	var b service.BulkDecision
+	if err := parseBody(c, &b); err != nil {
+		return err
+	}
+	ps, err := a.svc.DecideProposals(c.UserContext(), AccountOf(c), c.Params("round"), b)
+	if err != nil {
+		return err
+	}
+	return c.JSON(service.NonNil(ps))
+}
+
 func (a *App) handleDecide(c *fiber.Ctx) error {
 	pid, err := strconv.ParseInt(c.Params("proposal"), 10, 64)
 	if err != nil || pid < 1 {

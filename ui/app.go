@@ -54,7 +54,12 @@ type App struct {
 	log       *slog.Logger
 	secure    bool // the base URL is https
 	errorPage func(c *fiber.Ctx, status int, msg string) error
-	uploads   *uploadGate // the few large bodies read at once (limits.go)
+	// pageError and loginPageError render a refusal of the limiters
+	// (throttle.go) as a page; set by pageRoutes.
+	pageError, loginPageError  func(c *fiber.Ctx, err error) error
+	limitLogin, limitProposals fiber.Handler   // one limiter each, shared by the API and the pages
+	logGate                    service.LogGate // rate-limits repeated 5xx log lines
+	uploads                    *uploadGate     // the few large bodies read at once (limits.go)
 
 	shutdownOnce sync.Once
 }

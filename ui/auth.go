@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -112,12 +113,13 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	if req.Name == "" || req.Password == "" {
 		return core.Invalidf("name and password are required")
 	}
-	token, sess, id, err := a.svc.Login(c.UserContext(), req.Name, req.Password)
+	in, err := a.svc.SignIn(c.UserContext(), service.Credentials{Name: req.Name, Password: req.Password, Device: c.Cookies(DeviceCookie)})
 	if err != nil {
 		return err
 	}
-	a.setSessionCookie(c, token, sess.Expires)
-	return c.JSON(sessionResponse{Account: *id, CSRF: sess.CSRF, Expires: sess.Expires})
+	a.setSessionCookie(c, in.Token, in.Session.Expires)
+	a.setDeviceCookie(c, in.Device)
+	return c.JSON(sessionResponse{Account: *in.Identity, CSRF: in.Session.CSRF, Expires: in.Session.Expires})
 }
 
 // setSessionCookie sets the session cookie: HttpOnly, SameSite=Lax, and

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -49,6 +51,16 @@ func PublicError(err error) (status int, msg string, reason core.Reason, public 
 	return http.StatusInternalServerError, "internal error", "", false
 }
 
+// setRetryAfter sets Retry-After (whole seconds, rounded up) from an
+// *core.Error's RetryAfter; a Retry-After already set (by a limiter) stays.
+func setRetryAfter(c *fiber.Ctx, err error) {
+	var e *core.Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 || len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) > 0 {
+		return
+	}
+	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+}
+
 func lowerFirst(s string) string {
 	if s != "" && 'A' <= s[0] && s[0] <= 'Z' {
 		return string(s[0]+'a'-'A') + s[1:]
@@ -68,11 +80,16 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	if !public {
 		a.log.Error("request failed", "request_id", rid, "method", c.Method(), "path", c.Path(), "err", err)
 	} else if status >= 500 {
-		a.log.Warn("request failed", "request_id", rid, "status", status, "err", err)
+		// One line per reason per service.LogEvery (a full disk fails
+		// every write), with how many were held back.
+		if ok, held := a.logGate.Allow(strconv.Itoa(status)+string(reason), time.Now()); ok {
+			a.log.Warn("request failed", "request_id", rid, "status", status, "err", err, "held_back", held)
+		}
 	}
 	if !public {
 		msg = "internal error (request " + rid + ")"
 	}
+	setRetryAfter(c, err)
 	c.Status(status)
 	switch {
 	case strings.HasPrefix(c.Path(), "/api/") || strings.HasPrefix(c.Path(), "/admin/") ||

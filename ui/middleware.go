@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -76,18 +77,26 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	return nil
 }
 
-// securityHeaders sets headers every response carries.
-func securityHeaders(c *fiber.Ctx) error {
+// securityHeaders sets headers every response carries; with an https
+// base URL also Strict-Transport-Security (two years, this host only: a
+// municipality's other subdomains are not ours to pin).
+func (a *App) securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "no-referrer")
 	c.Set("X-Frame-Options", "DENY")
+	if a.secure {
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=63072000")
+	}
 	return c.Next()
 }
 
 // sameOrigin refuses state-changing requests that a browser marks as coming
-// from another site (Origin or Sec-Fetch-Site headers). Clients that send
-// neither header (pbverify, scripts) pass; sessions additionally need the
-// CSRF token ([App.RequireCSRF]).
+// from another site (Origin or Sec-Fetch-Site headers). The Origin must
+// equal the base URL's scheme and host, or the scheme and host the request
+// came to; "Origin: null" (a sandboxed frame, a redirect across sites, a
+// file: page) is another site. Clients that send neither header
+// (pbverify, scripts) pass; sessions additionally need the CSRF token
+// ([App.RequireCSRF]).
 func (a *App) sameOrigin(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
@@ -96,14 +105,26 @@ func (a *App) sameOrigin(c *fiber.Ctx) error {
 	if c.Get("Sec-Fetch-Site") == "cross-site" {
 		return core.Forbiddenf("cross-site request refused")
 	}
-	if o := c.Get(fiber.HeaderOrigin); o != "" && o != "null" {
-		u, err := url.Parse(o)
-		base, _ := url.Parse(a.BaseURL())
-		if err != nil || (u.Host != base.Host && u.Host != string(c.Request().Host())) {
+	if o := c.Get(fiber.HeaderOrigin); o != "" {
+		if !a.sameOriginAs(o, c.Protocol(), string(c.Request().Host())) {
 			return core.Forbiddenf("cross-site request refused")
 		}
 	}
 	return c.Next()
+}
+
+// sameOriginAs reports whether origin (an Origin header) is the base URL's
+// origin or that of the request (scheme and host as received).
+func (a *App) sameOriginAs(origin, scheme, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.User != nil {
+		return false // "null" and anything that is not scheme://host[:port]
+	}
+	base, err := url.Parse(a.BaseURL())
+	if err == nil && strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Host, base.Host) {
+		return true
+	}
+	return strings.EqualFold(u.Scheme, scheme) && strings.EqualFold(u.Host, host)
 }
 
 // limitBody refuses request bodies larger than n bytes with 413.

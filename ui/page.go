@@ -194,11 +194,15 @@ func (p *pages) render(c *fiber.Ctx, status int, name string, v *view) error {
 // HTML counterpart of the JSON error handler: internal errors show only a
 // request id.
 func (p *pages) errorPage(c *fiber.Ctx, err error) error {
-	status, msg, _, public := PublicError(err)
+	status, msg, reason, public := PublicError(err)
 	if !public {
 		p.app.logError(c, "page failed", err)
 	}
+	setRetryAfter(c, err)
 	v := p.newView(c, "error.title")
+	if t, ok := p.cat[v.Lang]["err."+string(reason)]; ok && reason != "" {
+		msg = t
+	}
 	rid, _ := c.Locals(localRequestID).(string)
 	v.D = struct {
 		Status  int
@@ -270,6 +274,7 @@ func (a *App) pageRoutes() {
 		return
 	}
 	serveStatic(r)
+	a.pageError, a.loginPageError = p.errorPage, p.loginError
 	h := p.handle
 	// Pages are compressed too (the event stream and the PNGs are not).
 	z := compress.New(compress.Config{Level: compress.LevelDefault})
@@ -280,7 +285,7 @@ func (a *App) pageRoutes() {
 	r.Get("/about", z, h(p.about))
 	r.Get("/c/:community", z, h(p.community))
 	r.Get("/r/:round", z, h(p.round))
-	r.Post("/r/:round/proposals", limitBody(maxFormBody), h(p.propose))
+	r.Post("/r/:round/proposals", limitBody(maxFormBody), a.limitProposals, h(p.propose))
 	r.Get("/r/:round/results", z, h(p.results))
 	r.Get("/r/:round/record", z, h(p.recordPage))
 	r.Get("/r/:round/qr.png", h(p.receiptQR))
@@ -298,7 +303,7 @@ func (a *App) pageRoutes() {
 
 	// The administration.
 	r.Get("/admin/login", z, h(p.loginPage))
-	r.Post("/admin/login", limitBody(maxFormBody), h(p.login))
+	r.Post("/admin/login", limitBody(maxFormBody), a.limitLogin, h(p.login))
 	adm := r.Group("/admin", h(p.needLogin), h(a.RequireCSRF))
 	adm.Post("/logout", h(p.logout))
 	adm.Get("/", z, h(p.dashboard))
@@ -310,6 +315,7 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/phase", p.adminAction(p.setPhase))
 	adm.Post("/rounds/:round/settings", p.adminAction(p.roundSettings))
 	adm.Post("/rounds/:round/proposals/:pid", p.adminAction(p.decide))
+	adm.Post("/rounds/:round/decisions", p.adminAction(p.decideBulk))
 	adm.Post("/rounds/:round/projects", p.adminAction(p.putProject))
 	adm.Post("/rounds/:round/projects/:pid/delete", p.adminAction(p.deleteProject))
 	adm.Post("/rounds/:round/roll", p.adminAction(p.uploadRoll))

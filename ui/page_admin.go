@@ -53,21 +53,34 @@ func (p *pages) login(c *fiber.Ctx) error {
 	if next == "/" {
 		next = "/admin"
 	}
-	token, sess, _, err := p.app.svc.Login(c.UserContext(), name, password)
+	in, err := p.app.svc.SignIn(c.UserContext(), service.Credentials{Name: name, Password: password, Device: c.Cookies(DeviceCookie)})
 	if err != nil {
-		status, msg, _, public := PublicError(err)
-		if !public {
-			return err
-		}
-		v := p.newView(c, "login.title")
-		if status == http.StatusUnauthorized {
-			msg = v.T("login.wrong")
-		}
-		v.D = struct{ Next, Name, Error string }{next, name, msg}
-		return p.render(c, status, "login", v)
+		return p.loginError(c, err)
 	}
-	p.app.setSessionCookie(c, token, sess.Expires)
+	p.app.setSessionCookie(c, in.Token, in.Session.Expires)
+	p.app.setDeviceCookie(c, in.Device)
 	return c.Redirect(next, http.StatusSeeOther)
+}
+
+// loginError shows the sign-in form again with the reason it failed, in
+// the page's language (and Retry-After when the sign-in is throttled).
+func (p *pages) loginError(c *fiber.Ctx, err error) error {
+	status, msg, reason, public := PublicError(err)
+	if !public {
+		return err
+	}
+	setRetryAfter(c, err)
+	v := p.newView(c, "login.title")
+	switch {
+	case status == http.StatusUnauthorized:
+		msg = v.T("login.wrong")
+	case reason != "":
+		if t, ok := p.cat[v.Lang]["err."+string(reason)]; ok {
+			msg = t
+		}
+	}
+	v.D = struct{ Next, Name, Error string }{localPath(c.FormValue("next")), strings.TrimSpace(c.FormValue("name")), msg}
+	return p.render(c, status, "login", v)
 }
 
 // logout is POST /admin/logout.
@@ -299,6 +312,29 @@ func (p *pages) roundSettings(c *fiber.Ctx, id *core.Identity) (string, error) {
 	return "/admin/rounds/" + r.ID + "?done=settings", err
 }
 
+// decideBulk is POST /admin/rounds/:round/decisions: one decision for the
+// ticked proposals (ids), or for every pending one (which=all).
+func (p *pages) decideBulk(c *fiber.Ctx, id *core.Identity) (string, error) {
+	round := c.Params("round")
+	b := service.BulkDecision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")),
+		AllPending: c.FormValue("which") == "all"}
+	if !b.AllPending {
+		args := c.Request().PostArgs()
+		for _, v := range args.PeekMulti("ids") {
+			n, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil || n < 1 {
+				return "", core.Invalidf("no such proposal")
+			}
+			b.IDs = append(b.IDs, n)
+		}
+		if len(b.IDs) == 0 {
+			return "", core.Invalidf("tick the proposals to decide, or choose all pending ones")
+		}
+	}
+	_, err := p.app.svc.DecideProposals(c.UserContext(), id, round, b)
+	return "/admin/rounds/" + round + "?done=decided-bulk#proposals", err
+}
+
 func (p *pages) decide(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	pid, err := strconv.ParseInt(c.Params("pid"), 10, 64)
@@ -446,7 +482,7 @@ func (p *pages) password(c *fiber.Ctx, id *core.Identity) (string, error) {
 	if name == "" {
 		name = id.Name
 	}
-	err := p.app.svc.SetPassword(c.UserContext(), id, name, c.FormValue("password"))
+	err := p.app.svc.SetPassword(c.UserContext(), id, name, c.FormValue("password"), c.Cookies(SessionCookie))
 	return "/admin?done=password", err
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/base64"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -137,13 +138,40 @@ type ProposalView struct {
 	Submitted     time.Time `json:"submitted"`
 }
 
+// handleProposals is GET /api/rounds/:round/proposals[?after=N][&limit=M]
+// [&status=S]: a page of the round's proposals (100 unless limit says
+// otherwise), with a Link header (rel="next") to the next page when there
+// is one.
 func (a *App) handleProposals(c *fiber.Ctx) error {
-	d, err := a.svc.RoundDetail(c.UserContext(), c.Params("round"))
+	var after, limit int64
+	var err error
+	if c.Query("after") != "" {
+		if after, err = queryInt64(c, "after"); err != nil {
+			return err
+		}
+	}
+	if c.Query("limit") != "" {
+		if limit, err = queryInt64(c, "limit"); err != nil || limit < 1 || limit > core.MaxProposals {
+			return core.Invalidf("limit must be 1 to %d", core.MaxProposals)
+		}
+	}
+	round, status := c.Params("round"), c.Query("status")
+	page, err := a.svc.Proposals(c.UserContext(), round, after, int(limit), status)
 	if err != nil {
 		return err
 	}
+	if page.Next > 0 {
+		q := url.Values{"after": {strconv.FormatInt(page.Next, 10)}}
+		if limit > 0 {
+			q.Set("limit", strconv.FormatInt(limit, 10))
+		}
+		if status != "" {
+			q.Set("status", status)
+		}
+		c.Set("Link", "</api/rounds/"+url.PathEscape(round)+"/proposals?"+q.Encode()+`>; rel="next"`)
+	}
 	var out []ProposalView
-	for _, p := range d.Proposals {
+	for _, p := range page.Proposals {
 		out = append(out, ProposalView{ID: p.ID, Title: p.Title, Description: p.Description,
 			EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Reason: p.Reason,
 			Project: p.Project, Submitted: p.Submitted})

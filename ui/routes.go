@@ -8,7 +8,8 @@ import (
 // table is in docs/api.md.
 func (a *App) routes() {
 	r := a.fiber
-	r.Use(a.requestContext, a.accessLog, a.recoverPanic(), a.uploads.track, securityHeaders, a.sameOrigin, a.loadSession)
+	a.limitLogin, a.limitProposals = a.loginLimiter(), a.proposalLimiter()
+	r.Use(a.requestContext, a.accessLog, a.recoverPanic(), a.uploads.track, a.securityHeaders, a.sameOrigin, a.loadSession)
 
 	// form wraps handlers of state-changing requests of signed-in accounts:
 	// a small body, a session and its CSRF token.
@@ -21,7 +22,7 @@ func (a *App) routes() {
 	}
 
 	// Sessions.
-	r.Post("/api/login", limitBody(maxFormBody), a.handleLogin)
+	r.Post("/api/login", limitBody(maxFormBody), a.limitLogin, a.renderErrors, a.handleLogin)
 	r.Post("/api/logout", form(a.handleLogout)...)
 	r.Get("/api/session", signedIn(a.handleSession)...)
 
@@ -49,7 +50,7 @@ func (a *App) routes() {
 	r.Get("/api/rounds/:round/inclusion", a.handleInclusion)
 
 	// Rounds: residents (no account; ballots authenticate by signature).
-	r.Post("/api/rounds/:round/proposals", limitBody(maxFormBody), a.handleSubmitProposal)
+	r.Post("/api/rounds/:round/proposals", limitBody(maxFormBody), a.limitProposals, a.renderErrors, a.handleSubmitProposal)
 	r.Post("/api/rounds/:round/ballots", limitBody(maxBallotBody), a.handleBallot)
 
 	// Rounds: coordinators and administrators.
@@ -57,6 +58,7 @@ func (a *App) routes() {
 	r.Patch("/api/rounds/:round", form(a.handleUpdateRound)...)
 	r.Post("/api/rounds/:round/phase", form(a.handlePhase)...)
 	r.Post("/api/rounds/:round/cancel", form(a.handleCancelRound)...)
+	r.Post("/api/rounds/:round/proposals/decisions", form(a.handleDecideBulk)...)
 	r.Post("/api/rounds/:round/proposals/:proposal/decision", form(a.handleDecide)...)
 	r.Post("/api/rounds/:round/projects", form(a.handlePutProject)...)
 	r.Delete("/api/rounds/:round/projects/:project", form(a.handleDeleteProject)...)

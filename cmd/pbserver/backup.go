@@ -57,10 +57,19 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	derr := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&sess)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("sign in as %s: server answered %s", *user, resp.Status)
 	}
+	if derr != nil {
+		return fmt.Errorf("sign in as %s: %w", *user, derr)
+	}
+	// Sign out when done, whatever happens: no session is left behind.
+	defer logout(client, base, sess.CSRF, stderr)
 
 	req, err = http.NewRequestWithContext(ctx, http.MethodGet, base+"/admin/backup", nil)
 	if err != nil {
@@ -99,6 +108,29 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	abs, _ := filepath.Abs(*out)
 	fmt.Fprintf(stdout, "pbserver: backup of %s written to %s (%d bytes)\n", base, abs, n)
 	return nil
+}
+
+// logout ends the backup's session (POST /api/logout with its CSRF
+// token). A failure is reported but does not fail the backup: the session
+// expires on its own.
+func logout(client *http.Client, base, csrf string, stderr io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/logout", nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err := client.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("server answered %s", resp.Status)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pbserver: warning: sign out after the backup: %v\n", err)
+	}
 }
 
 func firstNonEmpty(s ...string) string {

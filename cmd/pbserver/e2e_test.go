@@ -334,6 +334,15 @@ func TestEndToEnd(t *testing.T) {
 		return nil
 	})
 	st.Close()
+	// The backup signed out: its session is gone (the action log's newest
+	// entries are its logout, the backup, its login).
+	var audit []struct{ Account, Action string }
+	if err := json.Unmarshal(admin.must(200, "GET", "/api/audit?limit=3", nil), &audit); err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 3 || audit[0].Action != "logout" || audit[1].Action != "backup" || audit[2].Action != "login" {
+		t.Errorf("action log after a backup: %+v, want logout, backup, login", audit)
+	}
 	if err := run(context.Background(), []string{"backup", "-url", s.base, "-o", backup}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Errorf("backup without a password succeeded")
 	}

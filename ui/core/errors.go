@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind is the class of an [Error]: what the caller did wrong, in terms a
@@ -46,6 +47,9 @@ type Error struct {
 	Reason Reason // "" for a generic error of its kind
 	Msg    string // public message: lower-case, no trailing period, no secrets
 	Err    error  // detail for the log; never sent to the client
+	// RetryAfter, when positive, tells the client when to try again (the
+	// web layer sends it as Retry-After, rounded up to whole seconds).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -117,6 +121,22 @@ var (
 	ErrMissing = &Error{Kind: NotFound, Reason: "not_found", Msg: "not found"}
 	// ErrExists: a record to be created exists already (the store's).
 	ErrExists = &Error{Kind: Conflict, Reason: "exists", Msg: "already exists"}
+	// ErrLoginLocked: too many failed sign-ins for the account; it is
+	// locked for a while (known devices of the account are not).
+	ErrLoginLocked = &Error{Kind: TooMany, Reason: "login_locked", Msg: "too many failed sign-ins for this account: try again later"}
+	// ErrTooManyLogins: too many failed sign-ins from this client.
+	ErrTooManyLogins = &Error{Kind: TooMany, Reason: "too_many_logins", Msg: "too many failed sign-ins from this device: try again later"}
+	// ErrLoginBusy: too many sign-ins are being checked at once.
+	ErrLoginBusy = &Error{Kind: Unavailable, Reason: "login_busy", Msg: "the server is checking too many sign-ins: try again in a moment"}
+	// ErrTooManyProposals: this client sent too many proposals too fast.
+	ErrTooManyProposals = &Error{Kind: TooMany, Reason: "too_many_proposals", Msg: "too many proposals sent from this device: try again later"}
+	// ErrProposalsFull: the round holds MaxProposals proposals.
+	ErrProposalsFull = &Error{Kind: Conflict, Reason: "proposals_full", Msg: "the round cannot take more proposals"}
+	// ErrTooManyBallots: the key has cast MaxBallotsPerKey ballots (revote
+	// last); its last ballot keeps counting.
+	ErrTooManyBallots = &Error{Kind: TooMany, Reason: "too_many_ballots", Msg: "this voting code has changed its vote too many times: its last ballot counts"}
+	// ErrDiskFull: the server's disk is full; nothing was stored.
+	ErrDiskFull = &Error{Kind: Unavailable, Reason: "disk_full", Msg: "the server cannot store anything right now (its disk is full); try again later"}
 	// ErrShuttingDown: the server is stopping; the request may be retried.
 	ErrShuttingDown = &Error{Kind: Unavailable, Reason: "shutting_down", Msg: "the server is shutting down; try again in a moment"}
 )

@@ -23,6 +23,12 @@ const (
 	MaxCodes       = 20000           // server-made codes at one freeze
 	MaxCost        = 999_999_999_999 // kroner of a budget, a cost or an estimate
 	MaxCategories  = 50              // categories of a round
+	// MaxProposals is how many proposals a round takes in all (residents'
+	// ideas; a coordinator decides them in bulk if need be).
+	MaxProposals = 500
+	// MaxBallotsPerKey is how many ballots one key may cast in a round
+	// under revote last; the last of them counts.
+	MaxBallotsPerKey = 20
 )
 
 // CheckSettings validates the settings of a round that its manifest will

@@ -71,20 +71,23 @@ func CheckPassword(phc, password string) (bool, error) {
 }
 
 // hashPassword hashes under the app's semaphore: argon2 uses a lot of
-// memory, so at most two run at once.
+// memory, so few run at once. Callers are signed in (or start-up), so it
+// uses the lane of known devices.
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
-	if err := s.acquireArgon(ctx); err != nil {
+	release, err := s.acquireArgonLane(ctx, true)
+	if err != nil {
 		return "", err
 	}
-	defer func() { <-s.argonSem }()
+	defer release()
 	return HashPassword(password, s.cfg.Argon2, s.rand)
 }
 
-func (s *Service) checkPassword(ctx context.Context, phc, password string) (bool, error) {
-	if err := s.acquireArgon(ctx); err != nil {
+func (s *Service) checkPassword(ctx context.Context, known bool, phc, password string) (bool, error) {
+	release, err := s.acquireArgonLane(ctx, known)
+	if err != nil {
 		return false, err
 	}
-	defer func() { <-s.argonSem }()
+	defer release()
 	return CheckPassword(phc, password)
 }
 
@@ -101,10 +104,46 @@ func (s *Service) acquireArgon(ctx context.Context) error {
 // token, so the database holds no usable cookie.
 func sessionID(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// Login checks a name and password and opens a session. It returns the
-// session token (the cookie value) and the session. Wrong credentials give
-// a 401 *core.Error that does not say which part was wrong.
+// Login checks a name and password and opens a session, as [Service.SignIn]
+// without a device token.
 func (s *Service) Login(ctx context.Context, name, password string) (string, core.Session, *core.Identity, error) {
+	res, err := s.SignIn(ctx, Credentials{Name: name, Password: password})
+	return res.Token, res.Session, res.Identity, err
+}
+
+// Credentials are a sign-in attempt: the account's name and password and
+// the device token the client got at an earlier sign-in, if any.
+type Credentials struct {
+	Name, Password string
+	Device         string
+}
+
+// SignedIn is a successful sign-in: the session token (the cookie value),
+// the session, the account, and the device token to keep on the client.
+type SignedIn struct {
+	Token    string
+	Session  core.Session
+	Identity *core.Identity
+	Device   string
+}
+
+// SignIn checks a name and password and opens a session. Wrong
+// credentials give a 401 *core.Error that does not say which part was
+// wrong; an account locked by failed sign-ins gives [core.ErrLoginLocked]
+// (429, with RetryAfter) before any hashing, unless the request carries a
+// device token of that account; a full hashing queue gives
+// [core.ErrLoginBusy] (503). Every failed check of an existing account is
+// in the action log (the name, never the password or the client).
+func (s *Service) SignIn(ctx context.Context, cr Credentials) (SignedIn, error) {
+	name := cr.Name
+	known := cr.Device != "" && s.KnownDevice(ctx, cr.Device) == name
+	if !known {
+		if wait := s.logins.locked(name, s.now()); wait > 0 {
+			e := *core.ErrLoginLocked
+			e.RetryAfter = wait
+			return SignedIn{}, &e
+		}
+	}
 	var acct core.Account
 	err := s.store.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -112,31 +151,55 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, cor
 		return err
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", core.Session{}, nil, err
+		return SignedIn{}, err
 	}
 	phc := acct.PasswordHash
 	if phc == "" {
 		// Spend the same time on unknown names.
 		phc = s.dummyHash()
 	}
-	ok, herr := s.checkPassword(ctx, phc, password)
+	ok, herr := s.checkPassword(ctx, known, phc, cr.Password)
 	if herr != nil {
 		var e *core.Error
 		if errors.As(herr, &e) {
-			return "", core.Session{}, nil, e
+			return SignedIn{}, e
 		}
-		return "", core.Session{}, nil, fmt.Errorf("ui: account %s: %w", name, herr)
+		return SignedIn{}, fmt.Errorf("ui: account %s: %w", name, herr)
 	}
 	if err != nil || !ok {
-		return "", core.Session{}, nil, core.Errorf(core.Unauthorized, "wrong name or password")
+		lock := s.logins.fail(name, s.now())
+		if acct.Name != "" {
+			detail := ""
+			if lock > 0 {
+				detail = fmt.Sprintf("locked for %s", lock)
+			}
+			// Unknown names are not logged: they may be a password typed
+			// in the wrong field.
+			if aerr := s.store.Update(ctx, func(tx *store.Tx) error {
+				return s.audit(tx, "anonymous", "login failed", acct.Name, detail)
+			}); aerr != nil {
+				s.log.Warn("action log: failed sign-in not recorded", "err", aerr)
+			}
+		}
+		return SignedIn{}, core.Errorf(core.Unauthorized, "wrong name or password")
+	}
+	if !known {
+		// A known device's success leaves the lock others' guesses set.
+		s.logins.reset(name)
 	}
 	tokenBytes := make([]byte, 32)
 	csrf := make([]byte, 32)
 	if _, err := io.ReadFull(s.rand, tokenBytes); err != nil {
-		return "", core.Session{}, nil, err
+		return SignedIn{}, err
 	}
 	if _, err := io.ReadFull(s.rand, csrf); err != nil {
-		return "", core.Session{}, nil, err
+		return SignedIn{}, err
+	}
+	device := cr.Device
+	if !known {
+		if device, err = s.newDeviceToken(ctx, acct.Name); err != nil {
+			return SignedIn{}, err
+		}
 	}
 	token := base64.RawURLEncoding.EncodeToString(tokenBytes)
 	now := s.now().UTC()
@@ -152,9 +215,10 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, cor
 		return s.audit(tx, acct.Name, "login", "", "")
 	})
 	if err != nil {
-		return "", core.Session{}, nil, err
+		return SignedIn{}, err
 	}
-	return token, sess, &core.Identity{Name: acct.Name, Role: acct.Role, Community: acct.Community}, nil
+	return SignedIn{Token: token, Session: sess, Device: device,
+		Identity: &core.Identity{Name: acct.Name, Role: acct.Role, Community: acct.Community}}, nil
 }
 
 // dummyHash returns a hash with the app's parameters that matches no
@@ -247,8 +311,10 @@ func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (bool,
 }
 
 // SetPassword changes an account's password: administrators for anyone,
-// others for themselves.
-func (s *Service) SetPassword(ctx context.Context, actor *core.Identity, name, password string) error {
+// others for themselves. Every session of the account ends, except the
+// one whose token is keep (the actor's own, when it changes its own
+// password; "" keeps none).
+func (s *Service) SetPassword(ctx context.Context, actor *core.Identity, name, password, keep string) error {
 	if !actor.IsAdmin() && actor.Name != name {
 		return core.Forbiddenf("you may only change your own password")
 	}
@@ -271,7 +337,16 @@ func (s *Service) SetPassword(ctx context.Context, actor *core.Identity, name, p
 		if err := tx.PutAccount(acct); err != nil {
 			return err
 		}
-		return s.audit(tx, actor.Name, "set password", name, "")
+		var keepID [32]byte
+		if keep != "" {
+			keepID = sessionID(keep)
+		}
+		n, err := tx.DeleteSessionsOf(acct.Name, keepID)
+		if err != nil {
+			return err
+		}
+		s.logins.reset(acct.Name)
+		return s.audit(tx, actor.Name, "set password", name, fmt.Sprintf("%d other sessions ended", n))
 	})
 }
 

@@ -417,9 +417,60 @@ func (s *Service) SubmitProposal(ctx context.Context, round string, req Proposal
 		var err error
 		p, err = tx.AddProposal(core.Proposal{Round: r.ID, Title: req.Title, Description: req.Description,
 			EstimatedCost: req.EstimatedCost, Category: req.Category, Status: core.ProposalPending, Submitted: s.clock()})
+		if err == nil && p.ID > core.MaxProposals {
+			// Proposals are numbered from 1 and never deleted: the
+			// number is the count. The transaction is rolled back.
+			return core.ErrProposalsFull.With("round %s holds %d proposals, the most a round takes", r.ID, core.MaxProposals)
+		}
 		return err
 	})
 	return p, err
+}
+
+// ProposalPage is one page of a round's proposals: at most limit of them
+// (1 to MaxProposals; 0 means 100) with a number above after, in
+// submission order, optionally only those of one status. Next is the
+// after of the next page, 0 when this is the last.
+type ProposalPage struct {
+	Proposals []core.Proposal
+	Next      int64
+}
+
+// Proposals returns a page of round's proposals.
+func (s *Service) Proposals(ctx context.Context, round string, after int64, limit int, status string) (ProposalPage, error) {
+	switch {
+	case limit == 0:
+		limit = 100
+	case limit < 0 || limit > core.MaxProposals:
+		return ProposalPage{}, core.Invalidf("limit must be 1 to %d", core.MaxProposals)
+	}
+	switch status {
+	case "", core.ProposalPending, core.ProposalAccepted, core.ProposalRejected:
+	default:
+		return ProposalPage{}, core.Invalidf("status must be %s, %s or %s", core.ProposalPending, core.ProposalAccepted, core.ProposalRejected)
+	}
+	var page ProposalPage
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Round(round); err != nil {
+			return err
+		}
+		all, err := tx.Proposals(round)
+		if err != nil {
+			return err
+		}
+		for _, p := range all {
+			if p.ID <= after || status != "" && p.Status != status {
+				continue
+			}
+			if len(page.Proposals) == limit {
+				page.Next = page.Proposals[limit-1].ID
+				break
+			}
+			page.Proposals = append(page.Proposals, p)
+		}
+		return nil
+	})
+	return page, noRound(round, err)
 }
 
 // Decision is a coordinator's review of a proposal. Accepting makes it a
@@ -446,51 +497,117 @@ func (s *Service) DecideProposal(ctx context.Context, actor *core.Identity, roun
 			return err
 		}
 		var err error
-		p, err = tx.Proposal(r.ID, pid)
-		if errors.Is(err, store.ErrNotFound) {
-			return core.NotFoundf("round %s has no proposal %d", r.ID, pid)
-		}
-		if err != nil {
-			return err
-		}
-		if p.Project != "" {
-			if err := tx.DeleteProject(r.ID, p.Project); err != nil {
-				return err
-			}
-			p.Project = ""
-		}
-		p.Reason, p.Decided = d.Reason, s.clock()
-		if !d.Accept {
-			p.Status = core.ProposalRejected
-			if err := tx.PutProposal(p); err != nil {
-				return err
-			}
-			return s.audit(tx, actor.Name, "reject proposal", fmt.Sprintf("%s/%d", r.ID, p.ID), "")
-		}
-		proj := core.Project{Round: r.ID, ID: d.Project, Title: d.Title, Description: p.Description,
-			Cost: d.Cost, Category: p.Category, Proposal: p.ID}
-		if proj.ID == "" {
-			proj.ID = fmt.Sprintf("p%03d", p.ID)
-		}
-		if proj.Title == "" {
-			proj.Title = p.Title
-		}
-		if proj.Cost == 0 {
-			proj.Cost = p.EstimatedCost
-		}
-		if err := checkProject(tx, *r, proj); err != nil {
-			return err
-		}
-		if err := tx.PutProject(proj); err != nil {
-			return err
-		}
-		p.Status, p.Project = core.ProposalAccepted, proj.ID
-		if err := tx.PutProposal(p); err != nil {
-			return err
-		}
-		return s.audit(tx, actor.Name, "accept proposal", fmt.Sprintf("%s/%d", r.ID, p.ID), fmt.Sprintf("project %s, cost %d", proj.ID, proj.Cost))
+		p, err = s.decideTx(tx, actor, r, pid, d)
+		return err
 	})
 	return p, err
+}
+
+// decideTx decides proposal pid of round r inside tx (phase and access
+// checked by the caller).
+func (s *Service) decideTx(tx *store.Tx, actor *core.Identity, r *core.Round, pid int64, d Decision) (core.Proposal, error) {
+	p, err := tx.Proposal(r.ID, pid)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, core.NotFoundf("round %s has no proposal %d", r.ID, pid)
+	}
+	if err != nil {
+		return p, err
+	}
+	if p.Project != "" {
+		if err := tx.DeleteProject(r.ID, p.Project); err != nil {
+			return p, err
+		}
+		p.Project = ""
+	}
+	p.Reason, p.Decided = d.Reason, s.clock()
+	if !d.Accept {
+		p.Status = core.ProposalRejected
+		if err := tx.PutProposal(p); err != nil {
+			return p, err
+		}
+		return p, s.audit(tx, actor.Name, "reject proposal", fmt.Sprintf("%s/%d", r.ID, p.ID), "")
+	}
+	proj := core.Project{Round: r.ID, ID: d.Project, Title: d.Title, Description: p.Description,
+		Cost: d.Cost, Category: p.Category, Proposal: p.ID}
+	if proj.ID == "" {
+		proj.ID = fmt.Sprintf("p%03d", p.ID)
+	}
+	if proj.Title == "" {
+		proj.Title = p.Title
+	}
+	if proj.Cost == 0 {
+		proj.Cost = p.EstimatedCost
+	}
+	if err := checkProject(tx, *r, proj); err != nil {
+		return p, err
+	}
+	if err := tx.PutProject(proj); err != nil {
+		return p, err
+	}
+	p.Status, p.Project = core.ProposalAccepted, proj.ID
+	if err := tx.PutProposal(p); err != nil {
+		return p, err
+	}
+	return p, s.audit(tx, actor.Name, "accept proposal", fmt.Sprintf("%s/%d", r.ID, p.ID), fmt.Sprintf("project %s, cost %d", proj.ID, proj.Cost))
+}
+
+// BulkDecision decides several proposals at once with one public reason:
+// those numbered in IDs, or every pending one with AllPending. Accepted
+// proposals become projects with their default ID, title and estimated
+// cost (decide them one at a time to set those).
+type BulkDecision struct {
+	IDs        []int64 `json:"ids" form:"ids"`
+	AllPending bool    `json:"all_pending" form:"all_pending"`
+	Accept     bool    `json:"accept" form:"accept"`
+	Reason     string  `json:"reason" form:"reason"`
+}
+
+// DecideProposals applies one decision to several proposals in one
+// transaction during review: all of them or none (the first refusal,
+// such as a project over the limits, is returned).
+func (s *Service) DecideProposals(ctx context.Context, actor *core.Identity, round string, b BulkDecision) ([]core.Proposal, error) {
+	if !ballot.ValidText(b.Reason) {
+		return nil, core.Invalidf("a public reason (1 to 200 bytes of text) is required")
+	}
+	if len(b.IDs) > core.MaxProposals {
+		return nil, core.Invalidf("at most %d proposals at once", core.MaxProposals)
+	}
+	if (len(b.IDs) == 0) == !b.AllPending {
+		return nil, core.Invalidf("name the proposals (ids) or choose all pending ones, not both")
+	}
+	var out []core.Proposal
+	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+		if err := core.Allows(r.Phase, core.ActReview); err != nil {
+			return err
+		}
+		ids := b.IDs
+		if b.AllPending {
+			all, err := tx.Proposals(r.ID)
+			if err != nil {
+				return err
+			}
+			for _, p := range all {
+				if p.Status == core.ProposalPending {
+					ids = append(ids, p.ID)
+				}
+			}
+		}
+		out = out[:0]
+		seen := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			p, err := s.decideTx(tx, actor, r, id, Decision{Accept: b.Accept, Reason: b.Reason})
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // checkProject validates a project for a round; a project ID already used

@@ -200,7 +200,11 @@ func (s *sequencer) flush(batch []*entry) {
 		return nil
 	})
 	if err != nil {
-		s.svc.log.Error("append batch failed", "entries", len(batch), "err", err)
+		// One line per kind of failure per LogEvery: a full disk fails
+		// every batch.
+		if ok, held := s.svc.logGate.Allow("append batch:"+string(core.ReasonOf(err)), time.Now()); ok {
+			s.svc.log.Error("append batch failed", "entries", len(batch), "err", err, "held_back", held)
+		}
 		for _, e := range batch {
 			if _, ok := results[e]; !ok || results[e].err == nil {
 				results[e] = outcome{err: fmt.Errorf("ui: append batch: %w", err)}

@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hedensted-pb/pb/tally"
@@ -82,7 +83,13 @@ type Service struct {
 	results  map[string]cachedResult                 // verified result notes by round
 	why      map[string]map[string]tally.Explanation // rule explanations by round
 
-	argonSem chan struct{} // bounds concurrent password hashing (memory)
+	argonSem     chan struct{} // bounds concurrent password hashing of anonymous sign-ins (memory)
+	argonKnown   chan struct{} // the lane of known devices and signed-in accounts
+	argonWaiting atomic.Int64  // anonymous sign-ins waiting for argonSem
+	logins       loginGuard    // failed sign-ins per account
+	deviceMu     sync.Mutex
+	deviceSecret []byte // key of device tokens, loaded on first use
+	logGate      LogGate
 
 	stopSchedule context.CancelFunc
 	scheduleDone chan struct{}
@@ -125,18 +132,19 @@ func New(cfg Config) (*Service, error) {
 	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	s := &Service{
-		cfg:      cfg,
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		rand:     cfg.Rand,
-		host:     host,
-		hub:      newHub(),
-		frozen:   make(map[string]*FrozenRound),
-		results:  make(map[string]cachedResult),
-		why:      make(map[string]map[string]tally.Explanation),
-		argonSem: make(chan struct{}, 2),
+		cfg:        cfg,
+		store:      cfg.Store,
+		keys:       cfg.Keys,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		rand:       cfg.Rand,
+		host:       host,
+		hub:        newHub(),
+		frozen:     make(map[string]*FrozenRound),
+		results:    make(map[string]cachedResult),
+		why:        make(map[string]map[string]tally.Explanation),
+		argonSem:   make(chan struct{}, 2),
+		argonKnown: make(chan struct{}, 1),
 	}
 	if err := s.upgradeFunds(context.Background()); err != nil {
 		return nil, err

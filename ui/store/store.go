@@ -145,12 +145,13 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 
 // Update runs fn in a read-write transaction and commits it (with fsync)
 // when fn returns nil; when fn returns an error nothing is written and the
-// error is returned unchanged.
+// error is returned unchanged. A commit that fails because the file
+// cannot grow (a full disk) returns [core.ErrDiskFull].
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+	return noSpace(s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) }))
 }
 
 // Backup writes a consistent copy of the whole database to w, from one
@@ -493,6 +494,28 @@ func (tx *Tx) PutSession(id [32]byte, s core.Session) error { return tx.putJSON(
 
 // DeleteSession removes a session; removing a missing one is not an error.
 func (tx *Tx) DeleteSession(id [32]byte) error { return tx.b(bSessions).Delete(id[:]) }
+
+// DeleteSessionsOf removes every session of account except the one
+// stored under keep, and returns how many it removed.
+func (tx *Tx) DeleteSessionsOf(account string, keep [32]byte) (int, error) {
+	var dead [][]byte
+	err := tx.b(bSessions).ForEach(func(k, v []byte) error {
+		var s core.Session
+		if json.Unmarshal(v, &s) == nil && s.Account == account && string(k) != string(keep[:]) {
+			dead = append(dead, clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range dead {
+		if err := tx.b(bSessions).Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(dead), nil
+}
 
 // DeleteExpiredSessions removes sessions that expired before now and
 // returns how many it removed.
