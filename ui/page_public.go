@@ -41,7 +41,7 @@ type homeTranche struct {
 }
 
 type homeAlloc struct {
-	Name                                       string
+	Name                                      string
 	CarryIn, Allocated, Reserved, Spent, Left int64
 }
 
