@@ -57,7 +57,7 @@ func idleSeconds(c *fiber.Ctx) int {
 // key in the script (the catalog key is "js." + key).
 var voteTexts = []string{"tooFew", "tooMany", "overBudget", "overCap", "overTotal", "badChoice", "meterCost",
 	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used", "superseded",
-	"voided", "wrongCode", "closed", "serverError", "failed", "chkSigned", "chkIncluded", "chkLogKey", "verified",
+	"revoteLimit", "voided", "wrongCode", "closed", "serverError", "failed", "chkSigned", "chkIncluded", "chkLogKey", "verified",
 	"chkFailed", "notVerified", "idle"}
 
 var checkTexts = []string{"noRound", "fork", "none", "checking", "notReceipt", "chkSigned", "chkIncluded",
@@ -330,6 +330,8 @@ func castErrorKey(err error) string {
 		return "js.voided"
 	case errors.Is(err, core.ErrSuperseded):
 		return "js.superseded"
+	case errors.Is(err, core.ErrTooManyBallots):
+		return "js.revoteLimit"
 	case errors.Is(err, core.ErrNotOnRoll):
 		return "js.wrongCode"
 	case errors.Is(err, core.ErrClosed), errors.Is(err, core.ErrNotOpen):
@@ -347,6 +349,8 @@ func castCode(err error) string {
 		return "voided"
 	case "js.superseded":
 		return "superseded"
+	case "js.revoteLimit":
+		return "too-many-ballots"
 	case "js.wrongCode":
 		return "not-in-roll"
 	case "js.closed":

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/service"
 )
 
@@ -111,5 +112,19 @@ func TestHSTS(t *testing.T) {
 		if got := resp.Header.Get("Strict-Transport-Security"); got != want {
 			t.Errorf("base %s: Strict-Transport-Security %q, want %q", base, got, want)
 		}
+	}
+}
+
+// TestRevoteLimitText: a ballot over the revote cap is explained on the
+// vote page and to vote.js by its reason.
+func TestRevoteLimitText(t *testing.T) {
+	if got := castErrorKey(core.ErrTooManyBallots); got != "js.revoteLimit" {
+		t.Errorf("castErrorKey(too_many_ballots) = %q", got)
+	}
+	if got := castCode(core.ErrTooManyBallots); got != "too-many-ballots" {
+		t.Errorf("castCode(too_many_ballots) = %q", got)
+	}
+	if status, _, _, _ := PublicError(core.ErrTooManyBallots); status != 429 {
+		t.Errorf("status of too_many_ballots = %d, want 429", status)
 	}
 }

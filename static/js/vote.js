@@ -207,6 +207,7 @@ function failureText(e) {
   if (e.code === 'used') return T.used;
   if (e.code === 'voided') return T.voided;
   if (e.code === 'superseded') return T.superseded;
+  if (e.code === 'too-many-ballots') return T.revoteLimit;
   if (e.code === 'closed') return T.closed;
   if (e.code === 'not-in-roll' || e.status === 403) return T.wrongCode;
   if (e.status === 423 || e.status === 410) return T.closed;

@@ -75,6 +75,9 @@ func (s *Service) CastBallot(ctx context.Context, round string, leaf []byte) (Ca
 			return err
 		}
 		adm, admErr = ledger.AdmitBallot(fr.Manifest.Revote, ledger.KeyState(voter), logged)
+		if adm == ledger.Append && voter.Ballots >= core.MaxBallotsPerKey {
+			adm, admErr = ledger.Refuse, core.ErrTooManyBallots
+		}
 		if adm == ledger.Repeat {
 			repeat, err = receiptIn(l, logged)
 		}
@@ -103,6 +106,8 @@ func (s *Service) CastBallot(ctx context.Context, round string, leaf []byte) (Ca
 // error; anything else is internal.
 func admissionError(err error) error {
 	switch {
+	case errors.Is(err, core.ErrTooManyBallots):
+		return core.ErrTooManyBallots
 	case errors.Is(err, ledger.ErrKeyVoided):
 		return core.ErrVoided
 	case errors.Is(err, ledger.ErrKeyUsed):

@@ -283,6 +283,11 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, resu
 			continue
 		}
 		adm, err := ledger.AdmitBallot(fr.Manifest.Revote, ledger.KeyState(v), logged)
+		if adm == ledger.Append && v.Ballots >= core.MaxBallotsPerKey {
+			// A server limit, not a rule of the record: one code
+			// cannot fill the log with revotes.
+			adm, err = ledger.Refuse, core.ErrTooManyBallots
+		}
 		switch {
 		case adm == ledger.Repeat && logged < size:
 			rc, err := receiptIn(l, logged)
