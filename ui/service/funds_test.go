@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -347,4 +348,98 @@ func TestUpgradeFunds(t *testing.T) {
 		s2.Close()
 		st2.Close()
 	}
+}
+
+// TestFundLifecycle is issue 10's end-to-end scenario on the service and a
+// real bbolt file: a fund of three tranches, a cancelled round, a round
+// published, a restart, a community joining and a population update
+// after the first tranche opened, the first tranche closed with its
+// carry-over, a second round frozen in the next tranche, a second
+// restart. The opened allocations never move and nothing is committed
+// twice.
+func TestFundLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	s, st := open(t, dir)
+	e := &env{t: t, svc: s, store: st, dir: dir}
+	restart := func() {
+		t.Helper()
+		before, err := e.svc.FundPlan(context.Background(), "pulje")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Close()
+		e.store.Close()
+		e.svc, e.store = open(t, dir)
+		after, err := e.svc.FundPlan(context.Background(), "pulje")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(before) != fmt.Sprint(after) {
+			t.Errorf("the restart changed the fund:\n%v\n%v", before, after)
+		}
+	}
+	defer func() { e.svc.Close(); e.store.Close() }()
+	ctx := context.Background()
+	e.seed() // barrit 1,000 and glud 3,000 inhabitants; 100,000 a year 2026–2028
+	glud := &core.Identity{Name: "glud-coord", Role: core.RoleCoordinator, Community: "glud"}
+	if _, err := e.svc.CreateRound(ctx, glud, RoundRequest{ID: "glud-2026", Community: "glud", Year: 2026, Title: "G"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CancelRound(ctx, glud, "glud-2026"); err != nil {
+		t.Fatal(err)
+	}
+	v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	e.cast("barrit-2026", e.ballotLeaf("barrit-2026", v, 0, "legeplads"), false)
+	e.closeAndPublish("barrit-2026")
+	restart()
+
+	if _, err := e.svc.CreateCommunity(ctx, admin, CommunityRequest{ID: "hornsyld", Name: "Hornsyld", Population: 4000, Fund: "pulje"}); err != nil {
+		t.Fatal(err)
+	}
+	pop := int64(5000)
+	if _, err := e.svc.UpdateCommunity(ctx, admin, "glud", CommunityUpdate{Population: &pop}); err != nil {
+		t.Fatal(err)
+	}
+	if ac := e.account(2026, "glud"); ac.Allocated != 75_000 {
+		t.Errorf("glud 2026 moved after the amendments: %+v", ac)
+	}
+	if _, err := e.svc.CloseTranche(ctx, admin, "pulje", 2026); err != nil {
+		t.Fatal(err)
+	}
+	// barrit spent 20,000 of 25,000; 2027 shares 100,000 as 1:5:4.
+	r, err := e.svc.CreateRound(ctx, coord, RoundRequest{ID: "barrit-2027", Community: "barrit", Year: 2027, Title: "B"})
+	if err != nil || r.Budget != 15_000 {
+		t.Fatalf("barrit-2027 = budget %d, %v; want 15000 (5000 carried + 10000)", r.Budget, err)
+	}
+	for _, p := range []core.Phase{core.PhaseProposals, core.PhaseReview} {
+		if _, err := e.svc.SetPhase(ctx, coord, "barrit-2027", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.PutProject(ctx, coord, "barrit-2027", testProjects[3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.FreezeWithCodes(ctx, coord, "barrit-2027", CodesRequest{Count: 3}); err != nil {
+		t.Fatal(err)
+	}
+	restart()
+	view, err := e.svc.FundPlan(ctx, "pulje")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]AccountView{
+		"barrit":   {Community: "barrit", CarryIn: 5_000, Allocated: 10_000, Reserved: 15_000, Available: 15_000},
+		"glud":     {Community: "glud", CarryIn: 75_000, Allocated: 50_000, Available: 125_000, Left: 125_000, Unspent: 125_000},
+		"hornsyld": {Community: "hornsyld", Allocated: 40_000, Available: 40_000, Left: 40_000, Unspent: 40_000},
+	}
+	tv := view.Allocation[1]
+	if !tv.Opened || !tv.CarryInFixed || len(tv.Accounts) != 3 {
+		t.Fatalf("2027 = %+v", tv)
+	}
+	for _, ac := range tv.Accounts {
+		if ac != want[ac.Community] {
+			t.Errorf("2027 %s = %+v, want %+v", ac.Community, ac, want[ac.Community])
+		}
+	}
+	verifyRound(t, e, "barrit-2026")
 }
