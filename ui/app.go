@@ -40,7 +40,7 @@ type Config struct {
 	// DefaultMaxConns); one more is answered 503 and closed. Keep it
 	// below the descriptor limit (ulimit -n).
 	MaxConns int
-	// MaxConnsPerIP is how many connections one IPv4 address may hold
+	// MaxConnsPerIP is how many connections one client address may hold
 	// (0: no limit); one more is answered 429 and closed.
 	MaxConnsPerIP int
 }
@@ -60,6 +60,7 @@ type App struct {
 	limitLogin, limitProposals fiber.Handler   // one limiter each, shared by the API and the pages
 	logGate                    service.LogGate // rate-limits repeated 5xx log lines
 	uploads                    *uploadGate     // the few large bodies read at once (limits.go)
+	perIP                      int             // connections per client address (Config.MaxConnsPerIP)
 
 	shutdownOnce sync.Once
 }
@@ -79,6 +80,7 @@ func New(svc *service.Service, cfg Config) (*App, error) {
 		log:     cfg.Logger,
 		secure:  strings.HasPrefix(svc.BaseURL(), "https:"),
 		uploads: newUploadGate(uploadSlots, uploadReadTimeout+10*time.Second),
+		perIP:   cfg.MaxConnsPerIP,
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
@@ -101,7 +103,6 @@ func New(svc *service.Service, cfg Config) (*App, error) {
 		AppName:               "pbserver",
 	})
 	srv := a.fiber.Server()
-	srv.MaxConnsPerIP = cfg.MaxConnsPerIP
 	srv.HeaderReceived = a.uploads.headerReceived
 	srv.CloseOnShutdown = true
 	a.routes()
@@ -121,7 +122,7 @@ func (a *App) BaseURL() string { return a.svc.BaseURL() }
 // Listener serves HTTP on ln until [App.Shutdown]. Running out of file
 // descriptors does not end it: accepting waits until connections close.
 func (a *App) Listener(ln net.Listener) error {
-	return a.fiber.Listener(newRetryListener(ln, a.log))
+	return a.fiber.Listener(newRetryListener(ln, a.log, a.perIP))
 }
 
 // Test runs one request through the app without a network, like

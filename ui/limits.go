@@ -3,8 +3,10 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -49,18 +51,77 @@ const (
 // net/http's Server.Serve does, and tries again, so the server serves
 // again as soon as connections close. It logs the condition at most once
 // a minute. Other errors (a closed listener) are returned.
+//
+// It also limits the connections one client address holds (perIP, 0 for
+// none): one more is answered 429 and closed. (fasthttp's own
+// MaxConnsPerIP closes a connection twice when the server shuts down with
+// idle connections, a data race that can hand one pooled wrapper to two
+// connections; this counts with a close that runs once, and counts IPv6
+// addresses too.)
 type retryListener struct {
 	net.Listener
-	log *slog.Logger
+	log   *slog.Logger
+	perIP int
 
 	mu      sync.Mutex
 	logged  time.Time
+	conns   map[netip.Addr]int
 	closed  chan struct{}
 	closeMu sync.Once
 }
 
-func newRetryListener(ln net.Listener, log *slog.Logger) *retryListener {
-	return &retryListener{Listener: ln, log: log, closed: make(chan struct{})}
+func newRetryListener(ln net.Listener, log *slog.Logger, perIP int) *retryListener {
+	return &retryListener{Listener: ln, log: log, perIP: perIP, conns: make(map[netip.Addr]int), closed: make(chan struct{})}
+}
+
+// tooMany is the answer to a connection over the per-address limit.
+const tooMany = "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 38\r\nRetry-After: 10\r\n\r\ntoo many connections from your address"
+
+// admit counts c against its address's limit and returns it wrapped, or
+// nil when the address is over the limit (c is then answered and closed).
+func (l *retryListener) admit(c net.Conn) net.Conn {
+	if l.perIP <= 0 {
+		return c
+	}
+	ta, ok := c.RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return c
+	}
+	ip, _ := netip.AddrFromSlice(ta.IP)
+	ip = ip.Unmap()
+	l.mu.Lock()
+	if l.conns[ip] >= l.perIP {
+		l.mu.Unlock()
+		go func() {
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			io.WriteString(c, tooMany)
+			c.Close()
+		}()
+		return nil
+	}
+	l.conns[ip]++
+	l.mu.Unlock()
+	return &countedConn{Conn: c, release: func() {
+		l.mu.Lock()
+		if l.conns[ip]--; l.conns[ip] <= 0 {
+			delete(l.conns, ip)
+		}
+		l.mu.Unlock()
+	}}
+}
+
+// countedConn is a connection counted against its address; Close gives
+// the count back once, however often it is called.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // Accept waits for the next connection, retrying after exhaustion errors.
@@ -68,8 +129,14 @@ func (l *retryListener) Accept() (net.Conn, error) {
 	var delay time.Duration
 	for {
 		c, err := l.Listener.Accept()
-		if err == nil || !exhausted(err) {
-			return c, err
+		if err == nil {
+			if c = l.admit(c); c == nil {
+				continue
+			}
+			return c, nil
+		}
+		if !exhausted(err) {
+			return nil, err
 		}
 		if delay == 0 {
 			delay = 5 * time.Millisecond

@@ -209,7 +209,7 @@ func TestRetryListener(t *testing.T) {
 	}
 	fl := &fakeListener{errs: errs, conn: &net.TCPConn{}}
 	var logs syncBuf
-	l := newRetryListener(fl, slog.New(slog.NewTextHandler(&logs, nil)))
+	l := newRetryListener(fl, slog.New(slog.NewTextHandler(&logs, nil)), 0)
 	c, err := l.Accept()
 	if err != nil || c != fl.conn {
 		t.Fatalf("Accept = %v, %v; want the connection after the errors", c, err)
@@ -271,4 +271,57 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestPerAddressLimit: a client address holds at most perIP connections;
+// one more is answered 429 and closed, and closing one (twice, as a
+// shutting-down server may) makes room for exactly one.
+func TestPerAddressLimit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newRetryListener(ln, slog.New(slog.DiscardHandler), 2)
+	defer l.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	dial()
+	first, second := <-accepted, <-accepted
+	_ = second
+	over := dial()
+	resp, err := http.ReadResponse(bufio.NewReader(over), nil)
+	if err != nil || resp.StatusCode != 429 {
+		t.Fatalf("third connection: %v, %v; want 429", resp, err)
+	}
+	first.Close()
+	first.Close()
+	dial()
+	<-accepted
+	over = dial()
+	if resp, err := http.ReadResponse(bufio.NewReader(over), nil); err != nil || resp.StatusCode != 429 {
+		t.Fatalf("after one close, the fourth connection: %v, %v; want 429", resp, err)
+	}
+	// Another address is not limited by this one's.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	if c, err := d.Dial("tcp", ln.Addr().String()); err == nil {
+		defer c.Close()
+		<-accepted
+	}
 }

@@ -19,7 +19,7 @@ type config struct {
 	AdminName     string        // the first administrator's account
 	AdminPassword string        // from PB_ADMIN_PASSWORD; generated when empty
 	MaxConns      int           // connections served at once; 0: from the descriptor limit
-	MaxConnsPerIP int           // connections per IPv4 address; 0: no limit
+	MaxConnsPerIP int           // connections per client address; 0: no limit
 }
 
 const usageText = `usage: pbserver [flags]
@@ -66,7 +66,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil || perIP < 0 {
 		return c, fmt.Errorf("%w: PB_MAX_CONNS_PER_IP must be a number ≥ 0", errUsage)
 	}
-	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", perIP, "connections one IPv4 address may hold; more are answered 429 (0: no limit; behind a reverse proxy on this host use 0 and limit clients in the proxy) [PB_MAX_CONNS_PER_IP]")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", perIP, "connections one client address may hold; more are answered 429 (0: no limit; behind a reverse proxy on this host use 0 and limit clients in the proxy) [PB_MAX_CONNS_PER_IP]")
 	c.AdminName = env("PB_ADMIN_NAME", "admin")
 	c.AdminPassword = getenv("PB_ADMIN_PASSWORD")
 	if err := fs.Parse(args); err != nil {
