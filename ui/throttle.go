@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"strings"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 // Per-client throttles (Fiber's limiter, fixed windows in memory). The
 // client is its device token when it has a valid one (so a known device
 // behind the same address as a guesser keeps its own count), else its
-// address as Fiber sees it (c.IP(): the proxy's, unless the proxy header is
-// trusted). Addresses live only in the limiter's memory, never in a log.
+// address (behind a reverse proxy on the same host, the address the proxy
+// reports; see clientAddr). Addresses live only in the limiter's memory,
+// never in a log.
 const (
 	// loginFailures failed sign-ins per client per loginWindow; beyond
 	// them 429 before any password is hashed.
@@ -39,8 +41,24 @@ func (a *App) clientKey(prefix string) func(c *fiber.Ctx) string {
 			h := sha256.Sum256([]byte(d))
 			return prefix + "d:" + hex.EncodeToString(h[:8])
 		}
-		return prefix + "ip:" + c.IP()
+		return prefix + "ip:" + clientAddr(c.Context().RemoteIP(), c.Get(fiber.HeaderXForwardedFor))
 	}
+}
+
+// clientAddr is the address a limiter counts a request under. A request
+// from a loopback address comes from the reverse proxy on the same host
+// (docs/operations.md), so the client is the last address of
+// X-Forwarded-For: the one the proxy added (Caddy sets it, nginx appends
+// $remote_addr with $proxy_add_x_forwarded_for); earlier entries are the
+// client's own claims and are ignored. Any other peer is the client.
+func clientAddr(peer net.IP, xff string) string {
+	if peer.IsLoopback() && xff != "" {
+		last := strings.TrimSpace(xff[strings.LastIndexByte(xff, ',')+1:])
+		if ip := net.ParseIP(last); ip != nil {
+			return ip.String()
+		}
+	}
+	return peer.String()
 }
 
 // loginLimiter counts failed sign-ins (any answer ≥ 400) per client; the

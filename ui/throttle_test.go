@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -126,5 +127,24 @@ func TestRevoteLimitText(t *testing.T) {
 	}
 	if status, _, _, _ := PublicError(core.ErrTooManyBallots); status != 429 {
 		t.Errorf("status of too_many_ballots = %d, want 429", status)
+	}
+}
+
+// TestClientAddr: behind a proxy on the same host the client is the
+// address the proxy added last; otherwise the peer, whatever it claims.
+func TestClientAddr(t *testing.T) {
+	for _, tc := range []struct {
+		peer, xff, want string
+	}{
+		{"127.0.0.1", "203.0.113.7", "203.0.113.7"},
+		{"127.0.0.1", "10.0.0.1, 203.0.113.7", "203.0.113.7"}, // the client's own claim first, the proxy's last
+		{"::1", "2001:db8::1", "2001:db8::1"},
+		{"127.0.0.1", "", "127.0.0.1"}, // a local client without a proxy
+		{"127.0.0.1", "garbage", "127.0.0.1"},
+		{"198.51.100.2", "203.0.113.7", "198.51.100.2"}, // not from a local proxy: the header is ignored
+	} {
+		if got := clientAddr(net.ParseIP(tc.peer), tc.xff); got != tc.want {
+			t.Errorf("clientAddr(%s, %q) = %s, want %s", tc.peer, tc.xff, got, tc.want)
+		}
 	}
 }
