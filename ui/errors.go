@@ -74,7 +74,10 @@ func lowerFirst(s string) string {
 // [App.SetErrorPage], or plain text. Internal errors are logged with their
 // detail and the request id; the client never sees the detail.
 func (a *App) errorHandler(c *fiber.Ctx, err error) error {
-	err = a.uploads.refused(c, err)
+	err, refused := a.uploads.refused(c, err)
+	if refused && a.pageError != nil && !strings.HasPrefix(c.Path(), "/api/") {
+		return a.pageError(c, err) // a body refused before any page handler ran, in the page's language
+	}
 	status, msg, reason, public := PublicError(err)
 	rid, _ := c.Locals(localRequestID).(string)
 	if !public {

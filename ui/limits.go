@@ -282,22 +282,23 @@ func (g *uploadGate) track(c *fiber.Ctx) error {
 }
 
 // refused turns the error of a request whose body fasthttp refused into
-// the answer to send. A roll upload refused as too large although it is
-// within maxUploadBody was refused for want of a slot: 503 with
-// Retry-After. It also frees a slot whose body could not be read.
-func (g *uploadGate) refused(c *fiber.Ctx, err error) error {
+// the answer to send, and reports whether it was such a refusal. A roll
+// upload refused as too large although it is within maxUploadBody was
+// refused for want of a slot: 503 with Retry-After. It also frees a slot
+// whose body could not be read.
+func (g *uploadGate) refused(c *fiber.Ctx, err error) (error, bool) {
 	g.release(&c.Request().Header)
 	var fe *fiber.Error
 	if !errors.As(err, &fe) || fe.Code != fiber.StatusRequestEntityTooLarge {
-		return err
+		return err, false
 	}
 	h := &c.Request().Header
 	if n := h.ContentLength(); isUpload(h.Method(), h.RequestURI()) && n >= 0 && n <= maxUploadBody {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(uploadRetryAfter/time.Second)))
 		c.Set(fiber.HeaderConnection, "close")
-		return &core.Error{Kind: core.Unavailable, Reason: "busy", Msg: "too many uploads at once; try again in a few seconds"}
+		return &core.Error{Kind: core.Unavailable, Reason: "upload_busy", Msg: "too many uploads at once; try again in a few seconds"}, true
 	}
-	return core.Errorf(core.TooLarge, "request body too large (limit %d bytes)", bodyLimit(h))
+	return &core.Error{Kind: core.TooLarge, Reason: "too_large", Msg: fmt.Sprintf("request body too large (limit %d bytes)", bodyLimit(h))}, true
 }
 
 // bodyLimit is the body limit of a request: maxUploadBody for roll

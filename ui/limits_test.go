@@ -71,8 +71,13 @@ func TestBodyLimits(t *testing.T) {
 			case tt.want != 0 && resp.StatusCode != tt.want:
 				t.Fatalf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
 			}
-			if tt.want == 503 && resp.Header.Get("Retry-After") != "5" {
-				t.Errorf("503 without Retry-After: %v", resp.Header)
+			body, _ := io.ReadAll(resp.Body)
+			if tt.want == 503 && (resp.Header.Get("Retry-After") != "5" || !bytes.Contains(body, []byte(`"code":"upload_busy"`))) {
+				t.Errorf("503 without Retry-After or reason: %v %s", resp.Header, body)
+			}
+			// A page is refused with a page in the reader's language.
+			if tt.path == "/check" && !bytes.Contains(body, []byte("Det, du sendte, er for stort")) {
+				t.Errorf("POST /check refused with %s", body)
 			}
 			if !tt.fill && len(env.app.uploads.slots) != 0 {
 				t.Errorf("%d upload slots still taken after the request", len(env.app.uploads.slots))
@@ -109,8 +114,9 @@ func rawRequest(t *testing.T, addr, method, path string, size int, send bool) *h
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp
 }
 
