@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -89,6 +90,17 @@ func check(path string, fi os.FileInfo) (err error) {
 		return fmt.Errorf("%s: %w", msg, ErrDamaged)
 	}
 	return nil
+}
+
+// recoverTx turns a panic inside a transaction (bbolt asserting on a
+// page damaged after the start, or a bug in the caller's function) into
+// an error, so that it fails one request or one batch rather than the
+// process. bbolt has rolled the transaction back by then (its View and
+// Update roll back in a deferred call), so the store stays usable.
+func recoverTx(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("store: transaction panicked (a damaged page, or a bug): %v\n%s", r, debug.Stack())
+	}
 }
 
 // preflight is the check Open runs before opening a file for writing: a

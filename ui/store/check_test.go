@@ -137,3 +137,38 @@ func TestCheckMissing(t *testing.T) {
 		t.Errorf("Check(missing) = %v, want a non-damage error", err)
 	}
 }
+
+// TestPanicInTransaction: a panic inside a transaction becomes an error;
+// nothing of the transaction is written and the store goes on working.
+func TestPanicInTransaction(t *testing.T) {
+	s := MustOpen(t)
+	ctx := context.Background()
+	before := digest(t, s)
+	err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutMeta("k", []byte("v")); err != nil {
+			return err
+		}
+		panic("boom")
+	})
+	if err == nil || !strings.Contains(err.Error(), "panicked") || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("Update = %v, want the panic as an error", err)
+	}
+	if err := s.View(ctx, func(tx *Tx) error { panic("boom") }); err == nil {
+		t.Fatal("View: a panic was not an error")
+	}
+	if got := digest(t, s); got != before {
+		t.Errorf("the panicking transaction wrote something")
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.PutMeta("k", []byte("v")) }); err != nil {
+		t.Fatalf("Update after a panic: %v", err)
+	}
+}
+
+func digest(t *testing.T, s *Store) [32]byte {
+	t.Helper()
+	var d [32]byte
+	if err := s.View(context.Background(), func(tx *Tx) error { d = tx.Digest(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

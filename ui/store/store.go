@@ -136,10 +136,11 @@ func (s *Store) Path() string { return s.db.Path() }
 
 // View runs fn in a read-only transaction. Values fn obtains from tx are
 // copies and may be kept.
-func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer recoverTx(&err)
 	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
 }
 
@@ -147,10 +148,11 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 // when fn returns nil; when fn returns an error nothing is written and the
 // error is returned unchanged. A commit that fails because the file
 // cannot grow (a full disk) returns [core.ErrDiskFull].
-func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer recoverTx(&err)
 	return noSpace(s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) }))
 }
 
