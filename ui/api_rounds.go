@@ -158,6 +158,28 @@ func (a *App) handleCodes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return sendSheet(c, r, sheet)
+}
+
+// handleSlips is POST /api/rounds/:round/slips {"passphrase"}: the slip
+// sheet again, from the copy sealed under the passphrase given with the
+// codes, until voting opens.
+func (a *App) handleSlips(c *fiber.Ctx) error {
+	var req struct {
+		Passphrase string `json:"passphrase" form:"passphrase"`
+	}
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	r, sheet, err := a.svc.SlipSheet(c.UserContext(), AccountOf(c), c.Params("round"), req.Passphrase)
+	if err != nil {
+		return err
+	}
+	return sendSheet(c, r, sheet)
+}
+
+// sendSheet answers with a slip sheet as an HTML download.
+func sendSheet(c *fiber.Ctx, r core.Round, sheet []byte) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("PB-Manifest-Fingerprint", r.Fingerprint)

@@ -320,6 +320,7 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/projects/:pid/delete", p.adminAction(p.deleteProject))
 	adm.Post("/rounds/:round/roll", p.adminAction(p.uploadRoll))
 	adm.Post("/rounds/:round/codes", h(p.slips))
+	adm.Post("/rounds/:round/slips", h(p.slipsAgain))
 	adm.Post("/rounds/:round/void", p.adminAction(p.void))
 	adm.Post("/rounds/:round/handed-out", p.adminAction(p.setHandedOut))
 	adm.Post("/rounds/:round/schedule", p.adminAction(p.schedule))

@@ -224,6 +224,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		Rules          []ruleOption
 		HandedOut      int
 		CategoryNames  map[string]string // category id → name in the page's language
+		SlipCopy       bool              // a sealed copy of the slips can be downloaded again
 	}
 	rd, err := p.app.svc.RoundDetail(c.UserContext(), c.Params("round"))
 	if core.KindOf(err) == core.NotFound {
@@ -281,6 +282,11 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		d.Fingerprint = ballot.FormatFingerprint(r.Fingerprint)
 	}
 	d.DefaultCount, d.DefaultReserve = 100, 10
+	if r.Phase == core.PhaseFrozen {
+		if d.SlipCopy, err = p.app.svc.HasSlipCopy(c.UserContext(), r.ID); err != nil {
+			return err
+		}
+	}
 	d.HandedOut = r.TurnoutBase()
 	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
 	d.Rules = ruleOptions(v, r.Rule)
@@ -394,15 +400,32 @@ func (p *pages) uploadRoll(c *fiber.Ctx, id *core.Identity) (string, error) {
 
 // slips is POST /admin/rounds/:round/codes: it freezes the round with
 // new codes and answers with the printable slip sheet itself, each slip
-// carrying the manifest fingerprint. The codes exist only in this one
-// response (never stored, never logged), so the sheet opens once: print
-// it from the browser, then close it.
+// carrying the manifest fingerprint. The codes are never stored in the
+// clear and never logged; with a passphrase the server keeps them sealed
+// under it until voting opens ([pages.slipsAgain]).
 func (p *pages) slips(c *fiber.Ctx) error {
 	_, sheet, err := p.app.svc.FreezeWithCodes(c.UserContext(), AccountOf(c), c.Params("round"), service.CodesRequest{
-		Count: int(formInt(c, "count")), Reserve: int(formInt(c, "reserve")), Replace: c.FormValue("replace") != ""})
+		Count: int(formInt(c, "count")), Reserve: int(formInt(c, "reserve")), Replace: c.FormValue("replace") != "",
+		Passphrase: c.FormValue("passphrase")})
 	if err != nil {
 		return err
 	}
+	return sendSlips(c, sheet)
+}
+
+// slipsAgain is POST /admin/rounds/:round/slips: the slip sheet again,
+// from the copy sealed under the passphrase given at freeze, until voting
+// opens.
+func (p *pages) slipsAgain(c *fiber.Ctx) error {
+	_, sheet, err := p.app.svc.SlipSheet(c.UserContext(), AccountOf(c), c.Params("round"), c.FormValue("passphrase"))
+	if err != nil {
+		return err
+	}
+	return sendSlips(c, sheet)
+}
+
+// sendSlips answers with a slip sheet page.
+func sendSlips(c *fiber.Ctx, sheet []byte) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

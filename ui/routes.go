@@ -64,6 +64,7 @@ func (a *App) routes() {
 	r.Delete("/api/rounds/:round/projects/:project", form(a.handleDeleteProject)...)
 	r.Put("/api/rounds/:round/roll", a.RequireLogin, a.RequireCSRF, a.handleUploadRoll)
 	r.Post("/api/rounds/:round/codes", form(a.handleCodes)...)
+	r.Post("/api/rounds/:round/slips", form(a.handleSlips)...)
 	r.Post("/api/rounds/:round/schedule", form(a.handleSchedule)...)
 	r.Post("/api/rounds/:round/voids", form(a.handleVoid)...)
 	r.Put("/api/rounds/:round/handed-out", form(a.handleHandedOut)...)

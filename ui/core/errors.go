@@ -94,10 +94,11 @@ var (
 	// ErrCodeUsed: the code's key has a ballot and the round allows no revote.
 	ErrCodeUsed = &Error{Kind: Conflict, Reason: "code_used", Msg: "this voting code has already been used: under this round's rules only the first ballot counts"}
 	// ErrSuperseded: under revote last, the ballot is byte-identical to an
-	// earlier ballot of its code that a later one replaced. A ballot is
-	// logged once, so that choice cannot be made again with the same code;
-	// the later ballot keeps counting.
-	ErrSuperseded = &Error{Kind: Conflict, Reason: "superseded", Msg: "this ballot was replaced by a later ballot with the same code, which is the one that counts; a choice made before cannot be sent again"}
+	// earlier ballot of its code that a later one replaced (a replayed old
+	// cast). A leaf is logged once, so it cannot count again; the later
+	// ballot keeps counting. Casting the same choice anew (a new cast
+	// nonce) is a new ballot, which counts.
+	ErrSuperseded = &Error{Kind: Conflict, Reason: "superseded", Msg: "this exact ballot was sent before and a later ballot with the same code replaced it, which is the one that counts; to choose it again, vote again"}
 	// ErrVoided: the council voided the code's key.
 	ErrVoided = &Error{Kind: Conflict, Reason: "voided", Msg: "this voting code was voided by the council: ask for a reserve slip"}
 	// ErrNotOnRoll: the code's key is not on the round's roll.
@@ -110,6 +111,17 @@ var (
 	ErrClosed = &Error{Kind: Conflict, Reason: "closed", Msg: "voting in this round has closed"}
 	// ErrFrozen: the round's manifest is signed; its settings cannot change.
 	ErrFrozen = &Error{Kind: Conflict, Reason: "frozen", Msg: "the round is frozen: its manifest is signed and cannot change"}
+	// ErrSlipsMade: codes asked for a round that is frozen: its slips were
+	// made at its freeze, and a frozen round never gets new codes.
+	ErrSlipsMade = &Error{Kind: Conflict, Reason: "slips_made", Msg: "the round is frozen: its slips were made at freeze and no new codes can be made"}
+	// ErrSlipsGone: the sealed copy of a round's slips was destroyed when
+	// voting opened.
+	ErrSlipsGone = &Error{Kind: Conflict, Reason: "slips_gone", Msg: "voting has opened, so the copy of the slips has been destroyed: hand out reserve slips instead"}
+	// ErrNoSlipCopy: no sealed copy of the round's slips was kept (codes
+	// made without a passphrase, or a roll uploaded).
+	ErrNoSlipCopy = &Error{Kind: Conflict, Reason: "no_slip_copy", Msg: "no copy of this round's slips was kept: they were made without a passphrase, or the codes were made elsewhere"}
+	// ErrSlipPassphrase: the passphrase does not open the sealed copy.
+	ErrSlipPassphrase = &Error{Kind: Invalid, Reason: "slip_passphrase", Msg: "the passphrase does not open the copy of the slips"}
 	// ErrWrongPhase: the action is not allowed in the round's phase.
 	ErrWrongPhase = &Error{Kind: Conflict, Reason: "wrong_phase", Msg: "not possible in the round's current phase"}
 	// ErrFromProposal: the project comes from a resident's proposal; it

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/ballot"
-	"github.com/hedensted-pb/pb/ballot/slipsheet"
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/store"
@@ -718,20 +716,24 @@ func (s *Service) UploadRoll(ctx context.Context, actor *core.Identity, round st
 // CodesRequest asks for server-generated voting codes at freeze: count
 // slips, the last reserve of them marked as reserve slips. Replace allows
 // them to replace a roll uploaded earlier (otherwise that is a 409).
+// Passphrase, when given (at least 10 characters), keeps a copy of the
+// codes sealed under it until voting opens, so that a lost sheet can be
+// downloaded again ([Service.SlipSheet]); it is never stored.
 type CodesRequest struct {
-	Count   int  `json:"count" form:"count"`
-	Reserve int  `json:"reserve" form:"reserve"`
-	Replace bool `json:"replace,omitempty" form:"replace"`
+	Count      int    `json:"count" form:"count"`
+	Reserve    int    `json:"reserve" form:"reserve"`
+	Replace    bool   `json:"replace,omitempty" form:"replace"`
+	Passphrase string `json:"passphrase,omitempty" form:"passphrase"`
 }
 
 // FreezeWithCodes freezes a round with server-generated codes in one step:
 // it makes the codes, attaches their roll, signs and logs the manifest
-// ([App.Freeze]) and renders the printable slip sheet (HTML) with the
-// manifest's fingerprint on every slip. All of it happens in one
-// transaction, so either the round is frozen and the sheet returned, or
-// nothing changed. The codes exist only in the returned sheet: the server
-// keeps the public keys and forgets the codes, and a frozen round can
-// never get new codes, so the sheet can be had once.
+// ([App.Freeze]) in one transaction, so either the round is frozen or
+// nothing changed, and then, outside the transaction, renders the
+// printable slip sheet (HTML) with the manifest's fingerprint on every
+// slip. The server keeps the public keys; the codes it keeps only sealed
+// under the coordinator's passphrase (when one is given) until voting
+// opens, and a frozen round never gets new codes.
 func (s *Service) FreezeWithCodes(ctx context.Context, actor *core.Identity, id string, req CodesRequest) (core.Round, []byte, error) {
 	r, _, sheet, err := s.FreezeWithNewCodes(ctx, actor, id, req)
 	return r, sheet, err
@@ -742,6 +744,9 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 	count, reserve := req.Count, req.Reserve
 	if count < 1 || count > maxCodes || reserve < 0 || reserve >= count {
 		return core.Round{}, nil, nil, core.Invalidf("count must be 1 to %d and reserve 0 to count-1", maxCodes)
+	}
+	if err := checkSlipPassphrase(req.Passphrase); err != nil {
+		return core.Round{}, nil, nil, err
 	}
 	if !ballot.ValidID(id) {
 		return core.Round{}, nil, nil, core.NotFoundf("no round %s", id)
@@ -777,7 +782,12 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 	if err != nil {
 		return core.Round{}, nil, nil, fmt.Errorf("ui: roll of %s: %w", id, err)
 	}
-	var sheet bytes.Buffer
+	var sealed []byte
+	if req.Passphrase != "" {
+		if sealed, err = sealSlips(id, codes, reserve, req.Passphrase, s.cfg.Argon2, s.rand); err != nil {
+			return core.Round{}, nil, nil, err
+		}
+	}
 	var cp []byte
 	r, err := s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
 		if err := s.canGenerate(*r, req.Replace); err != nil {
@@ -794,13 +804,8 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 		if cp, err = s.freezeTx(tx, actor, r); err != nil {
 			return err
 		}
-		s := slipsheet.Sheet{Round: r.ID, Title: r.Title, BaseURL: s.cfg.BaseURL, AnchorsFingerprint: r.Fingerprint}
-		for i, c := range codes {
-			s.Slips = append(s.Slips, slipsheet.Slip{Code: c, Reserve: i >= count-reserve})
-		}
-		sheet.Reset()
-		if err := slipsheet.Render(&sheet, s); err != nil {
-			return fmt.Errorf("ui: render slips: %w", err)
+		if sealed != nil {
+			return tx.PutSealedSlips(r.ID, sealed)
 		}
 		return nil
 	})
@@ -808,7 +813,13 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 		return r, nil, nil, err
 	}
 	s.hub.publish(Event{Round: r.ID, Size: 1, Checkpoint: cp})
-	return r, codes, sheet.Bytes(), nil
+	// Rendering 20,000 slips takes tens of seconds: never inside the write
+	// transaction, which every round's ballots wait for.
+	sheet, err := s.renderSlips(r, codes, reserve)
+	if err != nil {
+		return r, nil, nil, err
+	}
+	return r, codes, sheet, nil
 }
 
 // canGenerate refuses codes for a frozen round (its roll is signed into
@@ -816,7 +827,7 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 // unless replace is set, for a round holding an uploaded roll.
 func (s *Service) canGenerate(r core.Round, replace bool) error {
 	if r.Phase.Frozen() {
-		return core.ErrFrozen.With("round %s is frozen (phase %s): its slips were printed at freeze and no new codes can be made; hand out reserve slips instead", r.ID, r.Phase)
+		return core.ErrSlipsMade.With("round %s is frozen (phase %s): its slips were made at freeze and no new codes can be made; download them again with the passphrase until voting opens, or hand out reserve slips", r.ID, r.Phase)
 	}
 	if err := core.Allows(r.Phase, core.ActFreeze); err != nil {
 		return core.ErrWrongPhase.With("round %s is in phase %s; codes are made when the round is frozen, from the review phase", r.ID, r.Phase)
@@ -992,6 +1003,15 @@ func (s *Service) Open(ctx context.Context, actor *core.Identity, id string) (co
 			return err
 		}
 		r.Phase, r.Opened = core.PhaseVoting, s.clock()
+		// The sealed copy of the slips goes when voting opens.
+		if _, err := tx.SealedSlips(r.ID); err == nil {
+			if err := tx.DeleteSealedSlips(r.ID); err != nil {
+				return err
+			}
+			return s.audit(tx, core.ActorName(actor), "open voting", r.ID, "the copy of the slips is destroyed")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		return s.audit(tx, core.ActorName(actor), "open voting", r.ID, "")
 	})
 }

@@ -53,6 +53,7 @@ var (
 	bProjects    = []byte("projects")
 	bManifests   = []byte("manifests")
 	bRolls       = []byte("rolls")
+	bSlips       = []byte("slips")
 	bLogSize     = []byte("log_size")
 	bLeaves      = []byte("leaves")
 	bHashes      = []byte("hashes")
@@ -66,7 +67,7 @@ var (
 
 	allBuckets = [][]byte{bMeta, bFunds, bCommunities, bRounds, bProposals, bProjects, bManifests,
 		bRolls, bLogSize, bLeaves, bHashes, bLeafIndex, bVoters, bCheckpoints, bResults, bAccounts,
-		bSessions, bAudit}
+		bSessions, bAudit, bSlips}
 )
 
 // Store is an open database. Its methods are safe for concurrent use;
