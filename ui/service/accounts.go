@@ -197,7 +197,7 @@ func (s *Service) SignIn(ctx context.Context, cr Credentials) (SignedIn, error) 
 	}
 	device := cr.Device
 	if !known {
-		if device, err = s.newDeviceToken(ctx, acct.Name); err != nil {
+		if device, err = s.newDeviceToken(ctx, acct); err != nil {
 			return SignedIn{}, err
 		}
 	}

@@ -148,16 +148,18 @@ func (s *Service) deviceKey(ctx context.Context) ([]byte, error) {
 }
 
 // deviceToken is the device token of account: name.nonce.mac, b64url.
-func deviceToken(key []byte, account string, nonce []byte) string {
+// The MAC covers the account's password hash, so a new password ends every
+// device token of the account (a stolen cookie no longer skips the lock).
+func deviceToken(key []byte, account, passwordHash string, nonce []byte) string {
 	enc := base64.RawURLEncoding
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("pb-device\x00" + account + "\x00"))
+	m.Write([]byte("pb-device\x00" + account + "\x00" + passwordHash + "\x00"))
 	m.Write(nonce)
 	return enc.EncodeToString([]byte(account)) + "." + enc.EncodeToString(nonce) + "." + enc.EncodeToString(m.Sum(nil))
 }
 
-// newDeviceToken makes a device token for account.
-func (s *Service) newDeviceToken(ctx context.Context, account string) (string, error) {
+// newDeviceToken makes a device token for acct.
+func (s *Service) newDeviceToken(ctx context.Context, acct core.Account) (string, error) {
 	key, err := s.deviceKey(ctx)
 	if err != nil {
 		return "", err
@@ -166,11 +168,12 @@ func (s *Service) newDeviceToken(ctx context.Context, account string) (string, e
 	if _, err := io.ReadFull(s.rand, nonce); err != nil {
 		return "", err
 	}
-	return deviceToken(key, account, nonce), nil
+	return deviceToken(key, acct.Name, acct.PasswordHash, nonce), nil
 }
 
 // KnownDevice returns the account a device token was issued to, or ""
-// when the token is missing or not one of this server's.
+// when the token is missing, not one of this server's, or older than the
+// account's password.
 func (s *Service) KnownDevice(ctx context.Context, token string) string {
 	if token == "" || len(token) > 512 {
 		return ""
@@ -189,7 +192,15 @@ func (s *Service) KnownDevice(ctx context.Context, token string) string {
 	if err != nil {
 		return ""
 	}
-	if !hmac.Equal([]byte(deviceToken(key, string(name), nonce)), []byte(token)) {
+	var acct core.Account
+	if err := s.store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		acct, err = tx.Account(string(name))
+		return err
+	}); err != nil {
+		return ""
+	}
+	if !hmac.Equal([]byte(deviceToken(key, acct.Name, acct.PasswordHash, nonce)), []byte(token)) {
 		return ""
 	}
 	return string(name)

@@ -166,8 +166,15 @@ func TestSetPasswordEndsSessions(t *testing.T) {
 		return in.Token
 	}
 	keep, other, coordTok := sign("admin", "correct horse battery"), sign("admin", "correct horse battery"), sign("barrit-coord", "coordinator pw")
+	in, err := e.svc.SignIn(ctx, Credentials{Name: "admin", Password: "correct horse battery"})
+	if err != nil || e.svc.KnownDevice(ctx, in.Device) != "admin" {
+		t.Fatalf("device token before the change: %v", err)
+	}
 	if err := e.svc.SetPassword(ctx, admin, "admin", "a new long password", keep); err != nil {
 		t.Fatal(err)
+	}
+	if e.svc.KnownDevice(ctx, in.Device) != "" {
+		t.Errorf("a device token from before the password change is still known")
 	}
 	for _, tc := range []struct {
 		name, token string
