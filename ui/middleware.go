@@ -82,7 +82,10 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 // municipality's other subdomains are not ours to pin).
 func (a *App) securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" on same-origin form posts, which sameOrigin refuses.
+	// Other sites still get no referrer.
+	c.Set("Referrer-Policy", "same-origin")
 	c.Set("X-Frame-Options", "DENY")
 	if a.secure {
 		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=63072000")
@@ -106,6 +109,12 @@ func (a *App) sameOrigin(c *fiber.Ctx) error {
 		return core.Forbiddenf("cross-site request refused")
 	}
 	if o := c.Get(fiber.HeaderOrigin); o != "" {
+		// "Origin: null" is accepted only when the browser itself says
+		// the request comes from this site (Sec-Fetch-Site cannot be set
+		// by a page).
+		if o == "null" && c.Get("Sec-Fetch-Site") == "same-origin" {
+			return c.Next()
+		}
 		if !a.sameOriginAs(o, c.Protocol(), string(c.Request().Host())) {
 			return core.Forbiddenf("cross-site request refused")
 		}

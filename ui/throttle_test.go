@@ -73,7 +73,8 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 // TestSameOrigin: the Origin must match in scheme and host; "null" is
-// another site; no Origin passes (scripts).
+// another site unless the browser says Sec-Fetch-Site: same-origin; no
+// Origin passes (scripts).
 func TestSameOrigin(t *testing.T) {
 	e := newTestEnv(t)
 	for _, tc := range []struct {
@@ -97,6 +98,11 @@ func TestSameOrigin(t *testing.T) {
 	for origin, want := range map[string]int{"null": 403, "https://pb.test": 403, "http://pb.test": 401} {
 		if r := c.do("POST", "/api/logout", nil, "Origin", origin); r.Status != want {
 			t.Errorf("POST with Origin %q = %s, want %d", origin, r, want)
+		}
+	}
+	for site, want := range map[string]int{"same-origin": 401, "same-site": 403, "cross-site": 403, "none": 403} {
+		if r := c.do("POST", "/api/logout", nil, "Origin", "null", "Sec-Fetch-Site", site); r.Status != want {
+			t.Errorf("POST with Origin null and Sec-Fetch-Site %s = %s, want %d", site, r, want)
 		}
 	}
 }

@@ -160,11 +160,12 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
       const slipFP = manifestFP.match(/.{4}/g).join('-');
       assert.equal(slipText.split('Manifest: ' + slipFP).length - 1, 8, 'every slip shows the fingerprint of anchors.txt (' + slipFP + ')');
 
-      // Frozen: the slips cannot be printed again, and the page says so. Then open voting.
+      // Frozen: no new slips can be made (the flow froze without a passphrase, so no copy is kept), and the
+      // page says so. Then open voting.
       await page.reload();
       assert.match(await page.locator('#phase').innerText(), /låst|frozen/);
       assert.equal(await page.locator('#make-slips').count(), 0, 'no second slip sheet');
-      assert.match(await page.locator('#slips-printed').innerText(), /kan ikke udskrives igen|cannot be printed again/);
+      assert.match(await page.locator('#slips-printed').innerText(), /Stemmesedlerne blev lavet, da afstemningen blev låst: 8 sedler, heraf 2 reserve|The slips were made when the round was frozen: 8 slips, 2 of them reserve/);
       await visit(page, 'admin-frozen');
       await submitForm(page, '#next-phase');
       assert.match(await page.locator('#phase').innerText(), /Afstemning åben|Voting open/);
