@@ -72,6 +72,19 @@ type Tx interface {
 	AppendAudit(e AuditEntry) (AuditEntry, error)
 	Audit(limit int) ([]AuditEntry, error)
 
+	DeleteSessionsOf(account string, keep [32]byte) (int, error)
+
+	// Meta and PutMeta hold the store's own small records (versions,
+	// upgrade marks).
+	Meta(key string) ([]byte, error)
+	PutMeta(key string, value []byte) error
+
+	// SealedSlips holds a round's slip codes sealed under the
+	// coordinator's passphrase, from freeze until voting opens.
+	SealedSlips(round string) ([]byte, error)
+	PutSealedSlips(round string, sealed []byte) error
+	DeleteSealedSlips(round string) error
+
 	// RoundLog is round's log within this transaction.
 	RoundLog(round string) Log
 }

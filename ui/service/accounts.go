@@ -12,7 +12,6 @@ import (
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -145,12 +144,12 @@ func (s *Service) SignIn(ctx context.Context, cr Credentials) (SignedIn, error) 
 		}
 	}
 	var acct core.Account
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		acct, err = tx.Account(name)
 		return err
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, core.ErrMissing) {
 		return SignedIn{}, err
 	}
 	phc := acct.PasswordHash
@@ -175,7 +174,7 @@ func (s *Service) SignIn(ctx context.Context, cr Credentials) (SignedIn, error) 
 			}
 			// Unknown names are not logged: they may be a password typed
 			// in the wrong field.
-			if aerr := s.store.Update(ctx, func(tx *store.Tx) error {
+			if aerr := s.store.Write(ctx, func(tx core.Tx) error {
 				return s.audit(tx, "anonymous", "login failed", acct.Name, detail)
 			}); aerr != nil {
 				s.log.Warn("action log: failed sign-in not recorded", "err", aerr)
@@ -205,7 +204,7 @@ func (s *Service) SignIn(ctx context.Context, cr Credentials) (SignedIn, error) 
 	now := s.now().UTC()
 	sess := core.Session{Account: acct.Name, CSRF: base64.RawURLEncoding.EncodeToString(csrf),
 		Created: now, Expires: now.Add(s.cfg.SessionTTL)}
-	err = s.store.Update(ctx, func(tx *store.Tx) error {
+	err = s.store.Write(ctx, func(tx core.Tx) error {
 		if _, err := tx.DeleteExpiredSessions(now); err != nil {
 			return err
 		}
@@ -231,7 +230,7 @@ func (s *Service) dummyHash() string {
 
 // audit appends an entry to the action log inside tx. It never records
 // codes, keys or choices: callers pass identifiers and short descriptions.
-func (s *Service) audit(tx *store.Tx, account, action, target, detail string) error {
+func (s *Service) audit(tx core.Tx, account, action, target, detail string) error {
 	_, err := tx.AppendAudit(core.AuditEntry{Time: s.clock(), Account: account, Action: action, Target: target, Detail: detail})
 	return err
 }
@@ -271,17 +270,17 @@ func (s *Service) CreateAccount(ctx context.Context, actor *core.Identity, req A
 	if actor != nil {
 		by = actor.Name
 	}
-	err = s.store.Update(ctx, func(tx *store.Tx) error {
+	err = s.store.Write(ctx, func(tx core.Tx) error {
 		if acct.Community != "" {
 			if _, err := tx.Community(acct.Community); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
+				if errors.Is(err, core.ErrMissing) {
 					return core.Invalidf("community %q does not exist", acct.Community)
 				}
 				return err
 			}
 		}
 		if err := tx.CreateAccount(acct); err != nil {
-			if errors.Is(err, store.ErrExists) {
+			if errors.Is(err, core.ErrExists) {
 				return core.Conflictf("account %s already exists", acct.Name)
 			}
 			return err
@@ -295,10 +294,10 @@ func (s *Service) CreateAccount(ctx context.Context, actor *core.Identity, req A
 // an account of that name exists. It reports whether it created it.
 func (s *Service) EnsureAdmin(ctx context.Context, name, password string) (bool, error) {
 	var exists bool
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		_, err := tx.Account(name)
 		exists = err == nil
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return nil
 		}
 		return err
@@ -325,10 +324,10 @@ func (s *Service) SetPassword(ctx context.Context, actor *core.Identity, name, p
 	if err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx *store.Tx) error {
+	return s.store.Write(ctx, func(tx core.Tx) error {
 		acct, err := tx.Account(name)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, core.ErrMissing) {
 				return core.NotFoundf("no account %s", name)
 			}
 			return err
@@ -353,7 +352,7 @@ func (s *Service) SetPassword(ctx context.Context, actor *core.Identity, name, p
 // Accounts returns every account (without password hashes) in name order.
 func (s *Service) Accounts(ctx context.Context) ([]core.Identity, error) {
 	var out []core.Identity
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		accts, err := tx.Accounts()
 		for _, ac := range accts {
 			out = append(out, core.Identity{Name: ac.Name, Role: ac.Role, Community: ac.Community})
@@ -366,7 +365,7 @@ func (s *Service) Accounts(ctx context.Context) ([]core.Identity, error) {
 // Audit returns the newest limit entries of the action log, newest first.
 func (s *Service) Audit(ctx context.Context, limit int) ([]core.AuditEntry, error) {
 	var out []core.AuditEntry
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = tx.Audit(limit)
 		return err
@@ -376,7 +375,7 @@ func (s *Service) Audit(ctx context.Context, limit int) ([]core.AuditEntry, erro
 
 // AuditBackup records in the action log that actor takes a backup.
 func (s *Service) AuditBackup(ctx context.Context, actor *core.Identity) error {
-	return s.store.Update(ctx, func(tx *store.Tx) error {
+	return s.store.Write(ctx, func(tx core.Tx) error {
 		return s.audit(tx, core.ActorName(actor), "backup", "", "")
 	})
 }
@@ -392,7 +391,7 @@ func (s *Service) Backup(ctx context.Context, w io.Writer) (int64, error) {
 func (s *Service) Session(ctx context.Context, token string) (*core.Session, *core.Identity, error) {
 	var sess core.Session
 	var acct core.Account
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if sess, err = tx.Session(sessionID(token)); err != nil {
 			return err
@@ -400,7 +399,7 @@ func (s *Service) Session(ctx context.Context, token string) (*core.Session, *co
 		acct, err = tx.Account(sess.Account)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) || err == nil && !s.now().Before(sess.Expires) {
+	if errors.Is(err, core.ErrMissing) || err == nil && !s.now().Before(sess.Expires) {
 		return nil, nil, nil
 	}
 	if err != nil {
@@ -411,7 +410,7 @@ func (s *Service) Session(ctx context.Context, token string) (*core.Session, *co
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, actor *core.Identity, token string) error {
-	return s.store.Update(ctx, func(tx *store.Tx) error {
+	return s.store.Write(ctx, func(tx core.Tx) error {
 		if err := tx.DeleteSession(sessionID(token)); err != nil {
 			return err
 		}
@@ -423,7 +422,7 @@ func (s *Service) Logout(ctx context.Context, actor *core.Identity, token string
 // for administrators' pages only, never for the JSON API).
 func (s *Service) AccountList(ctx context.Context) ([]core.Account, error) {
 	var out []core.Account
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = tx.Accounts()
 		return err

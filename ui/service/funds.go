@@ -12,7 +12,6 @@ import (
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/fund"
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // FundRequest creates a fund. Give either Tranches, or Years (the total is
@@ -77,9 +76,9 @@ func (s *Service) CreateFund(ctx context.Context, actor *core.Identity, req Fund
 	}
 	f := core.Fund{ID: req.ID, Name: req.Name, Total: req.Total, Tranches: tranches,
 		Formula: req.Formula, Base: req.Base, Created: s.clock()}
-	err = s.store.Update(ctx, func(tx *store.Tx) error {
+	err = s.store.Write(ctx, func(tx core.Tx) error {
 		if err := tx.CreateFund(f); err != nil {
-			if errors.Is(err, store.ErrExists) {
+			if errors.Is(err, core.ErrExists) {
 				return core.Conflictf("fund %s already exists", f.ID)
 			}
 			return err
@@ -116,16 +115,16 @@ func (s *Service) CreateCommunity(ctx context.Context, actor *core.Identity, req
 		return core.Community{}, core.Invalidf("population out of range (0 to %d)", fund.MaxPopulation)
 	}
 	cm := core.Community{ID: req.ID, Name: req.Name, Population: req.Population, Fund: req.Fund, Created: s.clock()}
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.store.Write(ctx, func(tx core.Tx) error {
 		f, err := tx.Fund(req.Fund)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.Invalidf("fund %q does not exist", req.Fund)
 		}
 		if err != nil {
 			return err
 		}
 		if err := tx.CreateCommunity(cm); err != nil {
-			if errors.Is(err, store.ErrExists) {
+			if errors.Is(err, core.ErrExists) {
 				return core.Conflictf("community %s already exists", cm.ID)
 			}
 			return err
@@ -189,10 +188,10 @@ func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id s
 		return core.Community{}, core.Forbiddenf("only a municipality administrator may change communities")
 	}
 	var cm core.Community
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.store.Write(ctx, func(tx core.Tx) error {
 		var err error
 		cm, err = tx.Community(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no community %s", id)
 		}
 		if err != nil {
@@ -219,7 +218,7 @@ func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id s
 // checkAmendment refuses (Conflict) a change of membership after which
 // fund f's book no longer adds up: a tranche the formula cannot share, or
 // a round of a community that is no longer a member.
-func checkAmendment(tx *store.Tx, f core.Fund) error {
+func checkAmendment(tx core.Tx, f core.Fund) error {
 	b, err := book(tx, f)
 	if err != nil {
 		return err
@@ -273,7 +272,7 @@ func charter(f core.Fund) fund.Charter {
 // communities in force for the tranches not opened yet, its openings and
 // closings, and every round's reservation (published rounds hold what
 // they spent).
-func book(tx *store.Tx, f core.Fund) (*fund.Book, error) {
+func book(tx core.Tx, f core.Fund) (*fund.Book, error) {
 	comms, err := tx.Communities()
 	if err != nil {
 		return nil, err
@@ -301,7 +300,7 @@ func book(tx *store.Tx, f core.Fund) (*fund.Book, error) {
 // for the opened tranches, projected for the others, with what each
 // community reserved, spent and carried over. An error means the stored
 // fund is inconsistent (an internal error).
-func fundPlan(tx *store.Tx, f core.Fund) (FundView, error) {
+func fundPlan(tx core.Tx, f core.Fund) (FundView, error) {
 	view := FundView{Fund: f}
 	comms, err := tx.Communities()
 	if err != nil {
@@ -337,7 +336,7 @@ func fundPlan(tx *store.Tx, f core.Fund) (FundView, error) {
 // community may have in year ([fund.Book.Headroom]); a year without
 // tranche, a community without a share of it, or a closed tranche is
 // refused as invalid.
-func headroom(tx *store.Tx, fundID, community string, year int, except string) (int64, error) {
+func headroom(tx core.Tx, fundID, community string, year int, except string) (int64, error) {
 	f, err := tx.Fund(fundID)
 	if err != nil {
 		return 0, err
@@ -352,7 +351,7 @@ func headroom(tx *store.Tx, fundID, community string, year int, except string) (
 
 // checkBudget refuses (invalid) a budget of round r above what its
 // community has left in its tranche after every other reservation.
-func checkBudget(tx *store.Tx, r *core.Round) error {
+func checkBudget(tx core.Tx, r *core.Round) error {
 	left, err := headroom(tx, r.Fund, r.Community, r.Year, r.ID)
 	if err != nil {
 		return err
@@ -366,7 +365,7 @@ func checkBudget(tx *store.Tx, r *core.Round) error {
 // reserveAtFreeze re-checks round r's budget against what its community
 // has left and opens r's tranche (and any earlier one not yet opened),
 // freezing its allocation; called by the freeze in its transaction.
-func reserveAtFreeze(tx *store.Tx, r *core.Round) error {
+func reserveAtFreeze(tx core.Tx, r *core.Round) error {
 	f, err := tx.Fund(r.Fund)
 	if err != nil {
 		return err
@@ -397,7 +396,7 @@ func reserveAtFreeze(tx *store.Tx, r *core.Round) error {
 // a fund whose book does not add up then, naming it, rather than serve
 // allocations that change under rounds already frozen.
 func (s *Service) upgradeFunds(ctx context.Context) error {
-	return s.store.Update(ctx, func(tx *store.Tx) error {
+	return s.store.Write(ctx, func(tx core.Tx) error {
 		funds, err := tx.Funds()
 		if err != nil {
 			return err
@@ -461,9 +460,9 @@ func checkUpgraded(b *fund.Book) error {
 // projects together costing more than the budget.
 func (s *Service) FreezeWarnings(ctx context.Context, id string) ([]core.Blocker, error) {
 	var ws []core.Blocker
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		r, err := tx.Round(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no round %s", id)
 		}
 		if err != nil {
@@ -480,7 +479,7 @@ func (s *Service) FreezeWarnings(ctx context.Context, id string) ([]core.Blocker
 // review): its reservation is released, and every later action on it is
 // refused. A frozen round cannot be cancelled: its manifest is signed.
 func (s *Service) CancelRound(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
-	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActCancel); err != nil {
 			return err
 		}
@@ -527,9 +526,9 @@ func (s *Service) trancheOp(ctx context.Context, actor *core.Identity, id, actio
 		return FundView{}, core.Forbiddenf("only a municipality administrator may open or close tranches")
 	}
 	var view FundView
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.store.Write(ctx, func(tx core.Tx) error {
 		f, err := tx.Fund(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no fund %s", id)
 		}
 		if err != nil {
@@ -585,7 +584,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // Funds returns every fund in identifier order.
 func (s *Service) Funds(ctx context.Context) ([]core.Fund, error) {
 	var out []core.Fund
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = tx.Funds()
 		return err
@@ -597,9 +596,9 @@ func (s *Service) Funds(ctx context.Context) ([]core.Fund, error) {
 // what each has spent, or a NotFound error.
 func (s *Service) FundPlan(ctx context.Context, id string) (FundView, error) {
 	var view FundView
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		f, err := tx.Fund(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no fund %s", id)
 		}
 		if err != nil {
@@ -614,7 +613,7 @@ func (s *Service) FundPlan(ctx context.Context, id string) (FundView, error) {
 // Communities returns every community in identifier order.
 func (s *Service) Communities(ctx context.Context) ([]core.Community, error) {
 	var out []core.Community
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = tx.Communities()
 		return err

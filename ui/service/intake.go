@@ -13,7 +13,6 @@ import (
 	"github.com/hedensted-pb/pb/ballot/canon"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -58,16 +57,16 @@ func (s *Service) CastBallot(ctx context.Context, round string, leaf []byte) (Ca
 	var adm ledger.Admission
 	var admErr error
 	var repeat *ledger.Receipt
-	err = s.store.View(ctx, func(tx *store.Tx) error {
+	err = s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if r, err = tx.Round(round); err != nil {
 			return err
 		}
-		l := tx.Log(round)
+		l := tx.RoundLog(round)
 		logged := int64(-1)
 		if idx, err := l.Find(h); err == nil {
 			logged = idx
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if !errors.Is(err, core.ErrMissing) {
 			return err
 		}
 		voter, err := l.Voter(b.Key)
@@ -139,7 +138,7 @@ func ballotError(err error) error {
 // receiptIn builds, inside a transaction, the receipt of leaf index
 // against the checkpoint that was current when the leaf was logged (the
 // checkpoint of its batch), so the same leaf always gets the same receipt.
-func receiptIn(l *store.Log, index int64) (*ledger.Receipt, error) {
+func receiptIn(l core.Log, index int64) (*ledger.Receipt, error) {
 	_, cp, err := l.CheckpointCovering(index)
 	if err != nil {
 		return nil, fmt.Errorf("service: receipt of leaf %d: %w", index, err)
@@ -251,7 +250,7 @@ func (s *Service) Void(ctx context.Context, actor *core.Identity, round string, 
 	// The void's index (for the projector's count) and the audit entry are
 	// written in the transaction that appends the leaf, so a crash cannot
 	// keep one without the others.
-	appended := func(tx *store.Tx, index int64) error {
+	appended := func(tx core.Tx, index int64) error {
 		r, err := tx.Round(round)
 		if err != nil {
 			return err
@@ -281,11 +280,11 @@ func (s *Service) CloseRound(ctx context.Context, actor *core.Identity, id strin
 	var ev Event
 	err = s.seq.do(ctx, func() error {
 		var err error
-		r, err = s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		r, err = s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 			if r.Phase != core.PhaseVoting {
 				return core.Conflictf("round %s is in phase %s; only a round in voting can be closed", r.ID, r.Phase)
 			}
-			l := tx.Log(id)
+			l := tx.RoundLog(id)
 			size, err := l.Size()
 			if err != nil {
 				return err

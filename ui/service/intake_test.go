@@ -12,7 +12,6 @@ import (
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // TestVoidAtomic: what a void writes besides its leaf (the index for the
@@ -34,7 +33,7 @@ func TestVoidAtomic(t *testing.T) {
 	before := e.storeSnapshot()
 	boom := fmt.Errorf("disk full")
 	_, err = e.svc.seq.submit(context.Background(), &entry{round: "barrit-2026", leaf: leaf, key: key, void: true,
-		appended: func(*store.Tx, int64) error { return boom }})
+		appended: func(core.Tx, int64) error { return boom }})
 	if err == nil {
 		t.Fatal("submit succeeded although the void's bookkeeping failed")
 	}

@@ -4,7 +4,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
+	"github.com/hedensted-pb/pb/ui/core"
 )
 
 // appendSigned is the one way the server extends a round's log: inside
@@ -14,7 +14,7 @@ import (
 // So every committed append is covered by a stored checkpoint of the same
 // transaction. It returns the index of the first leaf appended, the head
 // and the signed checkpoint note.
-func appendSigned(l *store.Log, origin string, leaves [][]byte, signers ...note.Signer) (start int64, head ledger.Checkpoint, cp []byte, err error) {
+func appendSigned(l core.Log, origin string, leaves [][]byte, signers ...note.Signer) (start int64, head ledger.Checkpoint, cp []byte, err error) {
 	lg := ledger.NewLog(l)
 	if len(leaves) > 0 {
 		if start, err = lg.Append(leaves); err != nil {

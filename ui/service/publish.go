@@ -14,19 +14,18 @@ import (
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/tally/recount"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // record assembles a round's public record from the store: the roll, every
 // leaf, every checkpoint and every result note.
 func (s *Service) record(ctx context.Context, round string) (*ledger.Record, error) {
 	rec := &ledger.Record{}
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if rec.Roll, err = tx.Roll(round); err != nil {
 			return err
 		}
-		l := tx.Log(round)
+		l := tx.RoundLog(round)
 		if err := l.ForEachLeaf(func(_ int64, leaf []byte) error {
 			rec.Leaves = append(rec.Leaves, bytes.Clone(leaf))
 			return nil
@@ -57,7 +56,7 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 	}
 	var r core.Round
 	var fund core.Fund
-	err = s.store.View(ctx, func(tx *store.Tx) error {
+	err = s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if r, err = tx.Round(id); err != nil {
 			return err
@@ -116,7 +115,7 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 		return r, fmt.Errorf("ui: record of %s fails check %s", id, rep.FirstFailure())
 	}
 	head := ledger.NoteHash(note)
-	r, err = s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	r, err = s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if r.Phase != core.PhaseClosed {
 			return core.Conflictf("round %s changed phase meanwhile (now %s)", id, r.Phase)
 		}
@@ -131,7 +130,7 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 		if err := tx.PutFund(f); err != nil {
 			return err
 		}
-		if err := tx.Log(id).AppendResult(note); err != nil {
+		if err := tx.RoundLog(id).AppendResult(note); err != nil {
 			return err
 		}
 		r.Phase, r.Published, r.Spent, r.ResultHash = core.PhasePublished, s.clock(), res.Spent, f.ResultHead

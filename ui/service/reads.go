@@ -10,7 +10,6 @@ import (
 
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // The read methods below are what the web layer's pages and handlers
@@ -19,7 +18,7 @@ import (
 
 // noRound maps the store's not-found to the public error for round id.
 func noRound(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return core.NotFoundf("no round %s", id)
 	}
 	return err
@@ -28,7 +27,7 @@ func noRound(id string, err error) error {
 // Round returns round id.
 func (s *Service) Round(ctx context.Context, id string) (core.Round, error) {
 	var r core.Round
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		r, err = tx.Round(id)
 		return err
@@ -39,7 +38,7 @@ func (s *Service) Round(ctx context.Context, id string) (core.Round, error) {
 // Rounds returns every round in identifier order.
 func (s *Service) Rounds(ctx context.Context) ([]core.Round, error) {
 	var out []core.Round
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		out, err = tx.Rounds()
 		return err
@@ -61,12 +60,12 @@ type RoundDetail struct {
 // log size and result notes, read together.
 func (s *Service) RoundDetail(ctx context.Context, id string) (RoundDetail, error) {
 	var d RoundDetail
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if d.Round, err = tx.Round(id); err != nil {
 			return err
 		}
-		if d.Community, err = tx.Community(d.Round.Community); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if d.Community, err = tx.Community(d.Round.Community); err != nil && !errors.Is(err, core.ErrMissing) {
 			return err
 		}
 		if d.Projects, err = tx.Projects(id); err != nil {
@@ -75,10 +74,10 @@ func (s *Service) RoundDetail(ctx context.Context, id string) (RoundDetail, erro
 		if d.Proposals, err = tx.Proposals(id); err != nil {
 			return err
 		}
-		if d.LogSize, err = tx.Log(id).Size(); err != nil {
+		if d.LogSize, err = tx.RoundLog(id).Size(); err != nil {
 			return err
 		}
-		d.Results, err = tx.Log(id).Results()
+		d.Results, err = tx.RoundLog(id).Results()
 		return err
 	})
 	return d, noRound(id, err)
@@ -97,7 +96,7 @@ type Overview struct {
 // round in one transaction.
 func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 	o := &Overview{Plans: make(map[string]FundView)}
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if o.Funds, err = tx.Funds(); err != nil {
 			return err
@@ -122,12 +121,12 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 // Community returns community id, or a NotFound error.
 func (s *Service) Community(ctx context.Context, id string) (core.Community, error) {
 	var cm core.Community
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		cm, err = tx.Community(id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return cm, core.NotFoundf("no community %s", id)
 	}
 	return cm, err
@@ -136,12 +135,12 @@ func (s *Service) Community(ctx context.Context, id string) (core.Community, err
 // Fund returns fund id, or a NotFound error.
 func (s *Service) Fund(ctx context.Context, id string) (core.Fund, error) {
 	var f core.Fund
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		f, err = tx.Fund(id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return f, core.NotFoundf("no fund %s", id)
 	}
 	return f, err
@@ -152,12 +151,12 @@ func (s *Service) Fund(ctx context.Context, id string) (core.Fund, error) {
 func (s *Service) LatestCheckpoint(ctx context.Context, id string) (int64, []byte, error) {
 	var size int64
 	var cp []byte
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		size, cp, err = tx.Log(id).LatestCheckpoint()
+		size, cp, err = tx.RoundLog(id).LatestCheckpoint()
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return 0, nil, core.NotFoundf("round %s has no checkpoint yet", id)
 	}
 	return size, cp, err
@@ -166,9 +165,9 @@ func (s *Service) LatestCheckpoint(ctx context.Context, id string) (int64, []byt
 // Checkpoints returns every signed checkpoint of round id, oldest first.
 func (s *Service) Checkpoints(ctx context.Context, id string) ([][]byte, error) {
 	var cps [][]byte
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		cps, err = tx.Log(id).Checkpoints()
+		cps, err = tx.RoundLog(id).Checkpoints()
 		return err
 	})
 	return cps, err
@@ -177,12 +176,12 @@ func (s *Service) Checkpoints(ctx context.Context, id string) ([][]byte, error) 
 // Leaf returns leaf i of round id's log.
 func (s *Service) Leaf(ctx context.Context, id string, i int64) ([]byte, error) {
 	var leaf []byte
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		leaf, err = tx.Log(id).Leaf(i)
+		leaf, err = tx.RoundLog(id).Leaf(i)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return nil, core.NotFoundf("round %s has no leaf %d", id, i)
 	}
 	return leaf, err
@@ -192,8 +191,8 @@ func (s *Service) Leaf(ctx context.Context, id string, i int64) ([]byte, error) 
 // index order.
 func (s *Service) LeafHashes(ctx context.Context, id string) ([]tlog.Hash, error) {
 	var hs []tlog.Hash
-	err := s.store.View(ctx, func(tx *store.Tx) error {
-		l := tx.Log(id)
+	err := s.store.Read(ctx, func(tx core.Tx) error {
+		l := tx.RoundLog(id)
 		n, err := l.Size()
 		if err != nil {
 			return err
@@ -208,15 +207,15 @@ func (s *Service) LeafHashes(ctx context.Context, id string) ([]tlog.Hash, error
 // log and the size of the latest checkpoint; an unknown hash is a
 // NotFound error.
 func (s *Service) FindLeaf(ctx context.Context, id string, h tlog.Hash) (index, size int64, err error) {
-	err = s.store.View(ctx, func(tx *store.Tx) error {
+	err = s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		if size, _, err = tx.Log(id).LatestCheckpoint(); err != nil {
+		if size, _, err = tx.RoundLog(id).LatestCheckpoint(); err != nil {
 			return err
 		}
-		index, err = tx.Log(id).Find(h)
+		index, err = tx.RoundLog(id).Find(h)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return 0, 0, core.NotFoundf("no leaf with that hash in round %s", id)
 	}
 	return index, size, err
@@ -225,7 +224,7 @@ func (s *Service) FindLeaf(ctx context.Context, id string, h tlog.Hash) (index, 
 // ProveInclusion returns the inclusion proof of leaf index in the tree of
 // size n of round id's log; impossible sizes are an Invalid error.
 func (s *Service) ProveInclusion(ctx context.Context, id string, n, index int64) (tlog.RecordProof, error) {
-	p, err := ledger.NewLog(s.store.LogStorage(id)).ProveInclusion(n, index)
+	p, err := ledger.NewLog(s.store.RoundLogStorage(id)).ProveInclusion(n, index)
 	if errors.Is(err, ledger.ErrBadProof) {
 		return nil, core.Invalidf("the leaf is not in the tree of size %d", n)
 	}
@@ -236,7 +235,7 @@ func (s *Service) ProveInclusion(ctx context.Context, id string, n, index int64)
 // sizes old and n of round id's log; impossible sizes are an Invalid
 // error.
 func (s *Service) ProveConsistency(ctx context.Context, id string, n, old int64) (tlog.TreeProof, error) {
-	p, err := ledger.NewLog(s.store.LogStorage(id)).ProveConsistency(n, old)
+	p, err := ledger.NewLog(s.store.RoundLogStorage(id)).ProveConsistency(n, old)
 	if errors.Is(err, ledger.ErrBadProof) {
 		return nil, core.Invalidf("need 1 ≤ old ≤ size ≤ the log's size")
 	}
@@ -277,9 +276,9 @@ func (s *Service) Result(ctx context.Context, id string) (*ledger.Result, []byte
 		return nil, nil, err
 	}
 	var notes [][]byte
-	err = s.store.View(ctx, func(tx *store.Tx) error {
+	err = s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		notes, err = tx.Log(id).Results()
+		notes, err = tx.RoundLog(id).Results()
 		return err
 	})
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // Limits of the core, by their old names.
@@ -45,7 +44,7 @@ func (s *Service) newRoundKeys(round, community string) (logV, councilV string, 
 		return "", "", err
 	}
 	_, councilV, err = s.keys.Existing("council-" + community)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		_, councilV, err = s.keys.Signer("council-"+community, s.councilKeyName(community))
 	}
 	return logV, councilV, err
@@ -99,7 +98,7 @@ func (s *Service) FrozenRound(ctx context.Context, id string) (*FrozenRound, err
 	}
 	var r core.Round
 	var leaf0, roll []byte
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		if r, err = tx.Round(id); err != nil {
 			return err
@@ -113,7 +112,7 @@ func (s *Service) FrozenRound(ctx context.Context, id string) (*FrozenRound, err
 		roll, err = tx.Roll(id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) && r.ID == "" {
+	if errors.Is(err, core.ErrMissing) && r.ID == "" {
 		return nil, core.NotFoundf("no round %s", id)
 	}
 	if err != nil {
@@ -217,9 +216,9 @@ func (s *Service) CreateRound(ctx context.Context, actor *core.Identity, req Rou
 	if len(r.Categories) == 0 {
 		r.Categories = slices.Clone(core.DefaultCategories)
 	}
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.store.Write(ctx, func(tx core.Tx) error {
 		cm, err := tx.Community(req.Community)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.Invalidf("community %q does not exist", req.Community)
 		}
 		if err != nil {
@@ -243,7 +242,7 @@ func (s *Service) CreateRound(ctx context.Context, actor *core.Identity, req Rou
 		}
 		r.LogKey, r.CouncilKey = logV, councilV
 		if err := tx.CreateRound(r); err != nil {
-			if errors.Is(err, store.ErrExists) {
+			if errors.Is(err, core.ErrExists) {
 				return core.Conflictf("round %s already exists", r.ID)
 			}
 			return err
@@ -269,12 +268,12 @@ type RoundSettings struct {
 // that it exists and that actor may manage it (actor nil skips the check:
 // the scheduler and public actions). fn may modify r; it is stored when fn
 // returns nil.
-func (s *Service) withRound(ctx context.Context, actor *core.Identity, id string, fn func(tx *store.Tx, r *core.Round) error) (core.Round, error) {
+func (s *Service) withRound(ctx context.Context, actor *core.Identity, id string, fn func(tx core.Tx, r *core.Round) error) (core.Round, error) {
 	var r core.Round
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.store.Write(ctx, func(tx core.Tx) error {
 		var err error
 		r, err = tx.Round(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no round %s", id)
 		}
 		if err != nil {
@@ -296,7 +295,7 @@ func (s *Service) withRound(ctx context.Context, actor *core.Identity, id string
 
 // UpdateRound changes a round's settings; refused with 409 once frozen.
 func (s *Service) UpdateRound(ctx context.Context, actor *core.Identity, id string, set RoundSettings) (core.Round, error) {
-	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActEdit); err != nil {
 			return err
 		}
@@ -342,12 +341,12 @@ func (s *Service) SetPhase(ctx context.Context, actor *core.Identity, id string,
 		return core.Round{}, core.Invalidf("unknown phase %q", to)
 	}
 	var cur core.Round
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		cur, err = tx.Round(id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return core.Round{}, core.NotFoundf("no round %s", id)
 	}
 	if err != nil {
@@ -361,7 +360,7 @@ func (s *Service) SetPhase(ctx context.Context, actor *core.Identity, id string,
 	}
 	switch to {
 	case core.PhaseProposals, core.PhaseReview:
-		return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+		return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 			if err := core.Allows(r.Phase, core.ActAdvance); err != nil {
 				return err
 			}
@@ -405,7 +404,7 @@ func (s *Service) SubmitProposal(ctx context.Context, round string, req Proposal
 		return core.Proposal{}, err
 	}
 	var p core.Proposal
-	_, err := s.withRound(ctx, nil, round, func(tx *store.Tx, r *core.Round) error {
+	_, err := s.withRound(ctx, nil, round, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActPropose); err != nil {
 			return err
 		}
@@ -448,7 +447,7 @@ func (s *Service) Proposals(ctx context.Context, round string, after int64, limi
 		return ProposalPage{}, core.Invalidf("status must be %s, %s or %s", core.ProposalPending, core.ProposalAccepted, core.ProposalRejected)
 	}
 	var page ProposalPage
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		if _, err := tx.Round(round); err != nil {
 			return err
 		}
@@ -490,7 +489,7 @@ func (s *Service) DecideProposal(ctx context.Context, actor *core.Identity, roun
 		return core.Proposal{}, core.Invalidf("a public reason (1 to 200 bytes of text) is required")
 	}
 	var p core.Proposal
-	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+	_, err := s.withRound(ctx, actor, round, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActReview); err != nil {
 			return err
 		}
@@ -503,9 +502,9 @@ func (s *Service) DecideProposal(ctx context.Context, actor *core.Identity, roun
 
 // decideTx decides proposal pid of round r inside tx (phase and access
 // checked by the caller).
-func (s *Service) decideTx(tx *store.Tx, actor *core.Identity, r *core.Round, pid int64, d Decision) (core.Proposal, error) {
+func (s *Service) decideTx(tx core.Tx, actor *core.Identity, r *core.Round, pid int64, d Decision) (core.Proposal, error) {
 	p, err := tx.Proposal(r.ID, pid)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		return p, core.NotFoundf("round %s has no proposal %d", r.ID, pid)
 	}
 	if err != nil {
@@ -574,7 +573,7 @@ func (s *Service) DecideProposals(ctx context.Context, actor *core.Identity, rou
 		return nil, core.Invalidf("name the proposals (ids) or choose all pending ones, not both")
 	}
 	var out []core.Proposal
-	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+	_, err := s.withRound(ctx, actor, round, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActReview); err != nil {
 			return err
 		}
@@ -610,7 +609,7 @@ func (s *Service) DecideProposals(ctx context.Context, actor *core.Identity, rou
 
 // checkProject validates a project for a round; a project ID already used
 // by another proposal's project is a 409.
-func checkProject(tx *store.Tx, r core.Round, p core.Project) error {
+func checkProject(tx core.Tx, r core.Round, p core.Project) error {
 	if err := core.CheckProject(&r, p); err != nil {
 		return err
 	}
@@ -618,10 +617,10 @@ func checkProject(tx *store.Tx, r core.Round, p core.Project) error {
 	if err == nil && old.Proposal != p.Proposal {
 		return core.Conflictf("round %s already has a project %s", r.ID, p.ID)
 	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, core.ErrMissing) {
 		return err
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		ps, err := tx.Projects(r.ID)
 		if err != nil {
 			return err
@@ -645,7 +644,7 @@ type ProjectRequest struct {
 // PutProject adds or replaces a project of a round before freeze.
 func (s *Service) PutProject(ctx context.Context, actor *core.Identity, round string, req ProjectRequest) (core.Project, error) {
 	p := core.Project{Round: round, ID: req.ID, Title: req.Title, Description: req.Description, Cost: req.Cost, Category: req.Category}
-	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+	_, err := s.withRound(ctx, actor, round, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActEditProjects); err != nil {
 			return err
 		}
@@ -665,12 +664,12 @@ func (s *Service) PutProject(ctx context.Context, actor *core.Identity, round st
 
 // DeleteProject removes a project added directly, before freeze.
 func (s *Service) DeleteProject(ctx context.Context, actor *core.Identity, round, id string) error {
-	_, err := s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+	_, err := s.withRound(ctx, actor, round, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActEditProjects); err != nil {
 			return err
 		}
 		p, err := tx.Project(r.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("round %s has no project %s", r.ID, id)
 		}
 		if err != nil {
@@ -701,7 +700,7 @@ func (s *Service) UploadRoll(ctx context.Context, actor *core.Identity, round st
 	if roll.Round != round {
 		return core.Round{}, core.Invalidf("roll.txt is for round %s, not %s", roll.Round, round)
 	}
-	return s.withRound(ctx, actor, round, func(tx *store.Tx, r *core.Round) error {
+	return s.withRound(ctx, actor, round, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActUploadRoll); err != nil {
 			return err
 		}
@@ -752,9 +751,9 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 		return core.Round{}, nil, nil, core.NotFoundf("no round %s", id)
 	}
 	// Check access and phase before spending time on key derivation.
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		r, err := tx.Round(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no round %s", id)
 		}
 		if err != nil {
@@ -789,7 +788,7 @@ func (s *Service) FreezeWithNewCodes(ctx context.Context, actor *core.Identity, 
 		}
 	}
 	var cp []byte
-	r, err := s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	r, err := s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := s.canGenerate(*r, req.Replace); err != nil {
 			return err
 		}
@@ -845,7 +844,7 @@ func (s *Service) canGenerate(r core.Round, replace bool) error {
 // server makes.
 func (s *Service) Freeze(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
 	var cp []byte
-	r, err := s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	r, err := s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		var err error
 		cp, err = s.freezeTx(tx, actor, r)
 		return err
@@ -858,7 +857,7 @@ func (s *Service) Freeze(ctx context.Context, actor *core.Identity, id string) (
 }
 
 // freezeState reads what the freeze checks about r.
-func freezeState(tx *store.Tx, r *core.Round) (core.FreezeState, error) {
+func freezeState(tx core.Tx, r *core.Round) (core.FreezeState, error) {
 	st := core.FreezeState{Phase: r.Phase}
 	props, err := tx.Proposals(r.ID)
 	if err != nil {
@@ -890,7 +889,7 @@ func freezeState(tx *store.Tx, r *core.Round) (core.FreezeState, error) {
 	}
 	if _, err := tx.Roll(r.ID); err == nil {
 		st.Roll = true
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, core.ErrMissing) {
 		return st, err
 	}
 	return st, nil
@@ -901,7 +900,7 @@ func freezeState(tx *store.Tx, r *core.Round) (core.FreezeState, error) {
 // about freezing with server-made codes, which attaches the roll itself.
 func (s *Service) FreezeBlockers(ctx context.Context, id string, withCodes bool) ([]core.Blocker, error) {
 	var bs []core.Blocker
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		r, err := tx.Round(id)
 		if err != nil {
 			return err
@@ -917,7 +916,7 @@ func (s *Service) FreezeBlockers(ctx context.Context, id string, withCodes bool)
 // freezeTx freezes r within tx with the roll stored for it and returns
 // the checkpoint of size 1; it sets r's phase, manifest hash and
 // fingerprint.
-func (s *Service) freezeTx(tx *store.Tx, actor *core.Identity, r *core.Round) ([]byte, error) {
+func (s *Service) freezeTx(tx core.Tx, actor *core.Identity, r *core.Round) ([]byte, error) {
 	st, err := freezeState(tx, r)
 	if err != nil {
 		return nil, err
@@ -964,7 +963,7 @@ func (s *Service) freezeTx(tx *store.Tx, actor *core.Identity, r *core.Round) ([
 	if err := tx.PutManifest(r.ID, leaf0); err != nil {
 		return nil, err
 	}
-	_, _, cp, err := appendSigned(tx.Log(r.ID), r.LogOrigin, [][]byte{leaf0}, logS)
+	_, _, cp, err := appendSigned(tx.RoundLog(r.ID), r.LogOrigin, [][]byte{leaf0}, logS)
 	if err != nil {
 		return nil, err
 	}
@@ -978,7 +977,7 @@ func (s *Service) freezeTx(tx *store.Tx, actor *core.Identity, r *core.Round) ([
 // projector's and the results' turnout base: 0 (the default) means all
 // slips but the reserve ones. It can be set from freeze until publication.
 func (s *Service) SetHandedOut(ctx context.Context, actor *core.Identity, id string, n int) (core.Round, error) {
-	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActHandedOut); err != nil {
 			return err
 		}
@@ -998,7 +997,7 @@ func (s *Service) Open(ctx context.Context, actor *core.Identity, id string) (co
 		}
 		return core.Round{}, err
 	}
-	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActOpen); err != nil {
 			return err
 		}
@@ -1009,7 +1008,7 @@ func (s *Service) Open(ctx context.Context, actor *core.Identity, id string) (co
 				return err
 			}
 			return s.audit(tx, core.ActorName(actor), "open voting", r.ID, "the copy of the slips is destroyed")
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if !errors.Is(err, core.ErrMissing) {
 			return err
 		}
 		return s.audit(tx, core.ActorName(actor), "open voting", r.ID, "")
@@ -1020,7 +1019,7 @@ func (s *Service) Open(ctx context.Context, actor *core.Identity, id string) (co
 // itself. An opening can be scheduled until voting opens, a closing until
 // it closes.
 func (s *Service) Schedule(ctx context.Context, actor *core.Identity, id string, opensAt, closesAt time.Time) (core.Round, error) {
-	return s.withRound(ctx, actor, id, func(tx *store.Tx, r *core.Round) error {
+	return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActScheduleClose); err != nil {
 			return err
 		}

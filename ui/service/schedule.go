@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ui/core"
-
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // startScheduler opens and closes voting at the times set with
@@ -38,7 +36,7 @@ func (s *Service) startScheduler() {
 // scheduler calls it every Config.ScheduleEvery).
 func (s *Service) RunSchedule(ctx context.Context) {
 	var rounds []core.Round
-	if err := s.store.View(ctx, func(tx *store.Tx) error {
+	if err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		rounds, err = tx.Rounds()
 		return err

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/hedensted-pb/pb/tally/ledger"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // The sequencer turns submitted leaves into log batches. It collects
@@ -53,7 +52,7 @@ type entry struct {
 	void  bool
 	// appended, when set, runs in the transaction that appends the leaf,
 	// with its index: what must be on disk together with the leaf.
-	appended func(tx *store.Tx, index int64) error
+	appended func(tx core.Tx, index int64) error
 	seq      uint64
 	done     chan outcome // buffered, receives exactly one outcome
 }
@@ -186,7 +185,7 @@ func (s *sequencer) flush(batch []*entry) {
 		frozen[round] = fr
 	}
 	var events []Event
-	err := s.svc.store.Update(ctx, func(tx *store.Tx) error {
+	err := s.svc.store.Write(ctx, func(tx core.Tx) error {
 		events = events[:0]
 		for _, round := range sortedKeys(byRound) {
 			ev, err := s.appendRound(tx, frozen[round], byRound[round], results)
@@ -222,7 +221,7 @@ func (s *sequencer) flush(batch []*entry) {
 // appendRound appends one round's entries inside tx and signs a
 // checkpoint. It fills results for every entry; it returns an error only
 // for storage failures, which abort the whole batch.
-func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, results map[*entry]outcome) (*Event, error) {
+func (s *sequencer) appendRound(tx core.Tx, fr *FrozenRound, es []*entry, results map[*entry]outcome) (*Event, error) {
 	r, err := tx.Round(fr.ID)
 	if err != nil {
 		return nil, err
@@ -233,7 +232,7 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, resu
 		}
 		return nil, nil
 	}
-	l := tx.Log(fr.ID)
+	l := tx.RoundLog(fr.ID)
 	size, err := l.Size()
 	if err != nil {
 		return nil, err
@@ -253,7 +252,7 @@ func (s *sequencer) appendRound(tx *store.Tx, fr *FrozenRound, es []*entry, resu
 		logged := int64(-1)
 		if idx, err := l.Find(e.hash); err == nil {
 			logged = idx
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if !errors.Is(err, core.ErrMissing) {
 			return nil, err
 		} else if p, ok := pending[e.hash]; ok {
 			logged = p
@@ -416,7 +415,7 @@ func randIntn(rand io.Reader, n int) (int, error) {
 // checkpoint, so normally there is nothing to do.
 func (s *Service) checkpointAll(ctx context.Context) error {
 	var rounds []core.Round
-	if err := s.store.View(ctx, func(tx *store.Tx) error {
+	if err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		rounds, err = tx.Rounds()
 		return err
@@ -432,14 +431,14 @@ func (s *Service) checkpointAll(ctx context.Context) error {
 			return err
 		}
 		var ev *Event
-		err = s.store.Update(ctx, func(tx *store.Tx) error {
-			l := tx.Log(r.ID)
+		err = s.store.Write(ctx, func(tx core.Tx) error {
+			l := tx.RoundLog(r.ID)
 			size, err := l.Size()
 			if err != nil {
 				return err
 			}
 			last, _, err := l.LatestCheckpoint()
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err != nil && !errors.Is(err, core.ErrMissing) {
 				return err
 			}
 			if size == 0 || last == size {

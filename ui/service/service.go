@@ -33,12 +33,13 @@ import (
 
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // Config is what [New] needs. Store, Keys and BaseURL are required.
 type Config struct {
-	Store *store.Store   // the database
+	Store core.Store     // the database (package store implements it)
 	Keys  *store.Keyring // signing keys (log keys, council keys)
 	// BaseURL is the public URL of the server, e.g. https://pb.example.dk.
 	// Its host (and path) name the logs: a round's log origin is
@@ -67,7 +68,7 @@ type Config struct {
 // with [Service.Close].
 type Service struct {
 	cfg   Config
-	store *store.Store
+	store core.Store
 	keys  *store.Keyring
 	log   *slog.Logger
 	now   func() time.Time

@@ -17,7 +17,6 @@ import (
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/ballot/slipsheet"
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // The sealed copy of a round's slips.
@@ -148,9 +147,9 @@ func (s *Service) renderSlips(r core.Round, codes []ballot.Code, reserve int) ([
 // (frozen with server-made codes and a passphrase, voting not yet open).
 func (s *Service) HasSlipCopy(ctx context.Context, id string) (bool, error) {
 	var ok bool
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		_, err := tx.SealedSlips(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return nil
 		}
 		ok = err == nil
@@ -169,9 +168,9 @@ func (s *Service) HasSlipCopy(ctx context.Context, id string) (bool, error) {
 func (s *Service) SlipSheet(ctx context.Context, actor *core.Identity, id, passphrase string) (core.Round, []byte, error) {
 	var r core.Round
 	var sealed []byte
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		if r, err = tx.Round(id); errors.Is(err, store.ErrNotFound) {
+		if r, err = tx.Round(id); errors.Is(err, core.ErrMissing) {
 			return core.NotFoundf("no round %s", id)
 		} else if err != nil {
 			return err
@@ -186,7 +185,7 @@ func (s *Service) SlipSheet(ctx context.Context, actor *core.Identity, id, passp
 			return core.ErrSlipsGone
 		}
 		sealed, err = tx.SealedSlips(r.ID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, core.ErrMissing) {
 			return core.ErrNoSlipCopy
 		}
 		return err

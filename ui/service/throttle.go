@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ui/core"
-	"github.com/hedensted-pb/pb/ui/store"
 )
 
 // Sign-in throttling.
@@ -122,17 +121,17 @@ func (s *Service) deviceKey(ctx context.Context) ([]byte, error) {
 		return s.deviceSecret, nil
 	}
 	var key []byte
-	err := s.store.View(ctx, func(tx *store.Tx) error {
+	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		key, err = tx.Meta("device-key")
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, core.ErrMissing) {
 		key = make([]byte, 32)
 		if _, err = io.ReadFull(s.rand, key); err != nil {
 			return nil, err
 		}
-		err = s.store.Update(ctx, func(tx *store.Tx) error {
+		err = s.store.Write(ctx, func(tx core.Tx) error {
 			if old, err := tx.Meta("device-key"); err == nil {
 				key = old
 				return nil
@@ -193,7 +192,7 @@ func (s *Service) KnownDevice(ctx context.Context, token string) string {
 		return ""
 	}
 	var acct core.Account
-	if err := s.store.View(ctx, func(tx *store.Tx) error {
+	if err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
 		acct, err = tx.Account(string(name))
 		return err
