@@ -35,14 +35,24 @@ type Ballot struct {
 	// is the same leaf. This package never chooses it: the caller does
 	// (crypto/rand), so that building a ballot stays deterministic.
 	Cast [CastSize]byte
-	Sig  [64]byte
+	// Paper marks a ballot entered at a kiosk from a paper ballot
+	// (docs/record.md §6.1, the optional "source paper" line). It is part
+	// of the signed bytes, so nobody can add or remove it without the key.
+	// It changes nothing in the count; pbverify paper-audit samples these.
+	Paper bool
+	Sig   [64]byte
 }
+
+// SourcePaper is the only source a ballot leaf may name (§6.1): the line
+// "source paper" follows the cast line of a ballot entered from paper.
+const SourcePaper = "paper"
 
 // CastSize is the length in bytes of a ballot's cast nonce.
 const CastSize = 16
 
 // SignedBytes returns the bytes the signature covers: the canonical leaf up
-// to and including the LF ending the cast line.
+// to and including the LF ending the cast line, or the source line when
+// b.Paper is set.
 func (b *Ballot) SignedBytes() []byte {
 	var buf bytes.Buffer
 	buf.WriteString("pb-ballot/v1\nround ")
@@ -69,6 +79,9 @@ func (b *Ballot) SignedBytes() []byte {
 	buf.WriteString("\ncast ")
 	buf.WriteString(canon.EncodeB64(b.Cast[:]))
 	buf.WriteByte('\n')
+	if b.Paper {
+		buf.WriteString("source " + SourcePaper + "\n")
+	}
 	return buf.Bytes()
 }
 
@@ -104,8 +117,8 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 	if lines[0] != "pb-ballot/v1" {
 		return nil, perr(1, "want pb-ballot/v1")
 	}
-	if len(lines) != 7 {
-		return nil, perr(0, fmt.Sprintf("%d lines, want 7", len(lines)))
+	if len(lines) != 7 && len(lines) != 8 {
+		return nil, perr(0, fmt.Sprintf("%d lines, want 7 (or 8 with a source line)", len(lines)))
 	}
 	b := new(Ballot)
 	var ok bool
@@ -168,12 +181,18 @@ func ParseBallot(leaf []byte) (*Ballot, error) {
 	} else {
 		b.Cast = [CastSize]byte(c)
 	}
-	v, ok = strings.CutPrefix(lines[6], "sig ")
+	if len(lines) == 8 {
+		if lines[6] != "source "+SourcePaper {
+			return nil, perr(7, "want source paper")
+		}
+		b.Paper = true
+	}
+	v, ok = strings.CutPrefix(lines[len(lines)-1], "sig ")
 	if !ok {
-		return nil, perr(7, "want sig <b64>")
+		return nil, perr(len(lines), "want sig <b64>")
 	}
 	if b.Sig, ok = canon.Decode64(v); !ok {
-		return nil, perr(7, "signature is not b64 of 64 bytes")
+		return nil, perr(len(lines), "signature is not b64 of 64 bytes")
 	}
 	if !bytes.Equal(b.Bytes(), leaf) {
 		return nil, perr(0, "not the canonical encoding")

@@ -172,3 +172,11 @@ func Fingerprint(manifestNote []byte) string {
 
 // FormatFingerprint groups a fingerprint for printing: XXXX-XXXX-XXXX-XXXX.
 func FormatFingerprint(fp string) string { return canon.Group(fp) }
+
+// KeyTag returns the slip tag of a public key (docs/record.md §6.4): its
+// first 5 bytes as 8 Crockford digits, printed XXXX-XXXX. It is printed on a
+// paper ballot, so that an auditor can find the paper of a sampled ballot
+// without the code.
+func KeyTag(key [32]byte) string {
+	return canon.Group(canon.Crockford(key[:5]))
+}

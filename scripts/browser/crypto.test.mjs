@@ -164,6 +164,51 @@ for (const [backend, ed25519] of [
       for (const g of got) assert.deepEqual(g, { same: true, tracker: true, fresh: true, verify: true, sameChoice: true });
     });
 
+    it('builds the paper ballot of ballot/testdata/vector-paper.json byte for byte ("source paper", §6.1)', async () => {
+      const v = JSON.parse(readFileSync(path.join(root, 'ballot', 'testdata', 'vector-paper.json'), 'utf8'));
+      const got = await inPage(ed25519, async (v) => {
+        const [code, bytes, ed, ballot] = await Promise.all([
+          import('/static/js/code.js'),
+          import('/static/js/bytes.js'),
+          import('/static/js/ed25519.js'),
+          import('/static/js/ballot.js'),
+        ]);
+        const key = await ed.deriveKey(code.parseCode(v.code_text), v.round);
+        const lines = v.ballot_leaf.split('\n');
+        const signed = ballot.signedBytes(v.round, bytes.b64decode(v.manifest_hash_b64), key.publicKey, lines[4], bytes.b64decode(v.cast_b64, 16), v.source);
+        const sig = await key.sign(signed);
+        const leaf = bytes.text(signed) + 'sig ' + bytes.b64encode(sig) + '\n';
+        const p = ballot.parseBallot(bytes.utf8(v.ballot_leaf));
+        const stripped = ballot.parseBallot(bytes.utf8(v.ballot_leaf.replace('source paper\n', '')));
+        const rejects = (s) => {
+          try {
+            ballot.parseBallot(bytes.utf8(s));
+            return false;
+          } catch (e) {
+            return true;
+          }
+        };
+        return {
+          signed: bytes.b64encode(signed),
+          leaf,
+          tracker: await ballot.tracker(bytes.utf8(leaf)),
+          source: p.source,
+          verifies: await ballot.verifyBallotSignature(p),
+          strippedFails: !(await ballot.verifyBallotSignature(stripped)),
+          rejectsOther: rejects(v.ballot_leaf.replace('source paper', 'source web')) && rejects(v.ballot_leaf.replace('source paper\n', 'source paper\nsource paper\n')),
+        };
+      }, v);
+      assert.deepEqual(got, {
+        signed: v.ballot_signed_bytes_b64,
+        leaf: v.ballot_leaf,
+        tracker: v.tracker,
+        source: 'paper',
+        verifies: true,
+        strippedFails: true,
+        rejectsOther: true,
+      });
+    });
+
     it("gives Go's strict verdict on every Ed25519 edge vector (ballot/testdata/ed25519-edge.json)", async () => {
       const edge = JSON.parse(readFileSync(edgePath, 'utf8')).vectors;
       assert.ok(edge.length >= 20);

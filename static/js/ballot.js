@@ -150,12 +150,20 @@ export function newCast() {
   return crypto.getRandomValues(new Uint8Array(CAST_SIZE));
 }
 
-/** signedBytes returns the bytes a ballot signature covers (cast is the 16-byte cast nonce). */
-export function signedBytes(round, manifestHash, publicKey, choice, cast) {
+/** SOURCE_PAPER is the one source a ballot leaf may name: "source paper" marks a ballot entered from paper (§6.1). */
+export const SOURCE_PAPER = 'paper';
+
+/**
+ * signedBytes returns the bytes a ballot signature covers (cast is the
+ * 16-byte cast nonce; source is '' or SOURCE_PAPER, which adds the line
+ * "source paper" after the cast line).
+ */
+export function signedBytes(round, manifestHash, publicKey, choice, cast, source = '') {
   if (!(cast instanceof Uint8Array) || cast.length !== CAST_SIZE) throw new FormatError('cast nonce must be 16 bytes');
+  if (source !== '' && source !== SOURCE_PAPER) throw new FormatError('unknown ballot source');
   return utf8(
     'pb-ballot/v1\nround ' + round + '\nmanifest ' + b64encode(manifestHash) + '\nkey ' + b64encode(publicKey) + '\n' + choice +
-      '\ncast ' + b64encode(cast) + '\n',
+      '\ncast ' + b64encode(cast) + '\n' + (source ? 'source ' + source + '\n' : ''),
   );
 }
 
@@ -163,13 +171,14 @@ export function signedBytes(round, manifestHash, publicKey, choice, cast) {
  * buildBallot signs a ballot for manifest m with a key from keyFromSeed and
  * resolves to { leaf: Uint8Array, signed: Uint8Array, signature, tracker }.
  * cast is the cast nonce (a fresh random one when omitted): a new cast
- * needs a new nonce, a resend of a cast must send the same leaf.
+ * needs a new nonce, a resend of a cast must send the same leaf. source is
+ * SOURCE_PAPER for a ballot a kiosk in paper mode enters from paper.
  */
-export async function buildBallot(m, key, selection, cast = newCast()) {
+export async function buildBallot(m, key, selection, cast = newCast(), source = '') {
   const err = checkLimits(m, selection);
   if (err) throw new FormatError('ballot outside the limits: ' + err.reason);
   const kind = m.ballot.kind === 'cumulative' ? 'cumulative' : 'approval';
-  const signed = signedBytes(m.round, m.hash, key.publicKey, choiceLine(kind, selection), cast);
+  const signed = signedBytes(m.round, m.hash, key.publicKey, choiceLine(kind, selection), cast, source);
   const signature = await key.sign(signed);
   const leaf = utf8(text(signed) + 'sig ' + b64encode(signature) + '\n');
   return { leaf, signed, signature, tracker: await tracker(leaf) };
@@ -178,18 +187,26 @@ export async function buildBallot(m, key, selection, cast = newCast()) {
 /**
  * parseBallot parses canonical ballot leaf bytes into { round, manifest,
  * publicKey, kind: 'approve'|'points', approve: [ids] | points: {id: n},
- * cast, signed, signature }. Re-encoding must give the same bytes.
+ * cast, source ('' or 'paper'), signed, signature }. Re-encoding must give
+ * the same bytes.
  */
 export function parseBallot(bytes) {
   const s = text(bytes);
   const lines = s.split('\n');
-  if (lines.length !== 8 || lines[7] !== '' || lines[0] !== 'pb-ballot/v1') throw new FormatError('not a ballot leaf');
+  // Seven lines, or eight with "source paper" after the cast line.
+  const n = lines.length - 1;
+  if ((n !== 7 && n !== 8) || lines[n] !== '' || lines[0] !== 'pb-ballot/v1') throw new FormatError('not a ballot leaf');
   const b = {};
   b.round = cut(lines[1], 'round');
   b.manifest = b64decode(cut(lines[2], 'manifest'), 32);
   b.publicKey = b64decode(cut(lines[3], 'key'), 32);
   b.cast = b64decode(cut(lines[5], 'cast'), CAST_SIZE);
-  b.signature = b64decode(cut(lines[6], 'sig'), 64);
+  b.source = '';
+  if (n === 8) {
+    if (lines[6] !== 'source ' + SOURCE_PAPER) throw new FormatError('bad source line');
+    b.source = SOURCE_PAPER;
+  }
+  b.signature = b64decode(cut(lines[n - 1], 'sig'), 64);
   const f = lines[4].split(' ');
   if (f[0] === 'approve') {
     b.kind = 'approve';
@@ -213,7 +230,7 @@ export function parseBallot(bytes) {
     throw new FormatError('bad choice line');
   }
   if (!isID(b.round)) throw new FormatError('bad round id');
-  const signedText = lines.slice(0, 6).join('\n') + '\n';
+  const signedText = lines.slice(0, n - 1).join('\n') + '\n';
   b.signed = utf8(signedText);
   const again = signedText + 'sig ' + b64encode(b.signature) + '\n';
   if (again !== s) throw new FormatError('ballot leaf is not canonical');

@@ -24,10 +24,17 @@ type DemoOptions struct {
 	Revote   string      // revote policy (default none)
 	Revotes  int         // under revote last: voters who cast a second, different ballot later
 	Voids    int         // voters whose ballot the council voids; each votes again with a reserve code
+	Paper    int         // voters 0 to Paper-1 vote on paper: their ballots carry "source paper" (§6.1)
 	Batch    int         // leaves per checkpoint (default 50)
 	Receipts int         // receipts to issue for the first ballots (default 3; negative for none)
 	Rule     string      // counting rule name (default "greedy")
 	Tiebreak string      // tie-break order (default "lexicographic")
+	// Community, Fund and Budget are the manifest's (defaults "riverside",
+	// "demo-fund" and 100000); Prev is the result note's prev (default
+	// zero: the first note of a chain). A fund's demo sets them.
+	Community, Fund string
+	Budget          int64
+	Prev            [32]byte
 	// Count computes the result's funding. When nil, BuildDemo funds
 	// projects greedily by votes (most votes first, ties by project ID),
 	// skipping those that do not fit the budget.
@@ -119,9 +126,20 @@ func BuildDemo(opts DemoOptions) (*Demo, error) {
 	if opts.Tiebreak == "" {
 		opts.Tiebreak = ballot.TiebreakLexicographic
 	}
+	if opts.Community == "" {
+		opts.Community = "riverside"
+	}
+	if opts.Fund == "" {
+		opts.Fund = "demo-fund"
+	}
+	if opts.Budget == 0 {
+		opts.Budget = 100000
+	}
 	switch {
 	case opts.Ballots < 0 || opts.Reserve < 0 || opts.Revotes < 0 || opts.Voids < 0:
 		return nil, fmt.Errorf("demo: negative count")
+	case opts.Paper < 0 || opts.Paper > opts.Ballots:
+		return nil, fmt.Errorf("demo: %d paper ballots, want 0 to %d (the voters)", opts.Paper, opts.Ballots)
 	case opts.Voids > opts.Reserve || opts.Voids > opts.Ballots:
 		return nil, fmt.Errorf("demo: %d voids need as many reserve codes and voters", opts.Voids)
 	case opts.Revotes > opts.Ballots || opts.Revotes > 0 && opts.Revote != ballot.RevoteLast:
@@ -193,8 +211,8 @@ func (d *Demo) setup(rng *rand.ChaCha8) error {
 		return fmt.Errorf("demo: unknown ballot kind %q", o.Kind)
 	}
 	d.Manifest = &ballot.Manifest{
-		Round: o.Round, Community: "riverside", Fund: "demo-fund", Title: "Demo round: what should Riverside build?",
-		Budget: 100000, Ballot: spec, Rule: o.Rule, Tiebreak: o.Tiebreak, Revote: o.Revote,
+		Round: o.Round, Community: o.Community, Fund: o.Fund, Title: "Demo round: what should Riverside build?",
+		Budget: o.Budget, Ballot: spec, Rule: o.Rule, Tiebreak: o.Tiebreak, Revote: o.Revote,
 		LogOrigin: origin, LogKey: logVkey, CouncilKey: councilVkey,
 		RollHash: d.Roll.Hash(), RollCount: len(d.Roll.Keys), Projects: demoProjects(),
 	}
@@ -221,10 +239,10 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 	// a leaf that repeated a logged one would not be logged, so draw another.
 	keys := make(map[[32]byte]KeyState)
 	logged := make(map[string]int64)
-	cast := func(code ballot.Code) error {
+	cast := func(code ballot.Code, paper bool) error {
 		key := ballot.PublicKey(ballot.DeriveKey(code, o.Round))
 		for range 100 {
-			leaf := d.randomBallot(r, weights, code)
+			leaf := d.randomBallot(r, weights, code, paper)
 			same, ok := logged[string(leaf)]
 			if !ok {
 				same = -1
@@ -244,13 +262,13 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 		return fmt.Errorf("demo: no new ballot for a revote")
 	}
 	for i := 0; i < o.Ballots; i++ {
-		if err := cast(d.Codes[i]); err != nil {
+		if err := cast(d.Codes[i], i < o.Paper); err != nil {
 			return err
 		}
 	}
 	// Revotes: voters 0, 1, ... vote again at the end.
 	for i := 0; i < o.Revotes; i++ {
-		if err := cast(d.Codes[i]); err != nil {
+		if err := cast(d.Codes[i], false); err != nil {
 			return err
 		}
 	}
@@ -267,7 +285,7 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 		ks := keys[key]
 		ks.Voided = true
 		keys[key] = ks
-		if err := cast(d.Codes[o.Ballots+i]); err != nil {
+		if err := cast(d.Codes[o.Ballots+i], false); err != nil {
 			return err
 		}
 	}
@@ -283,8 +301,9 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 	return nil
 }
 
-// randomBallot returns a valid signed ballot leaf for code.
-func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code) []byte {
+// randomBallot returns a valid signed ballot leaf for code, marked as
+// entered from paper when paper is set.
+func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code, paper bool) []byte {
 	m := d.Manifest
 	// A weighted random order of the projects.
 	order := make([]int, 0, len(weights))
@@ -339,6 +358,7 @@ func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code) []byt
 	slices.Sort(b.Approve)
 	binary.BigEndian.PutUint64(b.Cast[:8], r.Uint64())
 	binary.BigEndian.PutUint64(b.Cast[8:], r.Uint64())
+	b.Paper = paper
 	b.Sign(ballot.DeriveKey(code, m.Round))
 	return b.Bytes()
 }
@@ -460,7 +480,7 @@ func (d *Demo) result(rec *Record, final Checkpoint) (*Result, error) {
 		out = greedyByVotes(m, Votes(m, counted))
 	}
 	return &Result{
-		Round: m.Round, Fund: m.Fund, Manifest: ballot.ManifestHash(d.manifest),
+		Round: m.Round, Fund: m.Fund, Prev: d.opts.Prev, Manifest: ballot.ManifestHash(d.manifest),
 		Checkpoint: Checkpoint{Size: final.Size, Root: final.Root},
 		Rule:       m.Rule, Tiebreak: m.Tiebreak, Budget: m.Budget,
 		Ballots: int64(len(counted)), Spent: out.Spent, Projects: out.Projects,
