@@ -93,6 +93,7 @@ func (c *counter) greedy(rule string, initial []int) *result {
 		step := i + 1
 		e := &res.expl[p]
 		e.Step = step
+		e.Left = remaining
 		cost := pr.cost[p]
 		switch {
 		case rule == RuleGreedyThreshold && c.votes[p] < pr.e.Threshold:
@@ -123,7 +124,31 @@ func (c *counter) greedy(rule string, initial []int) *result {
 			}
 		}
 	}
+	c.explainTies(order, dens, res)
 	return res
+}
+
+// explainTies records, for every project in order that has the same
+// density as others, those others and the tie-break step that ordered
+// each pair.
+func (c *counter) explainTies(order []int, dens []density, res *result) {
+	for i := 0; i < len(order); {
+		j := i + 1
+		for j < len(order) && cmpDensity(dens[order[i]], dens[order[j]]) == 0 {
+			j++
+		}
+		for a := i; j-i > 1 && a < j; a++ {
+			for b := i; b < j; b++ {
+				if a == b {
+					continue
+				}
+				p, q := order[a], order[b]
+				res.expl[p].Ties = append(res.expl[p].Ties, Tie{Project: c.pr.e.Projects[q].ID, First: a < b,
+					By: c.tb.decidedBy(c.pr.e, c.votes, p, q)})
+			}
+		}
+		i = j
+	}
 }
 
 // voteText describes the votes behind project p for rule.

@@ -124,9 +124,34 @@ type Explanation struct {
 	// project what its supporters paid, for an unfunded supported project
 	// the money its supporters had left at the end.
 	Shares *SharesDetail
+	// Left is what was left of the budget when a greedy rule examined the
+	// project, before it paid for it (units of 10^-Scale, as Cost); 0 when
+	// Step is 0 or the rule is not a greedy one.
+	Left int64
+	// Ties lists the projects a greedy rule found exactly as good as this
+	// one (the same votes, points or votes per cost), in the order the rule
+	// took them, each with the tie-break step that put one before the
+	// other; nil when the project was tied with none.
+	Ties []Tie
 	// Text is the explanation as one English sentence.
 	Text string
 }
+
+// A Tie is one exact tie of a project with another under a greedy rule,
+// and what decided it.
+type Tie struct {
+	Project string // the other project
+	First   bool   // the explained project came before Project
+	By      string // the deciding step: TieByCost, TieByVotes, TieByLot or TieByID
+}
+
+// The steps of the tie-break orders, as [Tie.By] names them.
+const (
+	TieByCost  = "min-cost"  // the cheaper project first
+	TieByVotes = "max-votes" // the project with more votes first
+	TieByLot   = "lot"       // the lot drawn from the final checkpoint
+	TieByID    = "id"        // project IDs in byte order (lexicographic)
+)
 
 // SharesDetail is the Equal Shares account of one project. Money amounts
 // are exact, in currency units (not scaled).
@@ -200,7 +225,7 @@ func countPrepared(pr *profile, rule string, tb TieBreak) (*Outcome, error) {
 		votes = pr.points
 	}
 	rank := tb.profileRanks(pr, votes)
-	c := &counter{pr: pr, rank: rank, votes: votes}
+	c := &counter{pr: pr, rank: rank, votes: votes, tb: tb}
 	var res *result
 	var err error
 	switch rule {
@@ -232,6 +257,7 @@ type counter struct {
 	pr    *profile
 	rank  []int   // tie-break rank per project, 0 first
 	votes []int64 // votes the rule counts
+	tb    TieBreak
 }
 
 // result is what a rule returns before it becomes an Outcome.

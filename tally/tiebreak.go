@@ -115,3 +115,20 @@ func (t TieBreak) ranks(e *Election, votes []int64) []int {
 	}
 	return rank
 }
+
+// decidedBy returns the step of t that puts one of the projects a and b
+// before the other (a Tie's By); votes are the votes the rule counts.
+func (t TieBreak) decidedBy(e *Election, votes []int64, a, b int) string {
+	if t.order != TieDefault {
+		return TieByID
+	}
+	switch {
+	case e.Projects[a].Cost != e.Projects[b].Cost:
+		return TieByCost
+	case votes[a] != votes[b]:
+		return TieByVotes
+	case LotKey(t.seed, e.Projects[a].ID) != LotKey(t.seed, e.Projects[b].ID):
+		return TieByLot
+	}
+	return TieByID
+}
