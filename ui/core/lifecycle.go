@@ -78,7 +78,7 @@ const (
 	ActPublish       Action = "publish"        // count, sign and publish the result
 	ActReadRecord    Action = "read-record"    // download the full record
 	ActReadResult    Action = "read-result"    // read the signed result
-	ActCancel        Action = "cancel"         // withdraw a round before freeze, releasing its budget
+	ActCancel        Action = "cancel"         // withdraw a round before publication (not while voting), releasing its budget
 )
 
 // phaseSet is a set of phases, bit i for the phase of order i.
@@ -118,7 +118,7 @@ var lifecycle = map[Action]struct {
 	ActPublish:       {in(PhaseClosed), wrong("only a closed round can be published")},
 	ActReadRecord:    {in(PhaseClosed, PhasePublished), wrong("the record is published when voting closes")},
 	ActReadResult:    {in(PhasePublished), wrong("the round has no published result yet")},
-	ActCancel:        {in(PhaseDraft, PhaseProposals, PhaseReview), frozenOr("budget")},
+	ActCancel:        {in(PhaseDraft, PhaseProposals, PhaseReview, PhaseFrozen, PhaseClosed), wrong("a round is cancelled before voting opens or after it closes, and never once published")},
 }
 
 func wrong(why string) func(Phase) *Error {

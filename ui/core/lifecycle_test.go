@@ -32,7 +32,7 @@ func TestLifecycleTable(t *testing.T) {
 		ActPublish:       "- - - - - + -",
 		ActReadRecord:    "- - - - - + +",
 		ActReadResult:    "- - - - - - +",
-		ActCancel:        "+ + + F F F F",
+		ActCancel:        "+ + + + - + -",
 	}
 	want[ActPropose] = "- + - - - - -"
 	if len(want) != len(Actions()) {

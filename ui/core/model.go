@@ -25,6 +25,11 @@ type Fund struct {
 	// fund's chain, empty before the first.
 	ResultHead string    `json:"result_head,omitempty"`
 	Created    time.Time `json:"created"`
+	// Origin and FundKey are the fund ledger's log origin and the vkey
+	// that signs its entries and checkpoints (docs/record.md §14.5); empty
+	// for a fund stored before the ledger existed (upgraded at start).
+	Origin  string `json:"origin,omitempty"`
+	FundKey string `json:"fund_key,omitempty"`
 }
 
 // Tranche is one year's part of a fund.

@@ -87,6 +87,9 @@ type Tx interface {
 
 	// RoundLog is round's log within this transaction.
 	RoundLog(round string) Log
+	// FundLog is fund's ledger (docs/record.md §14.5) within this
+	// transaction: a log like a round's, kept apart from every round's.
+	FundLog(fund string) Log
 }
 
 // Log is a round's transparency log within a transaction: the leaves and

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
@@ -76,6 +77,9 @@ func (s *Service) CreateFund(ctx context.Context, actor *core.Identity, req Fund
 	}
 	f := core.Fund{ID: req.ID, Name: req.Name, Total: req.Total, Tranches: tranches,
 		Formula: req.Formula, Base: req.Base, Created: s.clock()}
+	if f.Origin, f.FundKey, err = s.newFundKey(f.ID); err != nil {
+		return core.Fund{}, err
+	}
 	err = s.store.Write(ctx, func(tx core.Tx) error {
 		if err := tx.CreateFund(f); err != nil {
 			if errors.Is(err, core.ErrExists) {
@@ -83,17 +87,36 @@ func (s *Service) CreateFund(ctx context.Context, actor *core.Identity, req Fund
 			}
 			return err
 		}
+		charter := fund.CharterEntry{Fund: f.ID, Name: f.Name, Unit: "DKK",
+			Formula: tally.Formula{Kind: f.Formula, Base: f.Base}, PopulationDate: day(f.Created), Tranches: f.Tranches}
+		if err := s.writeFund(tx, &f, []fund.Entry{charter}); err != nil {
+			return err
+		}
 		return s.audit(tx, actor.Name, "create fund", f.ID, fmt.Sprintf("total %d, formula %s", f.Total, f.Formula))
 	})
 	return f, err
 }
 
-// CommunityRequest creates a community.
+// CommunityRequest creates a community. PopulationDate (YYYY-MM-DD) is
+// the date the population figure is from; today when empty.
 type CommunityRequest struct {
-	ID         string `json:"id" form:"id"`
-	Name       string `json:"name" form:"name"`
-	Population int64  `json:"population" form:"population"`
-	Fund       string `json:"fund" form:"fund"`
+	ID             string `json:"id" form:"id"`
+	Name           string `json:"name" form:"name"`
+	Population     int64  `json:"population" form:"population"`
+	Fund           string `json:"fund" form:"fund"`
+	PopulationDate string `json:"population_date,omitempty" form:"population_date"`
+}
+
+// populationDate checks a population date given with a request, today's
+// date when empty.
+func (s *Service) populationDate(d string) (string, error) {
+	if d == "" {
+		return day(s.clock()), nil
+	}
+	if t, err := time.Parse("2006-01-02", d); err != nil || t.Year() < 2000 || t.Year() > 9999 {
+		return "", core.Invalidf("population date %q is not a date (YYYY-MM-DD)", d)
+	}
+	return d, nil
 }
 
 // CreateCommunity registers a community in a fund (administrators only).
@@ -114,8 +137,12 @@ func (s *Service) CreateCommunity(ctx context.Context, actor *core.Identity, req
 	if req.Population < 0 || req.Population > fund.MaxPopulation {
 		return core.Community{}, core.Invalidf("population out of range (0 to %d)", fund.MaxPopulation)
 	}
+	popDate, err := s.populationDate(req.PopulationDate)
+	if err != nil {
+		return core.Community{}, err
+	}
 	cm := core.Community{ID: req.ID, Name: req.Name, Population: req.Population, Fund: req.Fund, Created: s.clock()}
-	err := s.store.Write(ctx, func(tx core.Tx) error {
+	err = s.store.Write(ctx, func(tx core.Tx) error {
 		f, err := tx.Fund(req.Fund)
 		if errors.Is(err, core.ErrMissing) {
 			return core.Invalidf("fund %q does not exist", req.Fund)
@@ -132,15 +159,26 @@ func (s *Service) CreateCommunity(ctx context.Context, actor *core.Identity, req
 		if err := checkAmendment(tx, f); err != nil {
 			return err
 		}
+		from, err := nextTranche(f, "a new community")
+		if err != nil {
+			return err
+		}
+		join := fund.AmendmentEntry{Fund: f.ID, From: from, Change: "join", Community: cm.ID,
+			Population: cm.Population, Name: cm.Name, PopulationDate: popDate}
+		if err := s.writeFund(tx, &f, []fund.Entry{join}); err != nil {
+			return err
+		}
 		return s.audit(tx, actor.Name, "create community", cm.ID, fmt.Sprintf("population %d, fund %s", cm.Population, cm.Fund))
 	})
 	return cm, err
 }
 
-// CommunityUpdate changes a community; nil fields stay.
+// CommunityUpdate changes a community; nil fields stay. PopulationDate
+// (YYYY-MM-DD, today when empty) is the date a new population is from.
 type CommunityUpdate struct {
-	Name       *string `json:"name,omitempty"`
-	Population *int64  `json:"population,omitempty"`
+	Name           *string `json:"name,omitempty"`
+	Population     *int64  `json:"population,omitempty"`
+	PopulationDate string  `json:"population_date,omitempty"`
 }
 
 // UpdateCommunity changes a community's name or population
@@ -165,7 +203,7 @@ func (s *Service) UpdateCommunity(ctx context.Context, actor *core.Identity, id 
 			cm.Population = *u.Population
 		}
 		return nil
-	}, "update community")
+	}, u.PopulationDate, "update community")
 }
 
 // RemoveCommunity takes a community out of its fund (administrators
@@ -180,15 +218,23 @@ func (s *Service) RemoveCommunity(ctx context.Context, actor *core.Identity, id 
 		}
 		cm.Removed = true
 		return nil
-	}, "remove community")
+	}, "", "remove community")
 }
 
-func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id string, edit func(*core.Community) error, action string) (core.Community, error) {
+// amendCommunity applies edit to community id and writes the change to
+// its fund's ledger: "leave" when it leaves, "population" when its
+// population changes, both from the first tranche not opened yet (a name
+// is not part of the fund's rules and is not written).
+func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id string, edit func(*core.Community) error, popDate, action string) (core.Community, error) {
 	if !actor.IsAdmin() {
 		return core.Community{}, core.Forbiddenf("only a municipality administrator may change communities")
 	}
+	popDate, err := s.populationDate(popDate)
+	if err != nil {
+		return core.Community{}, err
+	}
 	var cm core.Community
-	err := s.store.Write(ctx, func(tx core.Tx) error {
+	err = s.store.Write(ctx, func(tx core.Tx) error {
 		var err error
 		cm, err = tx.Community(id)
 		if errors.Is(err, core.ErrMissing) {
@@ -197,6 +243,7 @@ func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id s
 		if err != nil {
 			return err
 		}
+		old := cm
 		if err := edit(&cm); err != nil {
 			return err
 		}
@@ -209,6 +256,25 @@ func (s *Service) amendCommunity(ctx context.Context, actor *core.Identity, id s
 		}
 		if err := checkAmendment(tx, f); err != nil {
 			return err
+		}
+		var es []fund.Entry
+		switch {
+		case cm.Removed && !old.Removed:
+			es = append(es, fund.AmendmentEntry{Fund: f.ID, Change: "leave", Community: cm.ID})
+		case cm.Population != old.Population:
+			es = append(es, fund.AmendmentEntry{Fund: f.ID, Change: "population", Community: cm.ID,
+				Population: cm.Population, PopulationDate: popDate})
+		}
+		if len(es) > 0 {
+			from, err := nextTranche(f, "the change")
+			if err != nil {
+				return err
+			}
+			a := es[0].(fund.AmendmentEntry)
+			a.From = from
+			if err := s.writeFund(tx, &f, []fund.Entry{a}); err != nil {
+				return err
+			}
 		}
 		return s.audit(tx, actor.Name, action, cm.ID, fmt.Sprintf("name %q, population %d, removed %t", cm.Name, cm.Population, cm.Removed))
 	})
@@ -365,7 +431,7 @@ func checkBudget(tx core.Tx, r *core.Round) error {
 // reserveAtFreeze re-checks round r's budget against what its community
 // has left and opens r's tranche (and any earlier one not yet opened),
 // freezing its allocation; called by the freeze in its transaction.
-func reserveAtFreeze(tx core.Tx, r *core.Round) error {
+func (s *Service) reserveAtFreeze(tx core.Tx, r *core.Round) error {
 	f, err := tx.Fund(r.Fund)
 	if err != nil {
 		return err
@@ -386,6 +452,36 @@ func reserveAtFreeze(tx core.Tx, r *core.Round) error {
 		return nil
 	}
 	f.Openings = b.Openings
+	if err := s.writeFund(tx, &f, openingEntries(f, os)); err != nil {
+		return err
+	}
+	return tx.PutFund(f)
+}
+
+// openingEntries are the ledger entries of openings os of fund f.
+func openingEntries(f core.Fund, os []fund.Opening) []fund.Entry {
+	var es []fund.Entry
+	for _, o := range os {
+		es = append(es, openingEntry(f, o))
+	}
+	return es
+}
+
+// reserveInLedger writes frozen round r's reservation, with its trust
+// anchors, to its fund's ledger; called by the freeze in its transaction
+// once r is stored frozen.
+func (s *Service) reserveInLedger(tx core.Tx, r core.Round) error {
+	f, err := tx.Fund(r.Fund)
+	if err != nil {
+		return err
+	}
+	e, err := reservationEntry(r)
+	if err != nil {
+		return err
+	}
+	if err := s.writeFund(tx, &f, []fund.Entry{e}); err != nil {
+		return err
+	}
 	return tx.PutFund(f)
 }
 
@@ -475,15 +571,28 @@ func (s *Service) FreezeWarnings(ctx context.Context, id string) ([]core.Blocker
 	return ws, err
 }
 
-// CancelRound withdraws round id before its freeze (draft, proposals or
-// review): its reservation is released, and every later action on it is
-// refused. A frozen round cannot be cancelled: its manifest is signed.
+// CancelRound withdraws round id before its publication, while voting is
+// not open: its budget is released and every later action on it is
+// refused. A frozen round's reservation is released in the fund's ledger
+// by a cancellation entry; its record stays as it is, without result.
 func (s *Service) CancelRound(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
 	return s.withRound(ctx, actor, id, func(tx core.Tx, r *core.Round) error {
 		if err := core.Allows(r.Phase, core.ActCancel); err != nil {
 			return err
 		}
 		r.Cancelled = s.clock()
+		if r.Phase.Frozen() {
+			if err := tx.PutRound(*r); err != nil {
+				return err
+			}
+			f, err := tx.Fund(r.Fund)
+			if err != nil {
+				return err
+			}
+			if err := s.writeFund(tx, &f, []fund.Entry{fund.CancellationEntry{Fund: f.ID, Round: r.ID}}); err != nil {
+				return err
+			}
+		}
 		return s.audit(tx, core.ActorName(actor), "cancel", r.ID, fmt.Sprintf("budget %d released", r.Budget))
 	})
 }
@@ -493,7 +602,7 @@ func (s *Service) CancelRound(ctx context.Context, actor *core.Identity, id stri
 // frozen from then on (administrators only). Freezing a round opens its
 // tranche by itself.
 func (s *Service) OpenTranche(ctx context.Context, actor *core.Identity, id string, year int) (FundView, error) {
-	return s.trancheOp(ctx, actor, id, "open tranche", year, func(f *core.Fund, b *fund.Book) error {
+	return s.trancheOp(ctx, actor, id, "open tranche", year, func(tx core.Tx, f *core.Fund, b *fund.Book) error {
 		os, err := b.Open(year)
 		if err != nil {
 			return fundErr(err)
@@ -502,7 +611,7 @@ func (s *Service) OpenTranche(ctx context.Context, actor *core.Identity, id stri
 			return core.Conflictf("tranche %d of fund %s is already open", year, id)
 		}
 		f.Openings = append(slices.Clone(f.Openings), os...)
-		return nil
+		return s.writeFund(tx, f, openingEntries(*f, os))
 	})
 }
 
@@ -511,17 +620,17 @@ func (s *Service) OpenTranche(ctx context.Context, actor *core.Identity, id stri
 // refused while a round of the tranche is not published (cancel it), or
 // when an earlier tranche is still open.
 func (s *Service) CloseTranche(ctx context.Context, actor *core.Identity, id string, year int) (FundView, error) {
-	return s.trancheOp(ctx, actor, id, "close tranche", year, func(f *core.Fund, b *fund.Book) error {
+	return s.trancheOp(ctx, actor, id, "close tranche", year, func(tx core.Tx, f *core.Fund, b *fund.Book) error {
 		c, err := b.Close(year)
 		if err != nil {
 			return fundErr(err)
 		}
 		f.Closings = append(slices.Clone(f.Closings), c)
-		return nil
+		return s.writeFund(tx, f, []fund.Entry{fund.ClosingEntry{Fund: f.ID, Tranche: year, Carry: c.CarryOut}})
 	})
 }
 
-func (s *Service) trancheOp(ctx context.Context, actor *core.Identity, id, action string, year int, op func(*core.Fund, *fund.Book) error) (FundView, error) {
+func (s *Service) trancheOp(ctx context.Context, actor *core.Identity, id, action string, year int, op func(core.Tx, *core.Fund, *fund.Book) error) (FundView, error) {
 	if !actor.IsAdmin() {
 		return FundView{}, core.Forbiddenf("only a municipality administrator may open or close tranches")
 	}
@@ -538,7 +647,7 @@ func (s *Service) trancheOp(ctx context.Context, actor *core.Identity, id, actio
 		if err != nil {
 			return err
 		}
-		if err := op(&f, b); err != nil {
+		if err := op(tx, &f, b); err != nil {
 			return err
 		}
 		if err := tx.PutFund(f); err != nil {

@@ -2,11 +2,15 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/store"
@@ -264,7 +268,7 @@ func TestRemoveCommunity(t *testing.T) {
 }
 
 // Cancelling a round releases its reservation; nothing else can be done
-// to it afterwards, and a frozen round cannot be cancelled.
+// to it afterwards, and a round cannot be cancelled while voting.
 func TestCancelReleasesReservation(t *testing.T) {
 	e := newEnv(t)
 	e.seed()
@@ -288,65 +292,114 @@ func TestCancelReleasesReservation(t *testing.T) {
 	wantKind(t, err, core.Conflict, "cancelled")
 	e.votingRound("barrit-2026", 3, RoundRequest{})
 	_, err = e.svc.CancelRound(ctx, coord, "barrit-2026")
-	wantKind(t, err, core.Conflict, "frozen")
+	wantKind(t, err, core.Conflict, "phase voting")
 	if _, err := e.svc.RemoveCommunity(ctx, admin, "barrit"); err != nil {
 		t.Errorf("removing barrit with only a cancelled round after 2026: %v", err)
 	}
 }
 
-// An existing data directory (funds without openings, from before
-// allocations froze) is upgraded at start, or refused with a message
-// naming the fund when its rounds committed more than the communities had.
-func TestUpgradeFunds(t *testing.T) {
-	for _, broken := range []bool{false, true} {
-		dir := t.TempDir()
-		s1, st1 := open(t, dir)
-		e := &env{t: t, svc: s1, store: st1, dir: dir}
-		e.seed()
-		e.votingRound("barrit-2026", 3, RoundRequest{})
-		err := st1.Update(context.Background(), func(tx *store.Tx) error {
-			f, err := tx.Fund("pulje")
-			if err != nil {
+// oldData writes, with the store alone, a data directory as an older
+// version left it: fund pulje (three tranches) without ledger key or
+// openings, communities barrit and glud, and round barrit-2026 frozen in
+// phase; extra may add to it.
+func oldData(t *testing.T, dir string, extra func(tx *store.Tx) error) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "pb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	vkey := func(name string) string {
+		_, v, err := note.GenerateKey(rand.Reader, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	err = st.Update(context.Background(), func(tx *store.Tx) error {
+		if err := tx.CreateFund(core.Fund{ID: "pulje", Name: "Landdistriktspuljen", Total: 300_000, Formula: "per-inhabitant",
+			Tranches: []core.Tranche{{Year: 2026, Amount: 100_000}, {Year: 2027, Amount: 100_000}, {Year: 2028, Amount: 100_000}}}); err != nil {
+			return err
+		}
+		for _, c := range []core.Community{{ID: "barrit", Name: "Barrit", Population: 1000, Fund: "pulje"},
+			{ID: "glud", Name: "Glud", Population: 3000, Fund: "pulje"}} {
+			if err := tx.CreateCommunity(c); err != nil {
 				return err
 			}
-			f.Openings = nil // as an older version stored it
-			if broken {      // and a community added since, as the older version allowed
-				if err := tx.CreateCommunity(core.Community{ID: "zz-new", Name: "Ny", Population: 30_000, Fund: "pulje"}); err != nil {
-					return err
+		}
+		if err := tx.CreateRound(core.Round{ID: "barrit-2026", Community: "barrit", Fund: "pulje", Year: 2026, Title: "B",
+			Budget: 25_000, Phase: core.PhaseFrozen, ManifestHash: base64.StdEncoding.EncodeToString(make([]byte, 32)),
+			Fingerprint: "0123456789ABCDEF", LogKey: vkey("pb.test/barrit-2026"), CouncilKey: vkey("pb.test/council/barrit")}); err != nil {
+			return err
+		}
+		if extra != nil {
+			return extra(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An existing data directory (funds without openings, from before
+// allocations froze, and without ledger) is upgraded at start: the
+// tranches of frozen rounds open, and the ledger is written from the
+// stored state and replays to it. It is refused with a message naming the
+// fund when its rounds committed more than the communities had, or when a
+// round was published (its result was chained outside any ledger).
+func TestUpgradeFunds(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra func(tx *store.Tx) error
+		fails string
+	}{
+		{"ok", nil, ""},
+		{"joined since", func(tx *store.Tx) error { // as the older version allowed
+			return tx.CreateCommunity(core.Community{ID: "zz-new", Name: "Ny", Population: 30_000, Fund: "pulje"})
+		}, "cannot be upgraded"},
+		{"published", func(tx *store.Tx) error {
+			return tx.CreateRound(core.Round{ID: "glud-2026", Community: "glud", Fund: "pulje", Year: 2026, Title: "G",
+				Budget: 10_000, Phase: core.PhasePublished})
+		}, "was published"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			oldData(t, dir, tc.extra)
+			st2, err := store.Open(filepath.Join(dir, "pb.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			keys, err := store.OpenKeyring(filepath.Join(dir, "keys"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s2, err := New(Config{Store: st2, Keys: keys, BaseURL: testBase, Argon2: testArgon2, ScheduleEvery: -1})
+			if tc.fails != "" {
+				if err == nil || !strings.Contains(err.Error(), "fund pulje") || !strings.Contains(err.Error(), tc.fails) {
+					t.Errorf("New = %v, want an error naming fund pulje and %q", err, tc.fails)
 				}
+				return
 			}
-			return tx.PutFund(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			ctx := context.Background()
+			f, err := s2.Fund(ctx, "pulje")
+			if err != nil || len(f.Openings) != 1 || f.Openings[0].Year != 2026 || f.FundKey == "" {
+				t.Fatalf("upgraded fund = %+v, %v", f, err)
+			}
+			leaves, _, err := s2.FundLedger(ctx, "pulje")
+			if err != nil || len(leaves) != 3 { // charter, opening, reservation
+				t.Fatalf("ledger: %d leaves, %v", len(leaves), err)
+			}
+			// The fund works on: a community joins for 2027.
+			if _, err := s2.CreateCommunity(ctx, admin, CommunityRequest{ID: "hvirring", Name: "Hvirring", Population: 500, Fund: "pulje"}); err != nil {
+				t.Fatal(err)
+			}
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s1.Close()
-		st1.Close()
-		st2, err := store.Open(filepath.Join(dir, "pb.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, err := store.OpenKeyring(filepath.Join(dir, "keys"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s2, err := New(Config{Store: st2, Keys: keys, BaseURL: testBase, Argon2: testArgon2, ScheduleEvery: -1})
-		if broken {
-			if err == nil || !strings.Contains(err.Error(), "fund pulje") || !strings.Contains(err.Error(), "cannot be upgraded") {
-				t.Errorf("broken fund: New = %v", err)
-			}
-			st2.Close()
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := s2.Fund(context.Background(), "pulje")
-		if err != nil || len(f.Openings) != 1 || f.Openings[0].Year != 2026 {
-			t.Errorf("upgraded fund = %+v, %v", f, err)
-		}
-		s2.Close()
-		st2.Close()
 	}
 }
 

@@ -127,13 +127,21 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 			return core.Conflictf("another result of fund %s was published meanwhile; publish again", f.ID)
 		}
 		f.ResultHead = base64.StdEncoding.EncodeToString(head[:])
-		if err := tx.PutFund(f); err != nil {
-			return err
-		}
 		if err := tx.RoundLog(id).AppendResult(note); err != nil {
 			return err
 		}
 		r.Phase, r.Published, r.Spent, r.ResultHash = core.PhasePublished, s.clock(), res.Spent, f.ResultHead
+		if err := tx.PutRound(*r); err != nil {
+			return err
+		}
+		// The result note joins the fund's ledger, chained after the
+		// fund's previous result (or its first opening).
+		if err := s.writeFund(tx, &f, nil, note); err != nil {
+			return err
+		}
+		if err := tx.PutFund(f); err != nil {
+			return err
+		}
 		return s.audit(tx, core.ActorName(actor), "publish", r.ID, fmt.Sprintf("%d ballots counted, %d spent", res.Ballots, res.Spent))
 	})
 	return r, err

@@ -924,7 +924,7 @@ func (s *Service) freezeTx(tx core.Tx, actor *core.Identity, r *core.Round) ([]b
 	if bs := core.FreezeBlockers(st); len(bs) > 0 {
 		return nil, core.BlockerError(r.ID, r.Phase, bs[0])
 	}
-	if err := reserveAtFreeze(tx, r); err != nil {
+	if err := s.reserveAtFreeze(tx, r); err != nil {
 		return nil, err
 	}
 	projects, err := tx.Projects(r.ID)
@@ -970,6 +970,12 @@ func (s *Service) freezeTx(tx core.Tx, actor *core.Identity, r *core.Round) ([]b
 	r.Phase, r.Frozen = core.PhaseFrozen, s.clock()
 	h := ballot.ManifestHash(leaf0)
 	r.ManifestHash, r.Fingerprint = base64.StdEncoding.EncodeToString(h[:]), ballot.Fingerprint(leaf0)
+	if err := tx.PutRound(*r); err != nil {
+		return nil, err
+	}
+	if err := s.reserveInLedger(tx, *r); err != nil {
+		return nil, err
+	}
 	return cp, s.audit(tx, core.ActorName(actor), "freeze", r.ID, "manifest "+ballot.FormatFingerprint(r.Fingerprint))
 }
 

@@ -150,6 +150,9 @@ func New(cfg Config) (*Service, error) {
 	if err := s.upgradeFunds(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := s.upgradeLedgers(context.Background()); err != nil {
+		return nil, err
+	}
 	s.seq = newSequencer(s, cfg.Batch)
 	go s.seq.run()
 	s.startScheduler()

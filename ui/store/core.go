@@ -27,5 +27,10 @@ func (s *Store) Write(ctx context.Context, fn func(tx core.Tx) error) error {
 // RoundLog is [Tx.Log] as a [core.Log].
 func (tx *Tx) RoundLog(round string) core.Log { return tx.Log(round) }
 
+// FundLog is the ledger of fund id as a [core.Log]: a log stored like a
+// round's under the name "funds/<id>", which no round ID can take (round
+// IDs have no "/").
+func (tx *Tx) FundLog(id string) core.Log { return tx.Log("funds/" + id) }
+
 // RoundLogStorage is [Store.LogStorage] as a [ledger.Storage].
 func (s *Store) RoundLogStorage(round string) ledger.Storage { return s.LogStorage(round) }
