@@ -7,17 +7,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/tally/recount"
 )
 
-const demoRecordUsage = `usage: pbverify demo-record -out DIR -ballots N [-seed S] [-kind KIND] [-archive FILE]
+const demoRecordUsage = `usage: pbverify demo-record -out DIR -ballots N [-seed S] [-kind KIND] [-archive FILE] [-paper K]
 
 Writes a valid sample round record, built deterministically from the seed:
 DIR/roll.txt, leaves.txt, checkpoints.txt and results.txt, the trust
 anchors in DIR/anchors.txt, and a few voters' receipts in DIR/receipts/.
+With -paper K the first K voters vote on paper (docs/record.md §6.4), and
+DIR/paper.txt says what each paper in the box says, for paper-audit.
 Try: pbverify record DIR -anchors DIR/anchors.txt
 
 The demo's keys come from a public seed: never use them for a real round.
@@ -42,6 +45,7 @@ func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
 	kind := fl.String("kind", string(ballot.KindApproval), "ballot `KIND`: approval, approval-cost or cumulative")
 	archive := fl.String("archive", "", "also write the record archive (.tar) to `FILE`")
 	receipts := fl.Int("receipts", 3, "number of receipts to write")
+	paper := fl.Int("paper", 0, "number of voters (the first ones) who vote on paper")
 	pos, code := parseInterleaved(fl, args, stderr)
 	if code >= 0 {
 		return code
@@ -55,6 +59,8 @@ func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "demo-record", "-ballots must be between 0 and %d", maxDemoBallots)
 	case *receipts < 0:
 		return usageError(stderr, "demo-record", "-receipts must not be negative")
+	case *paper < 0 || *paper > *ballots:
+		return usageError(stderr, "demo-record", "-paper must be between 0 and -ballots")
 	}
 	switch k := ballot.Kind(*kind); k {
 	case ballot.KindApproval, ballot.KindApprovalCost, ballot.KindCumulative:
@@ -65,7 +71,7 @@ func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {
 	if nr == 0 {
 		nr = -1 // DemoOptions: 0 means the default, negative none
 	}
-	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr, Count: recount.Count})
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: *seed, Ballots: *ballots, Kind: ballot.Kind(*kind), Receipts: nr, Count: recount.Count, Paper: *paper})
 	if err != nil {
 		errorf(stderr, "%v", err)
 		return exitUsage
@@ -92,6 +98,18 @@ func writeDemo(d *ledger.Demo, out, archive string) error {
 	}
 	if err := write("anchors.txt", d.Anchors.Bytes()); err != nil {
 		return err
+	}
+	if d.Record != nil {
+		if pbs := ledger.PaperBallots(d.Record, d.Anchors); len(pbs) > 0 {
+			var b strings.Builder
+			b.WriteString("# what the paper ballots in the box say: slip tag, then the projects ticked\n")
+			for _, pb := range pbs {
+				b.WriteString(pb.Tag + " " + paperChoices(pb.Ballot) + "\n")
+			}
+			if err := write("paper.txt", []byte(b.String())); err != nil {
+				return err
+			}
+		}
 	}
 	for _, r := range d.Receipts {
 		name := filepath.Join("receipts", r.Tracker()+".tlog-proof")

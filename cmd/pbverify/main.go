@@ -32,6 +32,7 @@ commands:
   count FILE.pb      count a pabulib .pb file with a counting rule
   codes              generate voting codes and printable slips offline
   demo-record        write a valid sample round record with its trust anchors
+  paper-audit        compare a random sample of paper ballots with a closed round's record
 
 Run 'pbverify <command> -h' for the flags of a command.
 `
@@ -48,6 +49,7 @@ func commands() map[string]command {
 		"record":      cmdRecord,
 		"receipt":     cmdReceipt,
 		"demo-record": cmdDemoRecord,
+		"paper-audit": cmdPaperAudit,
 	}
 }
 
