@@ -102,6 +102,10 @@ func testManifest(tb testing.TB, spec BallotSpec) *Manifest {
 	_, logKey := mustNoteKey(tb, testLogOrigin)
 	_, councilKey := mustNoteKey(tb, testCouncilKey)
 	roll := mustRoll(tb, 5)
+	rule := "greedy"
+	if spec.Kind == KindCumulative {
+		rule = "greedy-points"
+	}
 	return &Manifest{
 		Round:      testRound,
 		Community:  "juelsminde",
@@ -109,7 +113,7 @@ func testManifest(tb testing.TB, spec BallotSpec) *Manifest {
 		Title:      "Borgerbudget Juelsminde 2026 – stem på fem projekter",
 		Budget:     250000,
 		Ballot:     spec,
-		Rule:       "greedy",
+		Rule:       rule,
 		Tiebreak:   TiebreakDefault,
 		Revote:     RevoteNone,
 		LogOrigin:  testLogOrigin,

@@ -62,15 +62,15 @@ func (b BallotSpec) Check() error {
 		if b.Min != 0 || b.Max != 0 || b.Total != 0 || b.Cap != 0 {
 			return bad("approval-cost ballot with count or point limits")
 		}
-		if b.Limit < 1 || !canon.ValidDecimal(b.Limit) {
-			return bad("approval-cost limit %d out of range", b.Limit)
+		if b.Limit < 1 || b.Limit > MaxAmount {
+			return bad("approval-cost limit %d out of range 1..%d", b.Limit, MaxAmount)
 		}
 	case KindCumulative:
 		if b.Min != 0 || b.Max != 0 || b.Limit != 0 {
 			return bad("cumulative ballot with count or cost limits")
 		}
-		if b.Cap < 1 || b.Cap > b.Total || !canon.ValidDecimal(b.Total) {
-			return bad("cumulative total %d and cap %d invalid", b.Total, b.Cap)
+		if b.Cap < 1 || b.Cap > b.Total || b.Total > MaxPoints {
+			return bad("cumulative total %d and cap %d invalid (1 ≤ cap ≤ total ≤ %d)", b.Total, b.Cap, MaxPoints)
 		}
 	default:
 		return bad("unknown ballot kind %q", b.Kind)
@@ -138,23 +138,26 @@ func (m *Manifest) validate() error {
 		return bad("fund %q is not an identifier", m.Fund)
 	case !ValidText(m.Title):
 		return bad("title is not a valid text")
-	case m.Budget < 1 || !canon.ValidDecimal(m.Budget):
-		return bad("budget %d out of range", m.Budget)
-	case !ValidID(m.Rule):
-		return bad("rule %q is not an identifier", m.Rule)
+	case m.Budget < 1 || m.Budget > MaxAmount:
+		return bad("budget %d out of range 1..%d", m.Budget, MaxAmount)
+	case !ValidRuleName(m.Rule):
+		return bad("rule %q is not a rule name", m.Rule)
 	case m.Tiebreak != TiebreakLexicographic && m.Tiebreak != TiebreakDefault:
 		return bad("unknown tiebreak %q", m.Tiebreak)
 	case m.Revote != RevoteNone && m.Revote != RevoteLast:
 		return bad("unknown revote policy %q", m.Revote)
 	case !validOrigin(m.LogOrigin):
 		return bad("log origin %q is not valid", m.LogOrigin)
-	case m.RollCount < 0 || !canon.ValidDecimal(int64(m.RollCount)):
-		return bad("roll count %d out of range", m.RollCount)
-	case len(m.Projects) == 0:
-		return bad("no projects")
+	case m.RollCount < 0 || m.RollCount > MaxRollKeys:
+		return bad("roll count %d out of range 0..%d", m.RollCount, MaxRollKeys)
+	case len(m.Projects) == 0 || len(m.Projects) > MaxProjects:
+		return bad("%d projects, want 1 to %d", len(m.Projects), MaxProjects)
 	}
 	if err := m.Ballot.Check(); err != nil {
 		return err
+	}
+	if !RuleFits(m.Rule, m.Ballot.Kind) {
+		return bad("rule %s is not a counting rule for %s ballots (record.md §11)", m.Rule, m.Ballot.Kind)
 	}
 	if m.Ballot.Kind == KindApproval && m.Ballot.Min > len(m.Projects) {
 		return bad("approval limits %d..%d invalid for %d projects", m.Ballot.Min, m.Ballot.Max, len(m.Projects))
@@ -175,8 +178,8 @@ func (m *Manifest) validate() error {
 			return bad("project id %q is not an identifier", p.ID)
 		case i > 0 && m.Projects[i-1].ID >= p.ID:
 			return bad("project %q not in strictly ascending order", p.ID)
-		case p.Cost < 1 || !canon.ValidDecimal(p.Cost):
-			return bad("project %q cost %d out of range", p.ID, p.Cost)
+		case p.Cost < 1 || p.Cost > MaxAmount:
+			return bad("project %q cost %d out of range 1..%d", p.ID, p.Cost, MaxAmount)
 		case !ValidID(p.Category):
 			return bad("project %q category %q is not an identifier", p.ID, p.Category)
 		case !ValidText(p.Title):

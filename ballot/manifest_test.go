@@ -3,6 +3,7 @@ package ballot
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,6 +50,21 @@ func TestManifestValidate(t *testing.T) {
 		{"budget 0", func(m *Manifest) { m.Budget = 0 }},
 		{"budget 19 digits", func(m *Manifest) { m.Budget = 1_000_000_000_000_000_000 }},
 		{"rule", func(m *Manifest) { m.Rule = "Greedy" }},
+		{"rule unknown", func(m *Manifest) { m.Rule = "borda" }},
+		{"rule greedy-threshold", func(m *Manifest) { m.Rule = "greedy-threshold" }},
+		{"rule points for approval", func(m *Manifest) { m.Rule = "greedy-points" }},
+		{"rule trailing slash", func(m *Manifest) { m.Rule = "equalshares/" }},
+		{"budget above the amount limit", func(m *Manifest) { m.Budget = MaxAmount + 1 }},
+		{"cost above the amount limit", func(m *Manifest) { m.Projects[0].Cost = MaxAmount + 1 }},
+		{"roll count above the limit", func(m *Manifest) { m.RollCount = MaxRollKeys + 1 }},
+		{"approval-cost limit above the amount limit", func(m *Manifest) { m.Ballot = BallotSpec{Kind: KindApprovalCost, Limit: MaxAmount + 1} }},
+		{"cumulative total above the limit", func(m *Manifest) { m.Ballot = BallotSpec{Kind: KindCumulative, Total: MaxPoints + 1, Cap: 1} }},
+		{"cumulative with an approval rule", func(m *Manifest) { m.Ballot = specCumulative }},
+		{"too many projects", func(m *Manifest) {
+			for i := len(m.Projects); i <= MaxProjects; i++ {
+				m.Projects = append(m.Projects, Project{ID: fmt.Sprintf("zz%04d", i), Cost: 1, Category: "c", Title: "t"})
+			}
+		}},
 		{"tiebreak", func(m *Manifest) { m.Tiebreak = "lot" }},
 		{"revote", func(m *Manifest) { m.Revote = "first" }},
 		{"origin space", func(m *Manifest) { m.LogOrigin = "pb hedensted" }},

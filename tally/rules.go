@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+
+	"github.com/hedensted-pb/pb/ballot"
 )
 
 // Rule names (docs/counting.md §2). Names follow Pabulib's META rule values
@@ -64,22 +66,12 @@ func countsPoints(rule string, e *Election) bool {
 
 // ValidRule reports whether rule may be named in a manifest whose ballots
 // are of the given kind ([KindApproval], [KindApprovalCost] or
-// [KindCumulative]). Approval ballots take every rule that does not count
+// [KindCumulative]): the table of docs/record.md §11, which lives in
+// [ballot.RuleFits]. Approval ballots take every rule that does not count
 // points; cumulative ballots take only the rules that count points. No
 // manifest may name greedy-threshold, because a manifest carries no
 // threshold. [Count] itself accepts every rule for every election.
-func ValidRule(rule string, kind string) bool {
-	if !slices.Contains(ruleList, rule) || rule == RuleGreedyThreshold {
-		return false
-	}
-	switch kind {
-	case KindApproval, KindApprovalCost:
-		return !pointsRule(rule)
-	case KindCumulative:
-		return pointsRule(rule)
-	}
-	return false
-}
+func ValidRule(rule string, kind string) bool { return ballot.RuleFits(rule, ballot.Kind(kind)) }
 
 // ErrRule reports an unknown counting rule.
 var ErrRule = errors.New("unknown counting rule")

@@ -27,7 +27,7 @@ type DemoOptions struct {
 	Paper    int         // voters 0 to Paper-1 vote on paper: their ballots carry "source paper" (§6.1)
 	Batch    int         // leaves per checkpoint (default 50)
 	Receipts int         // receipts to issue for the first ballots (default 3; negative for none)
-	Rule     string      // counting rule name (default "greedy")
+	Rule     string      // counting rule name (default "greedy", "greedy-points" for cumulative ballots)
 	Tiebreak string      // tie-break order (default "lexicographic")
 	// Community, Fund and Budget are the manifest's (defaults "riverside",
 	// "demo-fund" and 100000); Prev is the result note's prev (default
@@ -121,7 +121,11 @@ func BuildDemo(opts DemoOptions) (*Demo, error) {
 		opts.Receipts = 3
 	}
 	if opts.Rule == "" {
-		opts.Rule = "greedy"
+		// The first rule of the kind's row of §11's table: greedy, or
+		// greedy-points for cumulative ballots.
+		if rules := ballot.ManifestRules(opts.Kind); len(rules) > 0 {
+			opts.Rule = rules[0]
+		}
 	}
 	if opts.Tiebreak == "" {
 		opts.Tiebreak = ballot.TiebreakLexicographic

@@ -1,0 +1,54 @@
+package recount_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
+	"github.com/hedensted-pb/pb/tally/ledger"
+	"github.com/hedensted-pb/pb/tally/recount"
+)
+
+// TestEveryManifestRule builds a round with every rule of docs/record.md
+// §11's table (the equalshares/add1 family included), counts it with
+// recount.Count as the server does when it publishes, and verifies the
+// record as pbverify does; and every rule of the table is one tally counts.
+func TestEveryManifestRule(t *testing.T) {
+	for _, kind := range []ballot.Kind{ballot.KindApproval, ballot.KindApprovalCost, ballot.KindCumulative} {
+		for _, rule := range ballot.ManifestRules(kind) {
+			if !slices.Contains(tally.Rules(), rule) {
+				t.Errorf("%s: rule %s of the manifest table is not a tally rule", kind, rule)
+				continue
+			}
+			if !tally.ValidRule(rule, string(kind)) {
+				t.Errorf("tally.ValidRule(%s, %s) = false", rule, kind)
+			}
+			d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: 7, Ballots: 40, Kind: kind, Rule: rule,
+				Tiebreak: ballot.TiebreakDefault, Count: recount.Count})
+			if err != nil {
+				t.Errorf("%s %s: BuildDemo: %v", kind, rule, err)
+				continue
+			}
+			rep := ledger.Verify(d.Record, ledger.VerifyOptions{Anchors: d.Anchors, Count: recount.Count})
+			if !rep.OK() {
+				t.Errorf("%s %s: first failure %s: %v", kind, rule, rep.FirstFailure(), rep.Checks)
+			}
+			// The result note's votes are the rule's votes (docs/counting.md
+			// §1): supporters for approval rules, points for cumulative ones.
+			_, o, err := recount.Tally(d.Manifest, ledger.CountedBallots(d.Record, d.Anchors), rep.Tree.Root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range rep.Projects {
+				if p.Votes != o.Votes[i] {
+					t.Errorf("%s %s: project %s: record votes %d, the rule's votes %d", kind, rule, p.ID, p.Votes, o.Votes[i])
+				}
+			}
+		}
+	}
+	// greedy-threshold is a tally rule no manifest may name.
+	if tally.ValidRule(tally.RuleGreedyThreshold, tally.KindApproval) {
+		t.Error("greedy-threshold fits a manifest")
+	}
+}
