@@ -166,6 +166,18 @@ func (s *Service) HasSlipCopy(ctx context.Context, id string) (bool, error) {
 // passphrase, or a roll uploaded), [core.ErrSlipPassphrase] for a wrong
 // passphrase, and the phase error before freeze.
 func (s *Service) SlipSheet(ctx context.Context, actor *core.Identity, id, passphrase string) (core.Round, []byte, error) {
+	r, codes, reserve, err := s.slipCopy(ctx, actor, id, passphrase)
+	if err != nil {
+		return r, nil, err
+	}
+	sheet, err := s.renderSlips(r, codes, reserve)
+	return r, sheet, err
+}
+
+// slipCopy opens the sealed copy of round id's slips with passphrase: the
+// codes in slip order and the number of reserve slips, with the refusals
+// of [Service.SlipSheet].
+func (s *Service) slipCopy(ctx context.Context, actor *core.Identity, id, passphrase string) (core.Round, []ballot.Code, int, error) {
 	var r core.Round
 	var sealed []byte
 	err := s.store.Read(ctx, func(tx core.Tx) error {
@@ -191,12 +203,8 @@ func (s *Service) SlipSheet(ctx context.Context, actor *core.Identity, id, passp
 		return err
 	})
 	if err != nil {
-		return r, nil, err
+		return r, nil, 0, err
 	}
 	codes, reserve, err := openSlips(r.ID, sealed, passphrase)
-	if err != nil {
-		return r, nil, err
-	}
-	sheet, err := s.renderSlips(r, codes, reserve)
-	return r, sheet, err
+	return r, codes, reserve, err
 }
