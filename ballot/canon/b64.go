@@ -17,7 +17,7 @@ func AppendB64(dst, b []byte) []byte { return strict.AppendEncode(dst, b) }
 
 // isB64Text reports whether s holds only characters of the standard base64
 // alphabet and '='.
-func isB64Text(s string) bool {
+func isB64Text[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
@@ -74,5 +74,24 @@ func Decode64(s string) ([64]byte, bool) {
 		return out, false
 	}
 	copy(out[:], buf[:64])
+	return out, true
+}
+
+// DecodeB64Bytes is [DecodeB64] for a byte slice: the same strict rules,
+// without converting b to a string. scratch, when large enough, is used
+// for the re-encoding check; the result is always a new slice.
+func DecodeB64Bytes(b, scratch []byte) ([]byte, bool) {
+	if len(b)%4 != 0 || !isB64Text(b) {
+		return nil, false
+	}
+	out := make([]byte, strict.DecodedLen(len(b)))
+	n, err := strict.Decode(out, b)
+	if err != nil {
+		return nil, false
+	}
+	out = out[:n]
+	if re := strict.AppendEncode(scratch[:0], out); string(re) != string(b) {
+		return nil, false
+	}
 	return out, true
 }

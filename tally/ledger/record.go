@@ -51,31 +51,9 @@ func encodeLines(items [][]byte) []byte {
 }
 
 // decodeLines parses a b64-lines file strictly: empty, or lines of
-// non-empty strict b64 each ending in LF.
+// non-empty strict b64 each ending in LF ([LineReader]).
 func decodeLines(name string, data []byte) ([][]byte, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	if data[len(data)-1] != '\n' {
-		return nil, &FileError{Name: name, Err: errors.New("missing final newline")}
-	}
-	var items [][]byte
-	line := 0
-	for len(data) > 0 {
-		line++
-		i := bytes.IndexByte(data, '\n')
-		s := data[:i]
-		data = data[i+1:]
-		if len(s) == 0 {
-			return nil, &FileError{Name: name, Line: line, Err: errors.New("empty line")}
-		}
-		b, ok := canon.DecodeB64(string(s))
-		if !ok {
-			return nil, &FileError{Name: name, Line: line, Err: errors.New("not strict b64")}
-		}
-		items = append(items, b)
-	}
-	return items, nil
+	return ReadLines(bytes.NewReader(data), name)
 }
 
 // File returns the bytes of one record file by name.
