@@ -53,20 +53,52 @@ func ParseLedger(read func(name string) ([]byte, error)) (*Ledger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fund ledger: %w", err)
 		}
-		if *f.dst, err = ledger.ParseLines(f.name, b); err != nil {
+		if *f.dst, err = decodeLines(f.name, b); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
 }
 
+// decodeLines reads the framing of docs/record.md §10.1: empty, or lines
+// each the non-empty strict b64 of one item followed by LF. A malformed
+// file gives a [*ledger.FileError].
+func decodeLines(name string, data []byte) ([][]byte, error) {
+	var items [][]byte
+	for line := 1; len(data) > 0; line++ {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return nil, &ledger.FileError{Name: name, Err: errors.New("missing final newline")}
+		}
+		if i == 0 {
+			return nil, &ledger.FileError{Name: name, Line: line, Err: errors.New("empty line")}
+		}
+		b, ok := canon.DecodeB64(string(data[:i]))
+		if !ok {
+			return nil, &ledger.FileError{Name: name, Line: line, Err: errors.New("not strict b64")}
+		}
+		items = append(items, b)
+		data = data[i+1:]
+	}
+	return items, nil
+}
+
+// encodeLines is the framing decodeLines reads.
+func encodeLines(items [][]byte) []byte {
+	var out []byte
+	for _, it := range items {
+		out = append(canon.AppendB64(out, it), '\n')
+	}
+	return out
+}
+
 // File returns the bytes of one ledger file by name.
 func (l *Ledger) File(name string) ([]byte, error) {
 	switch name {
 	case LeavesFile:
-		return ledger.EncodeLines(l.Leaves), nil
+		return encodeLines(l.Leaves), nil
 	case CheckpointsFile:
-		return ledger.EncodeLines(l.Checkpoints), nil
+		return encodeLines(l.Checkpoints), nil
 	}
 	return nil, fmt.Errorf("fund ledger: no file %q", name)
 }
