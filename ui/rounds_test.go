@@ -232,8 +232,27 @@ func TestResultChain(t *testing.T) {
 	}
 	body, _, _ = bytes.Cut(first, []byte("\n\n"))
 	r1, _ := ledger.ParseResult(append(body, '\n'))
-	if r1.Prev != ([32]byte{}) {
-		t.Errorf("first result of the fund has prev %x", r1.Prev)
+	// The first result follows the fund's first opening; both results are
+	// leaves of the fund's ledger, as the rounds' records hold them.
+	leaves, err := ledger.ParseLines("leaves.txt", co.must(200, "GET", "/funds/pulje/ledger/leaves.txt", nil).Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opening []byte
+	var results [][]byte
+	for _, l := range leaves {
+		if opening == nil && bytes.HasPrefix(l, []byte("pb-fund/v1 opening\n")) {
+			opening = l
+		}
+		if bytes.HasPrefix(l, []byte("pb-result/v1\n")) {
+			results = append(results, l)
+		}
+	}
+	if opening == nil || r1.Prev != ledger.NoteHash(opening) {
+		t.Errorf("first result of the fund has prev %x, not the hash of the fund's first opening", r1.Prev)
+	}
+	if len(results) != 2 || !bytes.Equal(results[0], first) || !bytes.Equal(results[1], second) {
+		t.Errorf("the fund ledger holds %d results, want the two notes in publication order", len(results))
 	}
 	verifyRound(t, e, "barrit-2027")
 }

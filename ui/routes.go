@@ -79,6 +79,12 @@ func (a *App) routes() {
 	r.Get("/rounds/:round/record.tar", a.handleArchive)
 	r.Get("/rounds/:round/round.pb", a.handlePB)
 
+	// Public fund files: the fund's anchors and its ledger (docs/record.md
+	// §14.5), framed like a round's record.
+	r.Get("/funds/:fund/anchors.txt", a.handleFundAnchors)
+	r.Get("/funds/:fund/ledger/", a.handleFundLedgerIndex)
+	r.Get("/funds/:fund/ledger/:file", a.handleFundLedgerFile)
+
 	// The HTML pages and static files (ui/page*.go).
 	a.pageRoutes()
 }
