@@ -53,52 +53,20 @@ func ParseLedger(read func(name string) ([]byte, error)) (*Ledger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fund ledger: %w", err)
 		}
-		if *f.dst, err = decodeLines(f.name, b); err != nil {
+		if *f.dst, err = ledger.ParseLines(f.name, b); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
 }
 
-// decodeLines reads the framing of docs/record.md §10.1: empty, or lines
-// each the non-empty strict b64 of one item followed by LF. A malformed
-// file gives a [*ledger.FileError].
-func decodeLines(name string, data []byte) ([][]byte, error) {
-	var items [][]byte
-	for line := 1; len(data) > 0; line++ {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			return nil, &ledger.FileError{Name: name, Err: errors.New("missing final newline")}
-		}
-		if i == 0 {
-			return nil, &ledger.FileError{Name: name, Line: line, Err: errors.New("empty line")}
-		}
-		b, ok := canon.DecodeB64(string(data[:i]))
-		if !ok {
-			return nil, &ledger.FileError{Name: name, Line: line, Err: errors.New("not strict b64")}
-		}
-		items = append(items, b)
-		data = data[i+1:]
-	}
-	return items, nil
-}
-
-// encodeLines is the framing decodeLines reads.
-func encodeLines(items [][]byte) []byte {
-	var out []byte
-	for _, it := range items {
-		out = append(canon.AppendB64(out, it), '\n')
-	}
-	return out
-}
-
 // File returns the bytes of one ledger file by name.
 func (l *Ledger) File(name string) ([]byte, error) {
 	switch name {
 	case LeavesFile:
-		return encodeLines(l.Leaves), nil
+		return ledger.EncodeLines(l.Leaves), nil
 	case CheckpointsFile:
-		return encodeLines(l.Checkpoints), nil
+		return ledger.EncodeLines(l.Checkpoints), nil
 	}
 	return nil, fmt.Errorf("fund ledger: no file %q", name)
 }
@@ -761,4 +729,32 @@ func (v *verifier) fillTranches() {
 		v.rep.Tranches = append(v.rep.Tranches, tr)
 	}
 	slices.SortStableFunc(v.rep.Rounds, func(a, b RoundReport) int { return a.Tranche - b.Tranche })
+}
+
+// ReportReadError returns the report for a ledger whose files could not be
+// parsed (err wraps a [*ledger.FileError]): the anchors check runs, the
+// check owning the file fails with err (leaves.txt: entries;
+// checkpoints.txt: checkpoints) and the others are skipped. It returns
+// nil when err is not a FileError, which callers treat as an I/O error.
+func ReportReadError(err error, opts VerifyOptions) *Report {
+	var fe *ledger.FileError
+	if !errors.As(err, &fe) {
+		return nil
+	}
+	v := &verifier{l: &Ledger{}, opts: opts, rep: &Report{}}
+	names := LedgerCheckNames()
+	if opts.Rounds != nil {
+		names = append(names, CheckRounds)
+	}
+	for _, n := range names {
+		v.rep.Checks = append(v.rep.Checks, ledger.Check{Name: n})
+	}
+	v.checkAnchors()
+	owner := CheckEntries
+	if fe.Name == CheckpointsFile {
+		owner = CheckCheckpoints
+	}
+	v.fail(owner, "%v", fe)
+	v.skipRest("the ledger could not be read")
+	return v.rep
 }
