@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/hedensted-pb/pb/ui/core"
+	"github.com/hedensted-pb/pb/ui/service"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
@@ -41,8 +42,9 @@ type pages struct {
 	cat  catalog
 	tpls map[string]*template.Template
 
-	mu  sync.Mutex
-	why map[[32]byte]map[string]tally.Explanation // rule explanations by result note hash
+	mu       sync.Mutex
+	why      map[[32]byte]map[string]tally.Explanation // rule explanations by result note hash
+	compared map[string]*service.RuleComparison        // rule comparisons of published rounds
 }
 
 // newPages parses every page template with the layout and loads the texts.
@@ -59,7 +61,8 @@ func newPages(a *App) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{app: a, cat: cat, tpls: map[string]*template.Template{}, why: map[[32]byte]map[string]tally.Explanation{}}
+	p := &pages{app: a, cat: cat, tpls: map[string]*template.Template{}, why: map[[32]byte]map[string]tally.Explanation{},
+		compared: map[string]*service.RuleComparison{}}
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")
 		if name == "layout" {
@@ -76,7 +79,8 @@ func newPages(a *App) (*pages, error) {
 
 // pageFuncs are the few helpers templates use besides the view's methods.
 var pageFuncs = template.FuncMap{
-	"add": func(a, b int64) int64 { return a + b },
+	"add":   func(a, b int64) int64 { return a + b },
+	"int64": func(n int) int64 { return int64(n) },
 	"pct": func(a, b int64) int64 {
 		if b <= 0 {
 			return 0
@@ -288,6 +292,9 @@ func (a *App) pageRoutes() {
 	r.Post("/r/:round/proposals", limitBody(maxFormBody), a.limitProposals, h(p.propose))
 	r.Get("/r/:round/results", z, h(p.results))
 	r.Get("/r/:round/record", z, h(p.recordPage))
+	r.Get("/r/:round/poster", z, h(p.poster))
+	r.Get("/r/:round/minutes", z, h(p.minutes))
+	r.Get("/f/:fund/statistics", z, h(p.statistics))
 	r.Get("/r/:round/qr.png", h(p.receiptQR))
 	r.Get("/v/:round", z, h(p.vote(false)))
 	r.Post("/v/:round", limitBody(maxFormBody), h(p.voteForm(false)))

@@ -78,6 +78,9 @@ func (a *App) routes() {
 	r.Get("/rounds/:round/record/:file", a.handleRecordFile)
 	r.Get("/rounds/:round/record.tar", a.handleArchive)
 	r.Get("/rounds/:round/round.pb", a.handlePB)
+	r.Get("/rounds/:round/results.csv", a.handleRoundCSV)
+	r.Get("/funds/:fund/projects.csv", a.handleFundCSV)
+	r.Get("/funds/:fund/open-data.zip", a.handleFundZip)
 
 	// Public fund files: the fund's anchors and its ledger (docs/record.md
 	// §14.5), framed like a round's record.
