@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/hedensted-pb/pb/ballot/canon"
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/fund"
 	"github.com/hedensted-pb/pb/tally/ledger"
@@ -124,120 +123,103 @@ func reservationEntry(r core.Round) (fund.ReservationEntry, error) {
 		Fingerprint: r.Fingerprint}, nil
 }
 
-// replayLedger reads fund f's ledger within tx and replays it with the
-// rules of tally/fund: every fund entry signed by the fund key, every
-// result note by its round's council key and chained after the previous
-// one (the first after the first opening). It returns the replay.
-func replayLedger(l core.Log, f core.Fund) (*fund.Replay, error) {
-	v, err := ledger.NewVerifier(f.FundKey)
-	if err != nil {
-		return nil, err
-	}
-	r := &fund.Replay{}
-	var head [32]byte
-	started := false
-	err = l.ForEachLeaf(func(i int64, leaf []byte) error {
-		if fund.IsEntry(leaf) {
-			e, err := fund.OpenEntry(leaf, v)
-			if err != nil {
-				return fmt.Errorf("entry %d: %w", i, err)
-			}
-			if _, ok := e.(fund.OpeningEntry); ok && !started {
-				head, started = ledger.NoteHash(leaf), true
-			}
-			return r.Apply(e)
-		}
-		res, err := openResult(r, leaf)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", i, err)
-		}
-		if !started || res.Prev != head {
-			return fmt.Errorf("entry %d: the result of %s does not follow the fund's previous result", i, res.Round)
-		}
-		head = ledger.NoteHash(leaf)
-		return r.ApplyResult(fund.Result{Round: res.Round, Fund: res.Fund, Manifest: res.Manifest,
-			Budget: res.Budget, Spent: res.Spent})
-	})
-	return r, err
-}
-
-// openResult reads a result note of a fund ledger, verified with the
-// council key of its round's reservation in r.
-func openResult(r *fund.Replay, leaf []byte) (*ledger.Result, error) {
-	body, _, err := canon.SplitNote(leaf)
-	if err != nil {
-		return nil, err
-	}
-	res, err := ledger.ParseResult(body)
-	if err != nil {
-		return nil, err
-	}
-	e, ok := r.Reserved[res.Round]
-	if !ok {
-		return nil, fmt.Errorf("a result of round %s, which has no reservation", res.Round)
-	}
-	cv, err := ledger.NewVerifier(e.CouncilKey)
-	if err != nil {
-		return nil, err
-	}
-	return ledger.OpenResult(leaf, cv)
-}
-
-// checkLedger replays fund f's ledger and compares it with the stored
-// state: the same openings, closings, reservations (frozen rounds not
-// cancelled, with what the published ones spent), membership for the
-// tranches not opened yet and result chain head. A difference is an
-// internal error: the operation that caused it is not committed.
+// checkLedger verifies fund f's ledger within tx as pbverify does
+// (fund.VerifyLedger: signatures, tree, every rule replayed, the result
+// chain) and compares what it finds with the stored state: the same
+// opened and closed tranches with the same allocations and carry-overs,
+// the same reservations (frozen rounds not cancelled, with what the
+// published ones spent) and the same membership for the first tranche not
+// opened yet. Any difference is an internal error: the operation that
+// caused it is not committed.
 func (s *Service) checkLedger(tx core.Tx, f core.Fund) error {
-	r, err := replayLedger(tx.FundLog(f.ID), f)
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("service: fund %s: the ledger and the database disagree: "+format, append([]any{f.ID}, args...)...)
+	}
+	l := &fund.Ledger{}
+	log := tx.FundLog(f.ID)
+	if err := log.ForEachLeaf(func(_ int64, leaf []byte) error {
+		l.Leaves = append(l.Leaves, slices.Clone(leaf))
+		return nil
+	}); err != nil {
+		return err
+	}
+	var err error
+	if l.Checkpoints, err = log.Checkpoints(); err != nil {
+		return err
+	}
+	rep := fund.VerifyLedger(l, fund.VerifyOptions{Anchors: &fund.Anchors{Fund: f.ID, FundKey: f.FundKey}})
+	if !rep.OK() {
+		c := rep.Check(rep.FirstFailure())
+		return fail("check %s fails: %v", c.Name, c.Messages)
+	}
+	if rep.ChainHead != f.ResultHead {
+		return fail("the head of the result chain differs")
+	}
+	type res struct {
+		round, community string
+		year             int
+		budget, spent    int64
+		published        bool
+	}
+	var want, got []res
+	rounds, err := tx.Rounds()
 	if err != nil {
-		return fmt.Errorf("service: fund %s: ledger: %w", f.ID, err)
+		return err
+	}
+	for _, r := range rounds {
+		if r.Fund == f.ID && r.Cancelled.IsZero() && r.Phase.Frozen() {
+			pub := r.Phase == core.PhasePublished
+			want = append(want, res{r.ID, r.Community, r.Year, r.Budget, r.Spent, pub})
+		}
+	}
+	for _, r := range rep.Rounds {
+		if r.Status != fund.RoundCancelled {
+			got = append(got, res{r.Round, r.Community, r.Tranche, r.Budget, r.Spent, r.Status == fund.RoundPublished})
+		}
+	}
+	byRound := func(a, b res) int { return cmpString(a.round, b.round) }
+	slices.SortFunc(want, byRound)
+	slices.SortFunc(got, byRound)
+	if !slices.Equal(want, got) {
+		return fail("reservations differ")
+	}
+	if len(rep.Tranches) != len(f.Tranches) {
+		return fail("%d tranches, not %d", len(rep.Tranches), len(f.Tranches))
 	}
 	b, err := book(tx, f)
 	if err != nil {
 		return err
 	}
-	var frozen []fund.Reservation
-	rounds, err := tx.Rounds()
-	if err != nil {
-		return err
-	}
-	for _, rd := range rounds {
-		if rd.Fund == f.ID && rd.Cancelled.IsZero() && rd.Phase.Frozen() {
-			frozen = append(frozen, fund.Reservation{Round: rd.ID, Community: rd.Community, Year: rd.Year,
-				Budget: rd.Budget, Published: rd.Phase == core.PhasePublished, Spent: rd.Spent})
+	for i, tr := range rep.Tranches {
+		if tr.Year != f.Tranches[i].Year || tr.Amount != f.Tranches[i].Amount ||
+			tr.Opened != (i < len(f.Openings)) || tr.Closed != (i < len(f.Closings)) {
+			return fail("tranche %d differs", tr.Year)
+		}
+		var alloc, left []tally.Share
+		var members []string
+		for _, ac := range tr.Accounts {
+			alloc = append(alloc, tally.Share{Community: ac.Community, Amount: ac.Allocated})
+			left = append(left, tally.Share{Community: ac.Community, Amount: ac.Left})
+			members = append(members, ac.Community)
+		}
+		switch {
+		case tr.Opened && !slices.Equal(alloc, f.Openings[i].Allocated):
+			return fail("the allocation of %d differs", tr.Year)
+		case tr.Closed && !slices.Equal(left, f.Closings[i].CarryOut):
+			return fail("the carry-over of %d differs", tr.Year)
+		case i == len(f.Openings):
+			var inForce []string
+			for _, m := range b.Members {
+				inForce = append(inForce, m.Community)
+			}
+			slices.Sort(inForce)
+			slices.Sort(members)
+			if !slices.Equal(members, inForce) {
+				return fail("the members of %d differ", tr.Year)
+			}
 		}
 	}
-	byRound := func(a, b fund.Reservation) int { return cmpString(a.Round, b.Round) }
-	got := slices.Clone(r.Book.Reservations)
-	slices.SortFunc(got, byRound)
-	slices.SortFunc(frozen, byRound)
-	byMember := func(a, b tally.Member) int { return cmpString(a.Community, b.Community) }
-	members, want := slices.Clone(r.Book.Members), slices.Clone(b.Members)
-	slices.SortFunc(members, byMember)
-	slices.SortFunc(want, byMember)
-	switch {
-	case !slices.EqualFunc(r.Book.Openings, f.Openings, equalOpening):
-		err = errors.New("openings differ")
-	case !slices.EqualFunc(r.Book.Closings, f.Closings, func(a, b fund.Closing) bool {
-		return a.Year == b.Year && slices.Equal(a.CarryOut, b.CarryOut)
-	}):
-		err = errors.New("closings differ")
-	case !slices.Equal(got, frozen):
-		err = errors.New("reservations differ")
-	case !slices.Equal(members, want):
-		err = errors.New("membership differs")
-	case !slices.Equal(r.Book.Charter.Tranches, f.Tranches):
-		err = errors.New("tranches differ")
-	}
-	if err != nil {
-		return fmt.Errorf("service: fund %s: the ledger and the database disagree: %w", f.ID, err)
-	}
 	return nil
-}
-
-func equalOpening(a, b fund.Opening) bool {
-	return a.Year == b.Year && slices.Equal(a.Members, b.Members) && slices.Equal(a.Allocated, b.Allocated)
 }
 
 func cmpString(a, b string) int {
