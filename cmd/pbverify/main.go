@@ -32,6 +32,8 @@ commands:
   count FILE.pb      count a pabulib .pb file with a counting rule
   codes              generate voting codes and printable slips offline
   demo-record        write a valid sample round record with its trust anchors
+  fund PATH          verify a fund's ledger (directory or http(s) URL), with -rounds every round's record
+  demo-fund          write a valid sample fund: its ledger, anchors and round records
   paper-audit        compare a random sample of paper ballots with a closed round's record
 
 Run 'pbverify <command> -h' for the flags of a command.
@@ -49,6 +51,8 @@ func commands() map[string]command {
 		"record":      cmdRecord,
 		"receipt":     cmdReceipt,
 		"demo-record": cmdDemoRecord,
+		"fund":        cmdFund,
+		"demo-fund":   cmdDemoFund,
 		"paper-audit": cmdPaperAudit,
 	}
 }
