@@ -495,22 +495,23 @@ func (d *Demo) result(rec *Record, final Checkpoint) (*Result, error) {
 // not superseded), in log order, as [Verify] determines them with the given
 // anchors. It returns nil when the manifest or roll do not verify.
 func CountedBallots(rec *Record, a *Anchors) []*ballot.Ballot {
-	v := &verifier{rec: rec, opts: VerifyOptions{Anchors: a}, rep: newReport(VerifyOptions{})}
+	v := newVerifier(VerifyOptions{Anchors: a})
 	v.checkAnchors()
 	if !v.passed(CheckAnchors) {
 		return nil
 	}
-	v.checkManifest()
-	v.checkRoll()
-	if v.m == nil || v.roll == nil {
+	if fe, err := v.readLeaves(rec.stream(), true); fe != nil || err != nil || v.m == nil || v.roll == nil {
 		return nil
 	}
-	v.parseLeaves()
-	v.checkKeys()
-	v.checkSignatures()
-	v.checkLimits()
-	v.checkOneBallot()
-	return v.counted()
+	var out []*ballot.Ballot
+	for _, i := range v.countedIndexes() {
+		b, err := ballot.ParseBallot(rec.Leaves[i])
+		if err != nil {
+			return nil // unreachable: a counted leaf parses
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 // greedyByVotes funds projects by votes (most first, ties by ID), skipping

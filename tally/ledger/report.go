@@ -302,7 +302,13 @@ func ReportReadError(err error, opts VerifyOptions) *Report {
 	if !ok {
 		return nil
 	}
-	v := &verifier{rec: &Record{}, opts: opts, rep: newReport(opts)}
+	return readErrorReport(fe, opts)
+}
+
+// readErrorReport is the report of a record with a framing error: the
+// anchors check, the check owning the file failed, every other skipped.
+func readErrorReport(fe *FileError, opts VerifyOptions) *Report {
+	v := newVerifier(opts)
 	v.checkAnchors()
 	owner := map[string]string{RollFile: CheckRoll, LeavesFile: CheckLeaves, CheckpointsFile: CheckCheckpoints, ResultsFile: CheckResults}[fe.Name]
 	if owner == "" {

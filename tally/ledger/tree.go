@@ -45,3 +45,6 @@ func (t *memTree) root(n int64) (tlog.Hash, error) {
 	}
 	return tlog.TreeHash(n, t)
 }
+
+// leafHash returns the record hash of leaf i (i < t.n).
+func (t *memTree) leafHash(i int64) tlog.Hash { return t.hashes[tlog.StoredHashIndex(0, i)] }

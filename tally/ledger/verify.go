@@ -2,9 +2,13 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
+	"runtime"
 	"slices"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -50,7 +54,9 @@ type Outcome struct {
 
 // A CountFunc counts the counted ballots of a round with the manifest's
 // rule and tie-break order. seed is the final checkpoint's root (the lot of
-// §11). It must be deterministic.
+// §11). It must be deterministic, and it may read only the choices of each
+// ballot (Cumulative, Approve, Points): [Verify] passes ballots that carry
+// nothing else, shared between voters who made the same choice.
 type CountFunc func(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*Outcome, error)
 
 // A Source is a checkpoint note or receipt given to the verifier from
@@ -88,78 +94,582 @@ type VerifyOptions struct {
 	Count CountFunc
 }
 
-// leaf statuses.
+// leaf statuses, one byte per leaf.
 const (
-	statusCounted    = "counted"
-	statusSuperseded = "superseded"
-	statusVoided     = "voided"
-	statusInvalid    = "invalid"
+	stNone uint8 = iota
+	stCounted
+	stSuperseded
+	stVoided
+	stInvalid
 )
 
-// leafInfo is what the verifier learned about one leaf.
-type leafInfo struct {
-	kind   LeafKind
-	ballot *ballot.Ballot
-	void   *Void
-	close  *Close
-	bad    bool   // failed a per-leaf check; a bad ballot is not counted
-	status string // for ballots: counted, superseded, voided or invalid
+var statusWords = [...]string{stNone: "", stCounted: "counted", stSuperseded: "superseded", stVoided: "voided", stInvalid: "invalid"}
+
+// keyState is what the verifier holds for one key: the per-key state that,
+// with the roll and the tree, bounds its memory (not the number of leaves).
+type keyState struct {
+	first   int64   // index of its first ballot leaf; 0 when none
+	more    []int64 // indexes of its later ballot leaves
+	voided  bool
+	voidAt  int64          // index of its latest valid void
+	current int64          // index of its counted ballot so far; 0 when none
+	choice  *ballot.Ballot // the choices of that ballot (shared, choices only)
 }
 
-// verifier carries the state of one Verify run.
+func (k *keyState) ballots() int {
+	if k.first == 0 {
+		return 0
+	}
+	return 1 + len(k.more)
+}
+
+func (k *keyState) last() int64 {
+	if len(k.more) > 0 {
+		return k.more[len(k.more)-1]
+	}
+	return k.first
+}
+
+// closeLeaf is a close leaf met in the log, for the close check.
+type closeLeaf struct {
+	index   int64
+	ballots int64 // ballot leaves before it
+	c       *Close
+}
+
+// verifier carries the state of one verification.
 type verifier struct {
-	rec  *Record
 	opts VerifyOptions
 	rep  *Report
 
 	logV, councilV note.Verifier
 	origin         string
 
-	m     *ballot.Manifest
-	mh    [32]byte
-	roll  *ballot.Roll
-	infos []leafInfo
+	m    *ballot.Manifest
+	mh   [32]byte
+	roll *ballot.Roll
+
+	leaf0  []byte
+	n      int64   // leaves seen
+	status []uint8 // per leaf
+	keys   []keyState
+	others map[[32]byte]*keyState // keys not in the roll (or all, without a roll)
+	choice map[string]*ballot.Ballot
+	closes []closeLeaf
+
+	ballotLeaves, voidLeaves int64 // leaves of these kinds, leaf 0 included
+
+	wanted map[int64][]byte // leaves that receipts name, kept for the receipt check
+
 	tree  *memTree
 	root  tlog.Hash // record tree hash at N
+	cps   [][]byte  // checkpoints.txt
+	res   [][]byte  // results.txt
 	final []byte    // the final checkpoint note from checkpoints.txt
 	last  *Result   // the last result note, when it opens
 }
 
+// A RecordStream is a record read as it arrives (docs/record.md §10.1):
+// roll.txt whole, the leaves of leaves.txt one at a time, then
+// checkpoints.txt and results.txt.
+type RecordStream struct {
+	Roll []byte
+	// Next returns the next leaf, and io.EOF after the last. A *FileError
+	// is a framing error of leaves.txt; any other error ends the
+	// verification with that error (an I/O error). The slice must not be
+	// modified afterwards.
+	Next func() ([]byte, error)
+	// Tail returns the items of checkpoints.txt and results.txt; it is
+	// called once, after Next has returned io.EOF. Errors are as Next's.
+	Tail func() (checkpoints, results [][]byte, err error)
+}
+
 // Verify runs the checks of docs/record.md §10.3 on rec, in order, and
-// returns the report. It collects every failure it can find, continuing
-// past failures where later checks still mean something and marking a
-// check skipped when what it needs failed. It never panics and never
-// modifies rec.
+// returns the report: [VerifyStream] over rec's leaves. It collects every
+// failure it can find, continuing past failures where later checks still
+// mean something and marking a check skipped when what it needs failed.
+// It never panics and never modifies rec.
 func Verify(rec *Record, opts VerifyOptions) *Report {
-	v := &verifier{rec: rec, opts: opts, rep: newReport(opts)}
 	if rec == nil {
-		v.rec = &Record{}
+		rec = &Record{}
 	}
+	rep, _ := VerifyStream(rec.stream(), opts) // a Record has no I/O errors
+	return rep
+}
+
+// stream returns the record as a RecordStream.
+func (r *Record) stream() RecordStream {
+	i := 0
+	return RecordStream{
+		Roll: r.Roll,
+		Next: func() ([]byte, error) {
+			if i == len(r.Leaves) {
+				return nil, io.EOF
+			}
+			i++
+			return r.Leaves[i-1], nil
+		},
+		Tail: func() ([][]byte, [][]byte, error) { return r.Checkpoints, r.Results, nil },
+	}
+}
+
+// VerifyStream runs the checks of docs/record.md §10.3 on a record read as
+// a stream, the one implementation behind [Verify] and pbverify. Leaves
+// are parsed and their signatures verified on every core while the tree is
+// hashed and the one-ballot rule applied in log order as they pass; memory
+// grows with the roll and the keys that voted (and 64 bytes of tree hashes
+// and one status byte per leaf), not with the leaves' bytes. A framing
+// error in a record file gives the report of [ReportReadError]; an I/O
+// error from s is returned with a nil report.
+func VerifyStream(s RecordStream, opts VerifyOptions) (*Report, error) {
+	v := newVerifier(opts)
+	fe, err := v.run(s)
+	if err != nil {
+		return nil, err
+	}
+	if fe != nil {
+		return readErrorReport(fe, opts), nil
+	}
+	return v.rep, nil
+}
+
+func newVerifier(opts VerifyOptions) *verifier {
+	return &verifier{opts: opts, rep: newReport(opts), tree: &memTree{}, choice: make(map[string]*ballot.Ballot),
+		others: make(map[[32]byte]*keyState)}
+}
+
+// run verifies s. It returns the framing error of a record file, if any,
+// or an I/O error.
+func (v *verifier) run(s RecordStream) (*FileError, error) {
 	v.checkAnchors()
-	if !v.passed(CheckAnchors) {
+	anchored := v.passed(CheckAnchors)
+	if !anchored {
 		v.skipRest(CheckManifest, "the trust anchors are unusable")
-		return v.rep
 	}
-	v.checkManifest()
-	v.checkRoll()
-	v.parseLeaves()
-	v.checkKeys()
-	v.checkSignatures()
-	v.checkLimits()
-	v.checkOneBallot()
+	fe, err := v.readLeaves(s, anchored)
+	if err != nil || fe != nil {
+		return fe, err
+	}
+	if s.Tail != nil {
+		v.cps, v.res, err = s.Tail()
+		if fe, ok := asFileError(err); ok {
+			return fe, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !anchored {
+		return nil, nil
+	}
+	v.finish()
+	return nil, nil
+}
+
+// readLeaves reads every leaf: leaf 0 first (the manifest and roll checks
+// need it), then the others through the pipeline.
+func (v *verifier) readLeaves(s RecordStream, anchored bool) (*FileError, error) {
+	leaf0, err := s.Next()
+	switch fe, ok := asFileError(err); {
+	case ok:
+		return fe, nil
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, err
+	default:
+		v.leaf0 = leaf0
+		v.addTree(0, tlog.RecordHash(leaf0))
+		v.n = 1
+		v.status = append(v.status, stNone)
+		v.countKind(KindOf(leaf0))
+	}
+	if anchored {
+		v.checkManifest()
+		v.checkRoll(s.Roll)
+		v.wantReceipts()
+	}
+	if v.n == 0 {
+		return nil, nil
+	}
+	return v.pipeline(s.Next)
+}
+
+// batch is a run of consecutive leaves prepared by one worker.
+type batch struct {
+	start  int64
+	leaves [][]byte
+	out    []prepared
+	done   chan struct{}
+}
+
+const batchSize = 256
+
+// pipeline reads the leaves after leaf 0 on one goroutine, prepares them
+// (parsing, keys, signatures, limits) on every core, and commits them in
+// log order on this one.
+func (v *verifier) pipeline(next func() ([]byte, error)) (*FileError, error) {
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *batch, workers)
+	order := make(chan *batch, 2*workers+2)
+	stop := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(order)
+		defer close(work)
+		idx := int64(1)
+		for readErr == nil {
+			b := &batch{start: idx, leaves: make([][]byte, 0, batchSize), done: make(chan struct{})}
+			for len(b.leaves) < batchSize {
+				leaf, err := next()
+				if err != nil {
+					readErr = err
+					break
+				}
+				b.leaves = append(b.leaves, leaf)
+			}
+			if len(b.leaves) == 0 {
+				return
+			}
+			select {
+			case order <- b:
+			case <-stop:
+				return
+			}
+			work <- b
+			idx += int64(len(b.leaves))
+		}
+	}()
+	for range workers {
+		go func() {
+			for b := range work {
+				b.out = make([]prepared, len(b.leaves))
+				for j, leaf := range b.leaves {
+					v.prepare(&b.out[j], b.start+int64(j), leaf)
+				}
+				close(b.done)
+			}
+		}()
+	}
+	for b := range order {
+		<-b.done
+		for j := range b.out {
+			v.commit(&b.out[j], b.start+int64(j), b.leaves[j])
+		}
+	}
+	close(stop)
+	// order is closed: the reader has returned, and readErr is final.
+	switch fe, ok := asFileError(readErr); {
+	case ok:
+		return fe, nil
+	case readErr != nil && !errors.Is(readErr, io.EOF):
+		return nil, readErr
+	}
+	return nil, nil
+}
+
+// A failure found while preparing a leaf, for the named check.
+type failure struct{ check, msg string }
+
+// prepared is what the checks that look at one leaf alone found: the work
+// done in parallel.
+type prepared struct {
+	kind     LeafKind
+	hash     tlog.Hash
+	bad      bool // failed a per-leaf check; a bad ballot is not counted
+	fails    []failure
+	isBallot bool // a ballot leaf that parses
+	isVoid   bool // a void leaf that parses
+	key      [32]byte
+	close    *Close
+	choices  *ballot.Ballot // a good ballot's choices, with the manifest's project IDs
+	line     string         // its choice line
+}
+
+func (p *prepared) fail(check string, i int64, f string, a ...any) {
+	p.bad = true
+	p.fails = append(p.fails, failure{check, fmt.Sprintf("leaf %d: ", i) + fmt.Sprintf(f, a...)})
+}
+
+// prepare runs the per-leaf parts of checks leaves, keys, signatures and
+// limits on leaf i. It reads only what is fixed before the leaves (the
+// manifest, roll and keys), so it runs on many leaves at once.
+func (v *verifier) prepare(p *prepared, i int64, leaf []byte) {
+	p.kind = KindOf(leaf)
+	p.hash = tlog.RecordHash(leaf)
+	if v.m == nil {
+		p.bad = true
+		return
+	}
+	// inRoll reports whether k is in the roll, failing the keys check when
+	// not; without a roll the keys check is skipped and every ballot is bad.
+	inRoll := func(k [32]byte) bool {
+		if v.roll == nil {
+			p.bad = true
+			return false
+		}
+		if !v.roll.Contains(k) {
+			p.fail(CheckKeys, i, "%s key %s is not in the roll", kindWord(p.kind), canon.EncodeB64(k[:]))
+			return false
+		}
+		return true
+	}
+	switch p.kind {
+	case LeafBallot:
+		b, err := ballot.ParseBallot(leaf)
+		if err != nil {
+			p.fail(CheckLeaves, i, "%v", err)
+			return
+		}
+		p.isBallot, p.key = true, b.Key
+		if b.Round != v.m.Round {
+			p.fail(CheckLeaves, i, "ballot for round %q", b.Round)
+		} else if b.Manifest != v.mh {
+			p.fail(CheckLeaves, i, "ballot names another manifest")
+		}
+		if inRoll(b.Key) {
+			// The roll check has already applied the key checks of §4 to
+			// every key of the roll: only the signature is left.
+			if !ed25519.Verify(b.Key[:], signedPart(leaf), b.Sig[:]) {
+				p.fail(CheckSignatures, i, "ballot: %v", ballot.ErrBadSignature)
+			}
+		} else if err := b.VerifySignature(); err != nil {
+			p.fail(CheckSignatures, i, "%v", err)
+		}
+		if err := v.m.CheckChoices(b); err != nil {
+			p.fail(CheckLimits, i, "%v", err)
+		}
+		if !p.bad {
+			p.choices, p.line = v.choicesOf(b, leaf)
+		}
+	case LeafVoid, LeafClose:
+		body, err := noteBody(leaf)
+		var round string
+		var mh [32]byte
+		if p.kind == LeafVoid {
+			var vd *Void
+			if err == nil {
+				vd, err = ParseVoid(body)
+			}
+			if err != nil {
+				p.fail(CheckLeaves, i, "void: %v", err)
+				return
+			}
+			p.isVoid, p.key, round, mh = true, vd.Key, vd.Round, vd.Manifest
+		} else {
+			if err == nil {
+				p.close, err = ParseClose(body)
+			}
+			if err != nil {
+				p.fail(CheckLeaves, i, "close: %v", err)
+				return
+			}
+			round, mh = p.close.Round, p.close.Manifest
+		}
+		if round != v.m.Round {
+			p.fail(CheckLeaves, i, "%s for round %q", kindWord(p.kind), round)
+		} else if mh != v.mh {
+			p.fail(CheckLeaves, i, "%s names another manifest", kindWord(p.kind))
+		}
+		if p.isVoid {
+			inRoll(p.key)
+		}
+		_, signed, err := openNote(leaf, v.councilV, v.logV)
+		switch {
+		case err != nil:
+			p.fail(CheckSignatures, i, "%s: %v", kindWord(p.kind), err)
+		case !signed[0]:
+			p.fail(CheckSignatures, i, "%s is not signed by the council key", kindWord(p.kind))
+		}
+	case LeafManifest:
+		p.fail(CheckLeaves, i, "a second manifest")
+	default:
+		p.fail(CheckLeaves, i, "unknown leaf kind")
+	}
+}
+
+// signedPart returns the bytes a canonical ballot leaf's signature covers:
+// everything before its last line, the sig line.
+func signedPart(leaf []byte) []byte {
+	return leaf[:bytes.LastIndex(leaf, []byte("\nsig "))+1]
+}
+
+// choicesOf returns a valid ballot's choices as a ballot holding nothing
+// else, with the manifest's own project ID strings (so that it keeps no
+// part of the leaf alive), and its choice line.
+func (v *verifier) choicesOf(b *ballot.Ballot, leaf []byte) (*ballot.Ballot, string) {
+	c := &ballot.Ballot{Cumulative: b.Cumulative}
+	for _, id := range b.Approve {
+		p, _ := v.m.Project(id)
+		c.Approve = append(c.Approve, p.ID)
+	}
+	for _, pt := range b.Points {
+		p, _ := v.m.Project(pt.Project)
+		c.Points = append(c.Points, ballot.Points{Project: p.ID, N: pt.N})
+	}
+	lines := bytes.SplitN(leaf, []byte("\n"), 6)
+	return c, string(lines[4])
+}
+
+// commit applies leaf i, prepared, in log order: its failures, the tree,
+// and the one-ballot-per-key rule.
+func (v *verifier) commit(p *prepared, i int64, leaf []byte) {
+	v.addTree(i, p.hash)
+	v.n = i + 1
+	v.countKind(p.kind)
+	v.status = append(v.status, stNone)
+	for _, f := range p.fails {
+		v.fail(f.check, "%s", f.msg)
+	}
+	if _, ok := v.wanted[i]; ok {
+		v.wanted[i] = leaf
+	}
+	if v.m == nil {
+		return
+	}
+	switch {
+	case p.isVoid && !p.bad:
+		ks := v.state(p.key)
+		ks.voided, ks.voidAt = true, i
+		if ks.current != 0 {
+			v.status[ks.current] = stVoided
+			ks.current, ks.choice = 0, nil
+		}
+	case p.isBallot:
+		v.admit(p, i)
+	case p.close != nil || p.kind == LeafClose:
+		v.closes = append(v.closes, closeLeaf{index: i, ballots: v.ballotLeaves, c: p.close})
+	}
+}
+
+// admit applies the one-ballot-per-key rule ([AdmitBallot]) to ballot
+// leaf i.
+func (v *verifier) admit(p *prepared, i int64) {
+	const name = CheckOneBallot
+	ks := v.state(p.key)
+	same := int64(-1)
+	for _, j := range append([]int64{ks.first}, ks.more...) {
+		if j != 0 && v.tree.leafHash(j) == p.hash {
+			same = j
+			break
+		}
+	}
+	state := KeyState{Ballots: ks.ballots(), Last: ks.last(), Voided: ks.voided}
+	adm, err := AdmitBallot(v.m.Revote, state, same)
+	switch {
+	case adm == Append:
+	case adm == Repeat:
+		v.fail(name, "leaf %d: repeats leaf %d byte for byte (a repeated ballot gets the receipt of its leaf and is not logged again)", i, same)
+	case errors.Is(err, ErrKeyVoided):
+		v.fail(name, "leaf %d: ballot after the void of its key (leaf %d)", i, ks.voidAt)
+	case errors.Is(err, ErrSupersededRepeat):
+		v.fail(name, "leaf %d: repeats leaf %d byte for byte, a ballot of its key superseded by leaf %d", i, same, state.Last)
+	case errors.Is(err, ErrKeyUsed):
+		v.fail(name, "leaf %d: second ballot of a key (first at leaf %d) under revote none", i, ks.first)
+	default:
+		v.fail(name, "leaf %d: %v", i, err)
+	}
+	bad := p.bad || adm != Append
+	if ks.first == 0 {
+		ks.first = i
+	} else {
+		ks.more = append(ks.more, i)
+	}
+	if bad {
+		v.status[i] = stInvalid
+		return
+	}
+	if ks.current != 0 {
+		// Only reachable under revote last.
+		v.status[ks.current] = stSuperseded
+	}
+	ks.current = i
+	v.status[i] = stCounted
+	c, ok := v.choice[p.line]
+	if !ok {
+		c = p.choices
+		v.choice[strings.Clone(p.line)] = c
+	}
+	ks.choice = c
+}
+
+// state returns the state of key k: its slot by roll position, or one of
+// the others.
+func (v *verifier) state(k [32]byte) *keyState {
+	if v.roll != nil {
+		if j, ok := slices.BinarySearchFunc(v.roll.Keys, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }); ok {
+			if v.keys == nil {
+				v.keys = make([]keyState, len(v.roll.Keys))
+			}
+			return &v.keys[j]
+		}
+	}
+	ks, ok := v.others[k]
+	if !ok {
+		ks = &keyState{}
+		v.others[k] = ks
+	}
+	return ks
+}
+
+func (v *verifier) addTree(i int64, h tlog.Hash) {
+	hs, err := tlog.StoredHashesForRecordHash(i, h, v.tree)
+	if err != nil {
+		// Unreachable: the tree holds every hash before leaf i.
+		panic(fmt.Sprintf("ledger: tree: leaf %d: %v", i, err))
+	}
+	v.tree.hashes = append(v.tree.hashes, hs...)
+	v.tree.n = i + 1
+}
+
+func (v *verifier) countKind(k LeafKind) {
+	switch k {
+	case LeafBallot:
+		v.ballotLeaves++
+	case LeafVoid:
+		v.voidLeaves++
+	}
+}
+
+// wantReceipts notes the leaves the receipts name, to keep their bytes.
+func (v *verifier) wantReceipts() {
+	v.wanted = make(map[int64][]byte)
+	for _, s := range v.opts.Receipts {
+		if r, err := ParseReceipt(s.Bytes); err == nil {
+			v.wanted[r.Index] = nil
+		}
+	}
+}
+
+// finish runs the checks that need the whole log.
+func (v *verifier) finish() {
+	v.check(CheckLeaves).passUnlessFailed()
+	if v.m == nil {
+		v.skip(CheckLeaves, "no trusted manifest")
+	}
+	for _, name := range []string{CheckKeys} {
+		if v.m == nil || v.roll == nil {
+			v.skip(name, "no trusted manifest and roll")
+		}
+		v.check(name).passUnlessFailed()
+	}
+	for _, name := range []string{CheckSignatures, CheckLimits, CheckOneBallot} {
+		if v.m == nil {
+			v.skip(name, "no trusted manifest")
+		}
+		v.check(name).passUnlessFailed()
+	}
 	v.checkClose()
 	v.checkTree()
 	v.checkCheckpoints()
 	v.checkResults()
 	v.checkRecount()
-	if opts.Attendance > 0 {
+	if v.opts.Attendance > 0 {
 		v.checkAttendance()
 	}
-	if opts.Unused != nil {
+	if v.opts.Unused != nil {
 		v.checkUnused()
 	}
 	v.fillCounts()
-	return v.rep
 }
 
 // checkAttendance compares the counted ballots with the head count.
@@ -184,12 +694,6 @@ func (v *verifier) checkUnused() {
 		v.skip(name, "no trusted manifest and roll")
 		return
 	}
-	ballotsBy := make(map[[32]byte][]int)
-	for i, info := range v.infos {
-		if info.ballot != nil {
-			ballotsBy[info.ballot.Key] = append(ballotsBy[info.ballot.Key], i)
-		}
-	}
 	seen := make(map[[32]byte]int)
 	for i, c := range v.opts.Unused {
 		k := ballot.PublicKey(ballot.DeriveKey(c, v.m.Round))
@@ -203,7 +707,11 @@ func (v *verifier) checkUnused() {
 			v.fail(name, "unused slip %d (key %s) is not on the roll: a slip of another round?", i+1, kb)
 			continue
 		}
-		for _, leaf := range ballotsBy[k] {
+		ks := v.state(k)
+		if ks.first == 0 {
+			continue
+		}
+		for _, leaf := range append([]int64{ks.first}, ks.more...) {
 			v.fail(name, "unused slip %d (key %s) signed ballot leaf %d, though nobody took it", i+1, kb, leaf)
 		}
 	}
@@ -263,11 +771,11 @@ func (v *verifier) checkAnchors() {
 
 func (v *verifier) checkManifest() {
 	const name = CheckManifest
-	if len(v.rec.Leaves) == 0 {
+	if v.n == 0 {
 		v.fail(name, "the log has no leaves (leaf 0 must be the manifest)")
 		return
 	}
-	leaf := v.rec.Leaves[0]
+	leaf := v.leaf0
 	v.rep.Fingerprint = ballot.FormatFingerprint(ballot.Fingerprint(leaf))
 	if KindOf(leaf) != LeafManifest {
 		v.fail(name, "leaf 0 is not a manifest")
@@ -313,13 +821,13 @@ func (v *verifier) checkManifest() {
 	v.check(name).pass()
 }
 
-func (v *verifier) checkRoll() {
+func (v *verifier) checkRoll(roll []byte) {
 	const name = CheckRoll
 	if v.m == nil {
 		v.skip(name, "no trusted manifest")
 		return
 	}
-	r, err := ballot.ParseRoll(v.rec.Roll)
+	r, err := ballot.ParseRoll(roll)
 	if err != nil {
 		v.fail(name, "%s: %v", RollFile, err)
 		return
@@ -344,114 +852,6 @@ func (v *verifier) checkRoll() {
 	v.check(name).pass()
 }
 
-// parseLeaves runs the leaves check: every leaf after 0 parses canonically
-// as a ballot, void or close leaf of this round and manifest.
-func (v *verifier) parseLeaves() {
-	const name = CheckLeaves
-	v.infos = make([]leafInfo, len(v.rec.Leaves))
-	if len(v.infos) > 0 {
-		v.infos[0].kind = KindOf(v.rec.Leaves[0])
-	}
-	if v.m == nil {
-		for i := 1; i < len(v.infos); i++ {
-			v.infos[i].kind = KindOf(v.rec.Leaves[i])
-			v.infos[i].bad = true
-		}
-		v.skip(name, "no trusted manifest")
-		return
-	}
-	for i := 1; i < len(v.rec.Leaves); i++ {
-		leaf := v.rec.Leaves[i]
-		info := &v.infos[i]
-		info.kind = KindOf(leaf)
-		bad := func(f string, a ...any) {
-			info.bad = true
-			v.fail(name, "leaf %d: %s", i, fmt.Sprintf(f, a...))
-		}
-		switch info.kind {
-		case LeafBallot:
-			b, err := ballot.ParseBallot(leaf)
-			if err != nil {
-				bad("%v", err)
-				continue
-			}
-			info.ballot = b
-			if b.Round != v.m.Round {
-				bad("ballot for round %q", b.Round)
-			} else if b.Manifest != v.mh {
-				bad("ballot names another manifest")
-			}
-		case LeafVoid:
-			body, err := noteBody(leaf)
-			if err == nil {
-				info.void, err = ParseVoid(body)
-			}
-			if err != nil {
-				bad("void: %v", err)
-				continue
-			}
-			if info.void.Round != v.m.Round {
-				bad("void for round %q", info.void.Round)
-			} else if info.void.Manifest != v.mh {
-				bad("void names another manifest")
-			}
-		case LeafClose:
-			body, err := noteBody(leaf)
-			if err == nil {
-				info.close, err = ParseClose(body)
-			}
-			if err != nil {
-				bad("close: %v", err)
-				continue
-			}
-			if info.close.Round != v.m.Round {
-				bad("close for round %q", info.close.Round)
-			} else if info.close.Manifest != v.mh {
-				bad("close names another manifest")
-			}
-		case LeafManifest:
-			bad("a second manifest")
-		default:
-			bad("unknown leaf kind")
-		}
-	}
-	v.check(name).passUnlessFailed()
-}
-
-func (v *verifier) checkKeys() {
-	const name = CheckKeys
-	if v.m == nil || v.roll == nil {
-		v.skip(name, "no trusted manifest and roll")
-		v.markAllBallotsBad()
-		return
-	}
-	for i := range v.infos {
-		info := &v.infos[i]
-		var k [32]byte
-		switch {
-		case info.ballot != nil:
-			k = info.ballot.Key
-		case info.void != nil:
-			k = info.void.Key
-		default:
-			continue
-		}
-		if !v.roll.Contains(k) {
-			info.bad = true
-			v.fail(name, "leaf %d: %s key %s is not in the roll", i, kindWord(info.kind), canon.EncodeB64(k[:]))
-		}
-	}
-	v.check(name).passUnlessFailed()
-}
-
-// markAllBallotsBad excludes every ballot from counting when a check that
-// needs the roll or manifest could not run.
-func (v *verifier) markAllBallotsBad() {
-	for i := range v.infos {
-		v.infos[i].bad = true
-	}
-}
-
 func kindWord(k LeafKind) string {
 	switch k {
 	case LeafBallot:
@@ -466,183 +866,52 @@ func kindWord(k LeafKind) string {
 	return "leaf"
 }
 
-func (v *verifier) checkSignatures() {
-	const name = CheckSignatures
-	if v.m == nil {
-		v.skip(name, "no trusted manifest")
-		return
-	}
-	for i := range v.infos {
-		info := &v.infos[i]
-		leaf := v.rec.Leaves[i]
-		switch {
-		case info.ballot != nil:
-			if err := info.ballot.VerifySignature(); err != nil {
-				info.bad = true
-				v.fail(name, "leaf %d: %v", i, err)
-			}
-		case info.void != nil || info.close != nil:
-			_, signed, err := openNote(leaf, v.councilV, v.logV)
-			switch {
-			case err != nil:
-				info.bad = true
-				v.fail(name, "leaf %d: %s: %v", i, kindWord(info.kind), err)
-			case !signed[0]:
-				info.bad = true
-				v.fail(name, "leaf %d: %s is not signed by the council key", i, kindWord(info.kind))
-			}
-		}
-	}
-	v.check(name).passUnlessFailed()
-}
-
-func (v *verifier) checkLimits() {
-	const name = CheckLimits
-	if v.m == nil {
-		v.skip(name, "no trusted manifest")
-		return
-	}
-	for i := range v.infos {
-		info := &v.infos[i]
-		if info.ballot == nil {
-			continue
-		}
-		if err := v.m.CheckChoices(info.ballot); err != nil {
-			info.bad = true
-			v.fail(name, "leaf %d: %v", i, err)
-		}
-	}
-	v.check(name).passUnlessFailed()
-}
-
-// checkOneBallot applies the revote policy and voids with [AdmitBallot],
-// the rule the server applies before appending, and sets each ballot's
-// status.
-func (v *verifier) checkOneBallot() {
-	const name = CheckOneBallot
-	if v.m == nil {
-		v.skip(name, "no trusted manifest")
-		return
-	}
-	keys := make(map[[32]byte]KeyState) // what the log holds for each key before leaf i
-	voidedAt := make(map[[32]byte]int)  // key → index of its latest valid void
-	current := make(map[[32]byte]int)   // key → index of its counted ballot so far
-	firstSeen := make(map[[32]byte]int) // key → index of its first ballot leaf
-	logged := make(map[tlog.Hash]int64) // ballot leaf hash → index of its first copy
-	for i := range v.infos {
-		info := &v.infos[i]
-		switch {
-		case info.void != nil && !info.bad:
-			k := info.void.Key
-			voidedAt[k] = i
-			ks := keys[k]
-			ks.Voided = true
-			keys[k] = ks
-			if j, ok := current[k]; ok {
-				v.infos[j].status = statusVoided
-				delete(current, k)
-			}
-		case info.ballot != nil:
-			k := info.ballot.Key
-			ks := keys[k]
-			h := tlog.RecordHash(v.rec.Leaves[i])
-			same, dup := logged[h]
-			if !dup {
-				same = -1
-				logged[h] = int64(i)
-			}
-			adm, err := AdmitBallot(v.m.Revote, ks, same)
-			switch {
-			case adm == Append:
-			case adm == Repeat:
-				v.fail(name, "leaf %d: repeats leaf %d byte for byte (a repeated ballot gets the receipt of its leaf and is not logged again)", i, same)
-			case errors.Is(err, ErrKeyVoided):
-				v.fail(name, "leaf %d: ballot after the void of its key (leaf %d)", i, voidedAt[k])
-			case errors.Is(err, ErrSupersededRepeat):
-				v.fail(name, "leaf %d: repeats leaf %d byte for byte, a ballot of its key superseded by leaf %d", i, same, ks.Last)
-			case errors.Is(err, ErrKeyUsed):
-				v.fail(name, "leaf %d: second ballot of a key (first at leaf %d) under revote none", i, firstSeen[k])
-			default:
-				v.fail(name, "leaf %d: %v", i, err)
-			}
-			if adm != Append {
-				info.bad = true
-			}
-			if ks.Ballots == 0 {
-				firstSeen[k] = i
-			}
-			ks.Ballots++
-			ks.Last = int64(i)
-			keys[k] = ks
-			if info.bad {
-				info.status = statusInvalid
-				continue
-			}
-			if j, ok := current[k]; ok {
-				// Only reachable under revote last.
-				v.infos[j].status = statusSuperseded
-			}
-			current[k] = i
-			info.status = statusCounted
-		}
-	}
-	v.check(name).passUnlessFailed()
-}
-
+// checkClose: exactly one close leaf, the last, with the right size and
+// ballot count.
 func (v *verifier) checkClose() {
 	const name = CheckClose
-	n := len(v.infos)
-	closes := 0
-	ballots := int64(0)
-	for i := range v.infos {
-		info := &v.infos[i]
-		switch info.kind {
-		case LeafBallot:
-			ballots++
-		case LeafClose:
-			if i == 0 {
-				continue
-			}
-			closes++
-			if i != n-1 {
-				v.fail(name, "close leaf %d is not the last leaf: %d leaves follow it", i, n-1-i)
-			}
-			if closes > 1 {
-				v.fail(name, "leaf %d: a second close leaf", i)
-			}
-			if c := info.close; c != nil {
-				if c.Size != int64(i) {
-					v.fail(name, "leaf %d: close says size %d, want %d", i, c.Size, i)
-				}
-				if c.Ballots != ballots {
-					v.fail(name, "leaf %d: close says %d ballots, the log has %d before it", i, c.Ballots, ballots)
-				}
-			} else {
-				v.fail(name, "leaf %d: close leaf does not parse", i)
-			}
+	if v.m == nil {
+		v.skip(name, "no trusted manifest")
+		return
+	}
+	for k, c := range v.closes {
+		i := c.index
+		if i != v.n-1 {
+			v.fail(name, "close leaf %d is not the last leaf: %d leaves follow it", i, v.n-1-i)
+		}
+		if k > 0 {
+			v.fail(name, "leaf %d: a second close leaf", i)
+		}
+		if c.c == nil {
+			v.fail(name, "leaf %d: close leaf does not parse", i)
+			continue
+		}
+		if c.c.Size != i {
+			v.fail(name, "leaf %d: close says size %d, want %d", i, c.c.Size, i)
+		}
+		if c.c.Ballots != c.ballots {
+			v.fail(name, "leaf %d: close says %d ballots, the log has %d before it", i, c.c.Ballots, c.ballots)
 		}
 	}
-	if closes == 0 {
+	if len(v.closes) == 0 {
 		v.fail(name, "no close leaf: the round is not closed")
 	}
 	v.check(name).passUnlessFailed()
 }
 
+// checkTree compares the tree hashed as the leaves passed with the final
+// checkpoint. A missing or malformed final checkpoint fails it (and the
+// checkpoints check), since the tree has nothing to equal.
 func (v *verifier) checkTree() {
 	const name = CheckTree
-	t, err := buildTree(v.rec.Leaves)
-	if err != nil {
-		v.fail(name, "%v", err)
-		return
-	}
-	v.tree = t
+	t := v.tree
 	v.root, _ = t.root(t.n)
 	v.rep.Tree = Checkpoint{Origin: v.origin, Size: t.n, Root: v.root}
-	if len(v.rec.Checkpoints) == 0 {
+	if len(v.cps) == 0 {
 		v.fail(name, "%s is empty: no final checkpoint", CheckpointsFile)
 		return
 	}
-	v.final = v.rec.Checkpoints[len(v.rec.Checkpoints)-1]
+	v.final = v.cps[len(v.cps)-1]
 	c, err := ParseCheckpointNote(v.final)
 	if err != nil {
 		v.fail(name, "final checkpoint: %v", err)
@@ -727,9 +996,9 @@ func (v *verifier) addFork(source string, msg []byte, c Checkpoint) {
 func (v *verifier) checkCheckpoints() {
 	const name = CheckCheckpoints
 	prev := int64(-1)
-	for i, msg := range v.rec.Checkpoints {
+	for i, msg := range v.cps {
 		src := fmt.Sprintf("%s line %d", CheckpointsFile, i+1)
-		final := i == len(v.rec.Checkpoints)-1
+		final := i == len(v.cps)-1
 		c, err := v.openCheckpoint(msg, final)
 		if err != nil {
 			v.fail(name, "%s: %v", src, err)
@@ -741,7 +1010,7 @@ func (v *verifier) checkCheckpoints() {
 		prev = c.Size
 		v.consistent(src, msg, c)
 	}
-	if len(v.rec.Checkpoints) == 0 {
+	if len(v.cps) == 0 {
 		v.fail(name, "%s is empty", CheckpointsFile)
 	}
 	for _, s := range v.opts.Checkpoints {
@@ -784,16 +1053,14 @@ func (v *verifier) checkReceipt(s Source) {
 		rr.Problem = "its checkpoint is not consistent with the record"
 		return
 	}
-	if r.Index >= int64(len(v.rec.Leaves)) || !bytes.Equal(v.rec.Leaves[r.Index], r.Extra) {
+	if r.Index >= v.n || !bytes.Equal(v.wanted[r.Index], r.Extra) {
 		bad("leaf %d of the record is not the receipt's ballot", r.Index)
 		return
 	}
 	rr.Included = true
-	if int(r.Index) < len(v.infos) {
-		rr.Status = v.infos[r.Index].status
-		if rr.Status == "" {
-			rr.Status = statusInvalid
-		}
+	rr.Status = statusWords[v.status[r.Index]]
+	if rr.Status == "" {
+		rr.Status = statusWords[stInvalid]
 	}
 }
 
@@ -803,13 +1070,13 @@ func (v *verifier) checkResults() {
 		v.skip(name, "no trusted manifest or tree")
 		return
 	}
-	if len(v.rec.Results) == 0 {
+	if len(v.res) == 0 {
 		v.fail(name, "%s is empty: no result published", ResultsFile)
 		return
 	}
-	for i, msg := range v.rec.Results {
+	for i, msg := range v.res {
 		src := fmt.Sprintf("%s line %d", ResultsFile, i+1)
-		final := i == len(v.rec.Results)-1
+		final := i == len(v.res)-1
 		body, signed, err := openNote(msg, v.councilV, v.logV)
 		if err == nil && !signed[0] {
 			err = fmt.Errorf("%w: not signed by the council key", ErrNotSigned)
@@ -826,7 +1093,7 @@ func (v *verifier) checkResults() {
 			v.last = r
 		}
 		bad := func(f string, a ...any) { v.fail(name, "%s: %s", src, fmt.Sprintf(f, a...)) }
-		if i > 0 && r.Prev != NoteHash(v.rec.Results[i-1]) {
+		if i > 0 && r.Prev != NoteHash(v.res[i-1]) {
 			bad("prev is not the hash of the previous result note")
 		}
 		if r.Checkpoint.Size != v.tree.n || r.Checkpoint.Root != v.root {
@@ -839,15 +1106,34 @@ func (v *verifier) checkResults() {
 	v.check(name).passUnlessFailed()
 }
 
-// counted returns the counted ballots in log order.
+// counted returns the choices of the counted ballots in log order.
 func (v *verifier) counted() []*ballot.Ballot {
-	var out []*ballot.Ballot
-	for i := range v.infos {
-		if v.infos[i].ballot != nil && v.infos[i].status == statusCounted {
-			out = append(out, v.infos[i].ballot)
+	var idx []int64
+	byIndex := make(map[int64]*ballot.Ballot)
+	for j := range v.keys {
+		if ks := &v.keys[j]; ks.current != 0 {
+			idx = append(idx, ks.current)
+			byIndex[ks.current] = ks.choice
 		}
 	}
+	slices.Sort(idx)
+	out := make([]*ballot.Ballot, len(idx))
+	for k, i := range idx {
+		out[k] = byIndex[i]
+	}
 	return out
+}
+
+// countedIndexes returns the indexes of the counted ballot leaves in log
+// order.
+func (v *verifier) countedIndexes() []int64 {
+	var idx []int64
+	for i, st := range v.status {
+		if st == stCounted {
+			idx = append(idx, int64(i))
+		}
+	}
+	return idx
 }
 
 // Votes returns each manifest project's votes from the counted ballots:
@@ -975,26 +1261,20 @@ func fundedWord(f bool) string {
 
 func (v *verifier) fillCounts() {
 	c := &v.rep.Counts
-	c.Leaves = int64(len(v.rec.Leaves))
-	for i := range v.infos {
-		info := &v.infos[i]
-		switch info.kind {
-		case LeafBallot:
-			c.Ballots++
-			switch info.status {
-			case statusCounted:
-				c.Counted++
-			case statusSuperseded:
-				c.Superseded++
-			case statusVoided:
-				c.Voided++
-			default:
-				c.Invalid++
-			}
-		case LeafVoid:
-			c.Voids++
+	c.Leaves = v.n
+	c.Ballots = v.ballotLeaves
+	c.Voids = v.voidLeaves
+	for _, st := range v.status {
+		switch st {
+		case stCounted:
+			c.Counted++
+		case stSuperseded:
+			c.Superseded++
+		case stVoided:
+			c.Voided++
 		}
 	}
+	c.Invalid = c.Ballots - c.Counted - c.Superseded - c.Voided
 	if v.roll != nil {
 		c.Roll = int64(len(v.roll.Keys))
 	} else if v.m != nil {
