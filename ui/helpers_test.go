@@ -36,7 +36,13 @@ type testEnv struct {
 // short and the scheduler is off unless opts says otherwise.
 func newTestEnv(t testing.TB, opts ...func(*service.Config)) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	return openTestEnv(t, t.TempDir(), opts...)
+}
+
+// openTestEnv starts an app on data directory dir (a restart when an
+// earlier app of dir was shut down).
+func openTestEnv(t testing.TB, dir string, opts ...func(*service.Config)) *testEnv {
+	t.Helper()
 	st, err := store.Open(filepath.Join(dir, "pb.db"))
 	if err != nil {
 		t.Fatal(err)

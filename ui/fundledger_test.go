@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hedensted-pb/pb/tally/fund"
+	"github.com/hedensted-pb/pb/ui/service"
+)
+
+// buildPbverify builds the pbverify command into a temporary directory.
+func buildPbverify(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pbverify")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/pbverify").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build pbverify: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// roundIn creates round id of community in year with the test projects
+// and a roll of n voters, and freezes it; with open it opens voting.
+func (e *testEnv) roundIn(community, id string, year, n int, open bool) (*client, voters) {
+	e.t.Helper()
+	co := e.coordinator(community)
+	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: id, Community: community, Year: year, Title: "Borgerbudget " + id})
+	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "proposals"})
+	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "review"})
+	for _, p := range testProjects {
+		co.must(200, "POST", "/api/rounds/"+id+"/projects", p)
+	}
+	v := newVoters(e.t, id, n)
+	co.must(200, "PUT", "/api/rounds/"+id+"/roll", v.roll.Bytes())
+	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "frozen"})
+	if open {
+		co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "voting"})
+	}
+	return co, v
+}
+
+// TestFundLedgerEndToEnd is issue 10's end-to-end scenario on the real
+// server: one fund, three communities, two tranches, a round cancelled
+// after its freeze, a restart in the middle (which changes nothing), a
+// population update and a community joining for the second tranche, the
+// first tranche closed with its carry-over, a round of the second
+// tranche spending it; then `pbverify fund URL --rounds` verifies the
+// whole fund over HTTP, every round's record with the anchors from the
+// ledger.
+func TestFundLedgerEndToEnd(t *testing.T) {
+	bin := buildPbverify(t)
+	e := newTestEnv(t)
+	admin := e.seed()
+	admin.must(201, "POST", "/api/communities", service.CommunityRequest{ID: "aale", Name: "Aale", Population: 2000, Fund: "pulje"})
+	admin.must(201, "POST", "/api/accounts", service.AccountRequest{Name: "aale-coord", Password: coordPW, Role: "coordinator", Community: "aale"})
+
+	// 2026: barrit votes and publishes, aale's round is cancelled after
+	// its freeze, glud votes.
+	co, v := e.roundIn("barrit", "barrit-2026", 2026, 3, true)
+	co.must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 0, "shelter"))
+	co.must(201, "POST", "/api/rounds/barrit-2026/ballots", e.ballotLeaf("barrit-2026", v, 1, "shelter", "vaerksted"))
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "published"})
+	ca, _ := e.roundIn("aale", "aale-2026", 2026, 2, false)
+	ca.must(200, "POST", "/api/rounds/aale-2026/cancel", nil)
+	cg, vg := e.roundIn("glud", "glud-2026", 2026, 2, true)
+	cg.must(201, "POST", "/api/rounds/glud-2026/ballots", e.ballotLeaf("glud-2026", vg, 0, "bibliotek"))
+
+	// A restart in the middle changes nothing.
+	before := e.client().must(200, "GET", "/funds/pulje/ledger/leaves.txt", nil).Body
+	if err := e.app.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.store.Close()
+	e = openTestEnv(t, e.dir)
+	if after := e.client().must(200, "GET", "/funds/pulje/ledger/leaves.txt", nil).Body; !bytes.Equal(before, after) {
+		t.Fatal("the fund's ledger changed across a restart")
+	}
+	admin = e.client()
+	admin.login("admin", adminPW)
+	cg = e.coordinator("glud")
+	cg.must(200, "POST", "/api/rounds/glud-2026/phase", map[string]string{"phase": "closed"})
+	cg.must(200, "POST", "/api/rounds/glud-2026/phase", map[string]string{"phase": "published"})
+
+	// Amendments for 2027: a population update and a community joining.
+	admin.must(200, "PUT", "/api/communities/glud", map[string]any{"population": 3500, "population_date": "2026-06-30"})
+	admin.must(201, "POST", "/api/communities", service.CommunityRequest{ID: "hvirring", Name: "Hvirring", Population: 500, Fund: "pulje"})
+	admin.must(200, "POST", "/api/funds/pulje/tranches/2026/close", nil)
+
+	// 2027: barrit spends its share and what it carried over.
+	co, v = e.roundIn("barrit", "barrit-2027", 2027, 2, true)
+	co.must(201, "POST", "/api/rounds/barrit-2027/ballots", e.ballotLeaf("barrit-2027", v, 0, "bibliotek", "legeplads"))
+	co.must(200, "POST", "/api/rounds/barrit-2027/phase", map[string]string{"phase": "closed"})
+	co.must(200, "POST", "/api/rounds/barrit-2027/phase", map[string]string{"phase": "published"})
+
+	// The real server on a port, and pbverify over HTTP with the anchors
+	// as the fund's poster prints them.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go e.app.Listener(ln)
+	base := "http://" + ln.Addr().String()
+	anchors := filepath.Join(t.TempDir(), "anchors.txt")
+	if err := os.WriteFile(anchors, e.client().must(200, "GET", "/funds/pulje/anchors.txt", nil).Body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return out.String(), ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), 0
+	}
+	out, code := run("fund", base+"/funds/pulje/ledger/", "-anchors", anchors, "-rounds")
+	if code != 0 {
+		t.Fatalf("pbverify fund --rounds: exit %d\n%s", code, out)
+	}
+	t.Logf("pbverify fund --rounds:\n%s", out)
+	out, code = run("fund", base+"/funds/pulje/ledger/", "-anchors", anchors, "-rounds", "-json")
+	if code != 0 {
+		t.Fatalf("pbverify fund --json: exit %d\n%s", code, out)
+	}
+	var rep fund.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	verdicts := map[string]string{}
+	for _, r := range rep.Rounds {
+		verdicts[r.Round] = r.Status + "/" + r.Verdict
+	}
+	for round, want := range map[string]string{"barrit-2026": "published/verified", "glud-2026": "published/verified",
+		"aale-2026": "cancelled/cancelled", "barrit-2027": "published/verified"} {
+		if verdicts[round] != want {
+			t.Errorf("round %s: %q, want %q (all: %v)", round, verdicts[round], want, verdicts)
+		}
+	}
+	// The report is the fund page's arithmetic: every tranche and account
+	// as the server's own view has it.
+	var view service.FundView
+	e.client().must(200, "GET", "/api/funds/pulje", nil).JSON(t, &view)
+	if len(rep.Tranches) != len(view.Allocation) {
+		t.Fatalf("%d tranches in the report, %d on the server", len(rep.Tranches), len(view.Allocation))
+	}
+	for i, tr := range rep.Tranches {
+		sv := view.Allocation[i]
+		if tr.Opened != sv.Opened || tr.Closed != sv.Closed || len(tr.Accounts) != len(sv.Accounts) {
+			t.Errorf("tranche %d: report %+v, server %+v", tr.Year, tr, sv)
+			continue
+		}
+		for j, ac := range tr.Accounts {
+			s := sv.Accounts[j]
+			if ac.Community != s.Community || ac.CarryIn != s.CarryIn || ac.Allocated != s.Allocated || ac.Spent != s.Spent || ac.Left != s.Left {
+				t.Errorf("tranche %d: report %+v, server %+v", tr.Year, ac, s)
+			}
+		}
+	}
+	if !rep.Tranches[0].Closed || !rep.Tranches[1].Opened || len(rep.Tranches[1].Accounts) != 4 {
+		t.Errorf("2026 closed %v, 2027 opened %v with %d members", rep.Tranches[0].Closed, rep.Tranches[1].Opened, len(rep.Tranches[1].Accounts))
+	}
+
+	// The record of a round says where its result links into the fund.
+	out, code = run("record", base+"/rounds/barrit-2027/record/", "-anchors", writeAnchors(t, e, "barrit-2027"))
+	if code != 0 || !strings.Contains(out, "fund") {
+		t.Errorf("pbverify record: exit %d\n%s", code, out)
+	}
+}
+
+// writeAnchors writes round's anchors.txt to a temporary file.
+func writeAnchors(t *testing.T, e *testEnv, round string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "anchors.txt")
+	if err := os.WriteFile(p, e.client().must(200, "GET", "/rounds/"+round+"/anchors.txt", nil).Body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
