@@ -46,3 +46,6 @@ func TestVerifyDemo(t *testing.T) {
 		t.Fatalf("demo fund: first failure %s: %+v", rep.FirstFailure(), rep.Checks)
 	}
 }
+
+// errNotExist is a round record that is not published.
+var errNotExist = fmt.Errorf("no record: %w", fs.ErrNotExist)
