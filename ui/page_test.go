@@ -394,7 +394,7 @@ func TestVoteWithoutJavaScript(t *testing.T) {
 	}
 	// The same code again: used.
 	res, body = e.do("POST", path, url.Values{"code": {code}, "p": {"library"}, "step": {"submit"}})
-	if res.StatusCode != 409 || !strings.Contains(body, "allerede brugt") {
+	if res.StatusCode != 409 || !strings.Contains(body, "allerede stemt") {
 		t.Fatalf("second ballot = %d\n%s", res.StatusCode, body)
 	}
 	// The check page accepts the receipt and rejects a tampered one.

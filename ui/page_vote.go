@@ -57,8 +57,8 @@ func idleSeconds(c *fiber.Ctx) int {
 // key in the script (the catalog key is "js." + key).
 var voteTexts = []string{"tooFew", "tooMany", "overBudget", "overCap", "overTotal", "badChoice", "meterCost",
 	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used", "superseded",
-	"revoteLimit", "voided", "wrongCode", "closed", "serverError", "failed", "chkSigned", "chkIncluded", "chkLogKey", "verified",
-	"chkFailed", "notVerified", "idle"}
+	"revoteLimit", "voided", "wrongCode", "closed", "serverError", "chkSigned", "chkIncluded", "chkLogKey", "verified",
+	"chkFailed", "notVerified", "idle", "full", "noRoom", "offline", "retry", "sign", "insecure"}
 
 var checkTexts = []string{"noRound", "fork", "none", "checking", "notReceipt", "chkSigned", "chkIncluded",
 	"chkBallotSig", "round", "choice", "fingerprint", "chkStill", "chkStillFailed", "notVerified", "verified",
@@ -82,11 +82,14 @@ func scriptTexts(v *view, keys []string) map[string]string {
 type voteScript struct {
 	Manifest     string            `json:"manifest"` // b64 of leaf 0
 	Submit       string            `json:"submit"`
+	KeyStatus    string            `json:"keyStatus"` // prefix of GET /v/ROUND/key/KEY
 	Check        string            `json:"check"`
 	QR           string            `json:"qr"`
 	Kiosk        bool              `json:"kiosk"`
 	KioskSeconds int               `json:"kioskSeconds"`
 	KioskIdle    int               `json:"kioskIdle,omitempty"` // seconds without input before the kiosk clears
+	Paper        bool              `json:"paper,omitempty"`     // the kiosk in paper mode: ballots marked "source paper"
+	Scan         map[string]string `json:"scan,omitempty"`      // the texts of static/js/kiosk.js
 	Lang         string            `json:"lang"`
 	Texts        map[string]string `json:"texts"`
 }
@@ -108,6 +111,7 @@ type voteData struct {
 	MeterMax    int64
 	RuleText    string
 	RuleShort   string
+	Budget      int64 // the round's budget, shown above the projects
 	Fingerprint string
 	Action      string
 	Kiosk       bool
@@ -175,7 +179,8 @@ func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *service.F
 		Fingerprint: ballot.FormatFingerprint(ballot.Fingerprint(fr.Leaf0)), Action: "/v/" + r.ID, Kiosk: kiosk,
 		Chosen: map[string]bool{}, Points: map[string]int64{}}
 	d.RuleText, d.RuleShort, d.MeterMax = ruleTexts(v, fr.Manifest)
-	d.Script = voteScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Submit: "/v/" + r.ID + "/ballot",
+	d.Budget = fr.Manifest.Budget
+	d.Script = voteScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Submit: "/v/" + r.ID + "/ballot", KeyStatus: "/v/" + r.ID + "/key/",
 		Check: p.app.svc.BaseURL() + "/check/" + r.ID, QR: "/r/" + r.ID + "/qr.png", Kiosk: kiosk, KioskSeconds: kioskSeconds,
 		Lang: v.Lang, Texts: scriptTexts(v, voteTexts)}
 	v.Scripts = []string{"js/vote.js"}
@@ -377,6 +382,29 @@ func (p *pages) ballotPost(c *fiber.Ctx) error {
 		status = http.StatusOK
 	}
 	return c.Status(status).Send(cast.Receipt.Bytes())
+}
+
+// keyStatus is GET /v/:round/key/:key (the public key in unpadded
+// base64url): {"state": "ok"} when a ballot of the key would be taken
+// now, else the reason vote.js shows (castCode's: used, voided,
+// not-in-roll, closed, too-many-ballots), and "voted" when the key has a
+// ballot already (under revote last). The voting page asks it as soon as
+// it has derived the key, before the resident chooses.
+func (p *pages) keyStatus(c *fiber.Ctx) error {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(c.Params("key"))
+	if err != nil || len(raw) != 32 {
+		return core.Invalidf("key must be a public key in unpadded base64url")
+	}
+	st, err := p.app.svc.KeyStatus(c.UserContext(), c.Params("round"), [32]byte(raw))
+	if err != nil {
+		return err
+	}
+	state := "ok"
+	if st.Err != nil {
+		state = castCode(st.Err)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"state": state, "voted": st.Voted})
 }
 
 // receiptData is the no-JS receipt page.

@@ -51,7 +51,7 @@ async function signAndCheck(page) {
   return review;
 }
 
-it('approval within a cost limit: live budget meter, over-budget refused before signing', async () => {
+it('approval within a cost limit: live budget meter, a tick over the limit taken back at once', async () => {
   const codes = await setupVoting(server.url, 'cost-2026', projects, { ballot: { kind: 'approval-cost', limit: 70000 } });
   const { ctx, page, errors } = await votePage('cost-2026', codes[0], true);
   const meter = () => page.locator('#meter-bar').getAttribute('aria-valuenow');
@@ -59,14 +59,13 @@ it('approval within a cost limit: live budget meter, over-budget refused before 
   await page.click('label:has(input[value="bench"])');
   assert.equal(await meter(), '20000');
   assert.match(await page.locator('#meter-text').innerText(), /DKK 20,000 of DKK 70,000/);
+  assert.match(await page.locator('#budget').innerText(), /DKK 100,000/);
   await page.click('label:has(input[value="library"])');
-  assert.equal(await meter(), '80000');
-  assert.match(await page.locator('#meter-bar').getAttribute('class'), /over/);
-  await page.click('#ballot button[type=submit]');
-  assert.match(await page.locator('#status').innerText(), /costs DKK 10,000 too much/);
-  assert.ok(await page.locator('#review').isHidden());
-  await page.click('label:has(input[value="library"])');
+  assert.equal(await meter(), '20000', 'the tick that breaks the limit is taken back');
+  assert.equal(await page.locator('input[value="library"]').isChecked(), false);
+  assert.match(await page.locator('#status').innerText(), /does not fit within your DKK 70,000/);
   await page.click('label:has(input[value="playground"])');
+  assert.equal(await page.locator('#status').innerText(), '', 'the message goes with the next good tap');
   assert.equal(await meter(), '70000');
   await axeCheck(browser, page, 'budget-meter ballot');
   const review = await signAndCheck(page);
@@ -81,11 +80,12 @@ it('cumulative points with the noble fallback: points left, cap refused, points 
   const codes = await setupVoting(server.url, 'points-2026', projects, { ballot: { kind: 'cumulative', total: 5, cap: 3 }, rule: 'greedy-points' });
   const { ctx, page, errors } = await votePage('points-2026', codes[0], false);
   await page.fill('#pt-bench', '4');
-  assert.match(await page.locator('#meter-text').innerText(), /1 of 5 points left/);
-  await page.click('#ballot button[type=submit]');
   assert.match(await page.locator('#status').innerText(), /At most 3 points per project/);
-  await page.fill('#pt-bench', '3');
-  await page.fill('#pt-playground', '2');
+  assert.equal(await page.inputValue('#pt-bench'), '3', 'points over the cap are taken back at once');
+  assert.match(await page.locator('#meter-text').innerText(), /2 of 5 points left/);
+  await page.fill('#pt-playground', '3');
+  assert.match(await page.locator('#status').innerText(), /only 5 points in all/);
+  assert.equal(await page.inputValue('#pt-playground'), '2', 'points over the total are taken back at once');
   assert.match(await page.locator('#meter-text').innerText(), /0 of 5 points left/);
   await axeCheck(browser, page, 'points ballot');
   const review = await signAndCheck(page);
@@ -150,6 +150,7 @@ it('without Web Crypto (plain HTTP) the form falls back to server signing, with 
   await page.waitForFunction(() => document.getElementById('code').value !== '');
   assert.ok(!page.url().includes('#'), 'the code left the address bar');
   assert.ok(await page.locator('#nojs-note').isVisible(), 'the page says the server will sign');
+  assert.match(await page.locator('#nojs-note').innerText(), /sikker forbindelse.*https.*sendes din kode til serveren/s, 'an honest message, not "no JavaScript"');
   await page.click('label:has(input[value="bench"])');
   await Promise.all([page.waitForNavigation(), page.click('#ballot button[type=submit]')]);
   await Promise.all([page.waitForNavigation(), page.click('button[value="submit"]')]);
@@ -157,7 +158,7 @@ it('without Web Crypto (plain HTTP) the form falls back to server signing, with 
   await ctx.close();
 });
 
-it('a well-formed code that is not on the roll: the wrong-code message, typed and from the link, in Danish and English', async () => {
+it('a well-formed code that is not on the roll: the wrong-code message before any choice, typed and from the link, in Danish and English', async () => {
   await setupVoting(server.url, 'wrong-2026', projects);
   const stranger = formatCode(new Uint8Array(randomBytes(16)));
   assert.equal(formatCode(parseCode(stranger)), stranger, 'the check character is right');
@@ -181,15 +182,15 @@ it('a well-formed code that is not on the roll: the wrong-code message, typed an
       }
       await page.waitForFunction(() => document.documentElement.classList.contains('js'));
       if (how === 'typed') await page.fill('#code', stranger);
-      else assert.ok(await page.locator('#code-ok').isVisible(), 'the code from the link was taken');
-      await page.click('label:has(input[value="bench"])');
-      await page.click('#ballot button[type=submit]');
-      await page.waitForSelector('#review:not([hidden])');
-      await page.click('#sign');
+      // Refused as soon as the key is derived: before any choice.
       await page.waitForFunction(() => /bad/.test(document.getElementById('status').className));
       const label = lang + ' ' + how;
       assert.equal(await page.locator('#status').innerText(), want, label);
-      assert.ok(await page.locator('#receipt').isHidden(), label + ': no receipt');
+      assert.ok(await page.locator('#code-ok').isHidden(), label + ': the code is not taken');
+      await page.click('label:has(input[value="bench"])');
+      await page.click('#ballot button[type=submit]');
+      assert.ok(await page.locator('#review').isHidden(), label + ': no review with a refused code');
+      assert.equal(await page.locator('#status').innerText(), want, label);
       assert.deepEqual(errors, [], label);
       await ctx.close();
     }

@@ -291,22 +291,20 @@ for (const variant of VARIANTS.filter((v) => !process.env.PB_FLOW || v.name === 
         await visit(byHash, 'check-hash');
         await byHash.close();
 
-        // The same code again is refused with a clear message.
-        // (First switch language: the code survives the reload, and leaves the address bar again.)
+        // The same code again is refused with a clear message before any choice.
+        // (Then switch language: the code survives the reload, and leaves the address bar again.)
         const again = await phone.newPage();
         await again.goto(voteURL);
-        await again.waitForFunction(() => !document.getElementById('code-ok').hidden);
+        await again.waitForFunction(() => document.getElementById('status').classList.contains('bad'));
+        assert.match(await again.locator('#status').innerText(), /allerede stemt|already voted/);
+        assert.ok(await again.locator('#code-ok').isHidden(), 'a used code is not "good"');
         const other = variant.lang === 'da' ? 'en' : 'da';
         await Promise.all([again.waitForNavigation(), again.click('a.lang')]);
-        await again.waitForFunction(() => !document.getElementById('code-ok').hidden);
+        await again.waitForFunction(() => document.getElementById('status').classList.contains('bad'));
         assert.equal(await again.getAttribute('html', 'lang'), other);
+        assert.match(await again.locator('#status').innerText(), /allerede stemt|already voted/);
         assert.ok(!again.url().includes('#'), 'no code in the address bar after the switch');
         await phone.clearCookies(); // back to the browser's language for the pages that follow
-        await again.locator('label:has(input[value="library"])').click();
-        await again.locator('#ballot button[type=submit]').click();
-        await again.locator('#sign').click();
-        await again.waitForFunction(() => document.getElementById('status').classList.contains('bad'));
-        assert.match(await again.locator('#status').innerText(), /allerede brugt|already been used/);
         await again.close();
 
         // The check page verifies the downloaded receipt, and rejects a tampered one.

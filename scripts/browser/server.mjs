@@ -12,10 +12,16 @@ let built = null;
 
 /**
  * build compiles pbserver and pbverify once and returns their paths;
- * PB_SERVER_BIN names a prebuilt pbserver instead.
+ * PB_SERVER_BIN names a prebuilt pbserver instead, and with PB_VERIFY_BIN
+ * also set nothing is compiled.
  */
 export function build() {
   if (built) return built;
+  // Both prebuilt (a build of one commit while the checkout is being edited): nothing to compile.
+  if (process.env.PB_SERVER_BIN && process.env.PB_VERIFY_BIN) {
+    built = { pbserver: process.env.PB_SERVER_BIN, pbverify: process.env.PB_VERIFY_BIN };
+    return built;
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'pb-bin-'));
   for (const cmd of ['pbserver', 'pbverify']) {
     execFileSync('go', ['build', '-o', path.join(dir, cmd), './cmd/' + cmd], { cwd: root, stdio: 'inherit' });

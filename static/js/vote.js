@@ -37,7 +37,11 @@ function amount(n) {
   return data.lang === 'da' ? n.toLocaleString('da-DK') + ' kr.' : 'DKK ' + n.toLocaleString('en-GB');
 }
 
-const state = { code: null, key: null, manifest: null, selection: null, pending: null, busy: false };
+const state = { code: null, key: null, manifest: null, selection: null, pending: null, busy: false, refused: '' };
+
+const b64url = (b) => b64encode(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+// A receipt stays on this phone (not on a kiosk) so that a reload shows it again.
+const saved = 'pb-receipt:' + data.submit;
 
 function status(kind, text) {
   const el = $('status');
@@ -90,6 +94,32 @@ function limitText(err) {
   }
 }
 
+// tapped enforces the limits as the resident chooses: a tick or points
+// that would break them are taken back at once, with the reason.
+function tapped(ev) {
+  const el = ev.target;
+  const m = state.manifest;
+  // A tick is one change event; typed points are input events.
+  if (!el || !el.name || (ev.type === 'change') !== (el.type === 'checkbox')) return;
+  const err = checkLimits(m, selection());
+  if (err && ['too-many', 'over-budget', 'over-cap', 'over-total'].includes(err.reason)) {
+    if (el.type === 'checkbox') {
+      el.checked = false;
+      const b = m.ballot;
+      status('bad', err.reason === 'too-many' ? fmt(one('full', b.max), b.max) : fmt(T.noRoom, amount(b.limit)));
+    } else {
+      const others = Object.entries(selection()).reduce((s, [id, n]) => s + (el.name === 'pt-' + id ? 0 : n || 0), 0);
+      el.value = String(Math.max(0, Math.min(m.ballot.cap, m.ballot.total - others)));
+      status('bad', limitText(err));
+    }
+    state.tapMsg = true;
+  } else if (state.tapMsg) {
+    state.tapMsg = false;
+    status('', '');
+  }
+  meter();
+}
+
 // meter updates the live budget meter, counter or points left.
 function meter() {
   const m = state.manifest;
@@ -122,6 +152,10 @@ function meter() {
 }
 
 function readCode() {
+  if (state.refused) {
+    status('bad', failureText({ code: state.refused }));
+    return null;
+  }
   if (state.code) return state.code;
   const el = $('code');
   try {
@@ -161,6 +195,37 @@ function review(ev) {
   show('review');
 }
 
+// checkKey asks the server, as soon as the key is derived and before the
+// resident chooses, whether a ballot of this code would be taken now (the
+// public key only; the code stays here). A used, voided or unknown code
+// and a closed round are said at once. Offline, the ballot is checked when
+// it is sent.
+async function checkKey() {
+  const code = state.code;
+  if (!code) return;
+  try {
+    if (!state.key) state.key = await deriveKey(code, state.manifest.round);
+    document.documentElement.dataset.backend = state.key.backend;
+    const res = await fetch(data.keyStatus + b64url(state.key.publicKey), { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    const st = await res.json();
+    if (state.code !== code) return;
+    state.refused = st.state && st.state !== 'ok' ? st.state : '';
+    document.documentElement.dataset.key = st.state || 'unknown';
+  } catch (e) {
+    if (state.code === code) $('code-ok').hidden = false;
+    return;
+  }
+  if (state.refused) {
+    $('code-ok').hidden = true;
+    $('code-field').hidden = false;
+    status('bad', failureText({ code: state.refused }));
+    if (state.refused === 'closed') $('ballot').hidden = true;
+  } else {
+    $('code-ok').hidden = false;
+    status('', '');
+  }
+}
+
 async function submit() {
   if (state.busy) return;
   state.busy = true;
@@ -169,12 +234,13 @@ async function submit() {
   status('', T.signing);
   try {
     if (!state.key) state.key = await deriveKey(state.code, state.manifest.round);
+    document.documentElement.dataset.backend = state.key.backend;
     // One cast, one cast nonce (docs/record.md §6.1): until the server has
     // answered it, the same choice is resent as the same leaf (a lost answer
     // is then answered with its receipt); a new choice is a new cast.
     const choice = JSON.stringify(state.selection);
     if (!state.pending || state.pending.choice !== choice) {
-      state.pending = { choice, ballot: await buildBallot(state.manifest, state.key, state.selection) };
+      state.pending = { choice, ballot: await buildBallot(state.manifest, state.key, state.selection, undefined, data.paper ? 'paper' : '') };
     }
     const b = state.pending.ballot;
     const res = await fetch(data.submit, {
@@ -196,6 +262,8 @@ async function submit() {
     await showReceipt(body, b.leaf);
   } catch (e) {
     status('bad', failureText(e));
+    // A lost connection or a busy server: the same ballot can be sent again.
+    if (!e.status || e.status >= 500) btn.textContent = T.retry;
   } finally {
     state.busy = false;
     btn.disabled = false;
@@ -212,7 +280,7 @@ function failureText(e) {
   if (e.code === 'not-in-roll' || e.status === 403) return T.wrongCode;
   if (e.status === 423 || e.status === 410) return T.closed;
   if (e.status) return fmt(T.serverError, e.status);
-  return fmt(T.failed, e.message);
+  return T.offline;
 }
 
 async function showReceipt(bytes, leaf) {
@@ -229,6 +297,8 @@ async function showReceipt(bytes, leaf) {
     items.appendChild(li);
   };
   show('receipt');
+  $('js-note').hidden = true;
+  $('sign').textContent = T.sign;
   try {
     const v = await verifyReceipt(bytes, state.manifest.logKey, state.manifest);
     if (b64encode(v.leaf) !== b64encode(leaf)) throw Object.assign(new Error('the receipt is for another ballot'), { step: 'ballot' });
@@ -238,7 +308,7 @@ async function showReceipt(bytes, leaf) {
     item('ok', T.chkLogKey);
     status('ok', T.verified);
     const h = await recordHash(v.leaf);
-    const hb = b64encode(h).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const hb = b64url(h);
     const checkURL = data.check + '#' + hb;
     const link = $('check-link');
     if (link) link.href = checkURL;
@@ -250,6 +320,13 @@ async function showReceipt(bytes, leaf) {
       dl.download = v.tracker + '.tlog-proof';
     }
     if (data.kiosk) kioskTimer();
+    else {
+      try {
+        localStorage.setItem(saved, JSON.stringify({ r: b64encode(bytes), l: b64encode(leaf) }));
+      } catch (e) {
+        /* private mode: the download is the copy */
+      }
+    }
   } catch (e) {
     item('bad', fmt(T.chkFailed, e.message));
     status('bad', T.notVerified);
@@ -298,6 +375,11 @@ function kioskIdleTick() {
 // page that is not served over HTTPS. A code from the link goes into the
 // form's code field, and out of the address bar.
 function fallBack() {
+  // Plain HTTP off this machine: the browser withholds its cryptography.
+  if (!window.isSecureContext || !globalThis.crypto || !crypto.subtle) {
+    $('nojs-note').textContent = T.insecure;
+    $('nojs-note').className = 'msg warn';
+  }
   const frag = window.location.hash.slice(1);
   if (frag) {
     history.replaceState(null, '', window.location.pathname + window.location.search);
@@ -322,7 +404,6 @@ async function start() {
     try {
       state.code = parseCode(decodeURIComponent(frag));
       $('code-field').hidden = true;
-      $('code-ok').hidden = false;
     } catch (e) {
       status('bad', T.codeFromLinkBad);
     }
@@ -331,14 +412,34 @@ async function start() {
   $('js-note').hidden = false;
   const form = $('ballot');
   form.addEventListener('submit', review);
-  form.addEventListener('change', meter);
-  form.addEventListener('input', meter);
+  form.addEventListener('change', tapped);
+  form.addEventListener('input', tapped);
   $('code').addEventListener('input', () => {
     state.code = null;
     state.key = null;
     state.pending = null;
+    state.refused = '';
     $('code').removeAttribute('aria-invalid');
+    // A whole code typed in is checked at once, like one from the link.
+    try {
+      state.code = parseCode($('code').value.trim());
+    } catch (e) {
+      return;
+    }
+    checkKey();
   });
+  const another = $('another');
+  if (another) {
+    another.addEventListener('click', () => {
+      $('code').value = '';
+      $('code-field').hidden = false;
+      $('code-ok').hidden = true;
+      for (const el of form.querySelectorAll('input[name=p]')) el.checked = false;
+      status('', '');
+      show('ballot');
+      meter();
+    });
+  }
   $('back').addEventListener('click', () => {
     status('', '');
     show('ballot');
@@ -371,15 +472,17 @@ async function start() {
     }
   }
   meter();
-  // Derive the key in the background while the resident reads the projects.
-  if (state.code) {
-    deriveKey(state.code, state.manifest.round).then(
-      (k) => {
-        state.key = k;
-        document.documentElement.dataset.backend = k.backend;
-      },
-      () => {},
-    );
+  // Derive the key and check it while the resident reads the projects.
+  if (state.code) checkKey();
+  else if (!data.kiosk) {
+    // A reload after voting shows the receipt again.
+    let kept = null;
+    try {
+      kept = JSON.parse(localStorage.getItem(saved) || 'null');
+    } catch (e) {
+      kept = null;
+    }
+    if (kept) await showReceipt(b64decode(kept.r), b64decode(kept.l));
   }
 }
 

@@ -1,0 +1,62 @@
+package service
+
+import (
+	"context"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/ui/core"
+)
+
+// KeyStatus is what a voting page may know about one key before the
+// resident chooses: whether a ballot signed with it would be taken now.
+type KeyStatus struct {
+	// Err is the refusal a ballot of the key would get now
+	// ([core.ErrNotOnRoll], [core.ErrVoided], [core.ErrCodeUsed],
+	// [core.ErrClosed], [core.ErrNotOpen]), nil when it would be taken.
+	Err error
+	// Voted: the key has a ballot in the log (under revote last a new
+	// ballot replaces it).
+	Voted bool
+}
+
+// KeyStatus answers, for the public key of a voting code, what
+// [Service.CastBallot]'s fast answer would say about the key itself,
+// before any ballot exists: the page checks a code before the resident
+// chooses. It tells the caller nothing a ballot of the key would not
+// (the caller must hold the key, which only the code gives; the roll and
+// the log's keys are published with the record). A round that is not
+// frozen is [core.ErrWrongPhase]; NotFound for no round.
+func (s *Service) KeyStatus(ctx context.Context, round string, key [32]byte) (KeyStatus, error) {
+	fr, err := s.FrozenRound(ctx, round)
+	if err != nil {
+		return KeyStatus{}, err
+	}
+	if !fr.Roll.Contains(key) {
+		return KeyStatus{Err: core.ErrNotOnRoll}, nil
+	}
+	var r core.Round
+	var v core.Voter
+	err = s.store.Read(ctx, func(tx core.Tx) error {
+		var err error
+		if r, err = tx.Round(round); err != nil {
+			return err
+		}
+		v, err = tx.RoundLog(round).Voter(key)
+		return err
+	})
+	if err != nil {
+		return KeyStatus{}, err
+	}
+	st := KeyStatus{Voted: v.Ballots > 0}
+	switch {
+	case v.Voided:
+		st.Err = core.ErrVoided
+	case v.Ballots > 0 && fr.Manifest.Revote == ballot.RevoteNone:
+		st.Err = core.ErrCodeUsed
+	case v.Ballots >= core.MaxBallotsPerKey:
+		st.Err = core.ErrTooManyBallots
+	default:
+		st.Err = core.Allows(r.Phase, core.ActVote)
+	}
+	return st, nil
+}
