@@ -92,6 +92,12 @@ type Round struct {
 	// budget is released and every action on it is refused (ErrCancelled).
 	Cancelled time.Time `json:"cancelled,omitzero"`
 
+	// MeetingAt and MeetingPlace are when and where the town meeting is
+	// held, for the poster; not part of the manifest, so they may change
+	// until voting closes.
+	MeetingAt    time.Time `json:"meeting_at,omitzero"`
+	MeetingPlace string    `json:"meeting_place,omitempty"`
+
 	// Set at publication.
 	Spent      int64  `json:"spent,omitempty"`       // the result's total funded amount
 	ResultHash string `json:"result_hash,omitempty"` // b64 hash of the last result note
@@ -119,15 +125,23 @@ const (
 // Proposal is a resident's idea for a round. The coordinator accepts it
 // (it becomes a [Project]) or rejects it with a public reason.
 type Proposal struct {
-	Round         string    `json:"round"`
-	ID            int64     `json:"id"` // 1, 2, ... per round
-	Title         string    `json:"title"`
-	Description   string    `json:"description"`
-	EstimatedCost int64     `json:"estimated_cost"`
-	Category      string    `json:"category"`
-	Status        string    `json:"status"`
-	Reason        string    `json:"reason,omitempty"`  // public reason of the decision
-	Project       string    `json:"project,omitempty"` // project ID once accepted
+	Round         string `json:"round"`
+	ID            int64  `json:"id"` // 1, 2, ... per round
+	Title         string `json:"title"`
+	Description   string `json:"description"`
+	EstimatedCost int64  `json:"estimated_cost"`
+	Category      string `json:"category"`
+	Status        string `json:"status"`
+	Reason        string `json:"reason,omitempty"`  // public reason of the decision
+	Project       string `json:"project,omitempty"` // project ID once accepted
+	// Merged is set when the proposal was accepted into a project made
+	// from another proposal (or by the coordinator) rather than as a
+	// project of its own.
+	Merged bool `json:"merged,omitempty"`
+	// TitleEN and DescriptionEN are the proposal in English, when the
+	// proposer gave it in both languages (optional).
+	TitleEN       string    `json:"title_en,omitempty"`
+	DescriptionEN string    `json:"description_en,omitempty"`
 	Submitted     time.Time `json:"submitted"`
 	Decided       time.Time `json:"decided,omitzero"`
 }
@@ -156,6 +170,9 @@ type Account struct {
 	Community    string    `json:"community,omitempty"` // coordinators only
 	PasswordHash string    `json:"password_hash"`       // PHC string, argon2id
 	Created      time.Time `json:"created"`
+	// Disabled is set when an administrator disabled the account: it
+	// cannot sign in and its sessions have ended.
+	Disabled time.Time `json:"disabled,omitzero"`
 }
 
 // Session is a logged-in browser or client. It is stored under the

@@ -48,6 +48,10 @@ type Tx interface {
 	Proposal(round string, id int64) (Proposal, error)
 	AddProposal(p Proposal) (Proposal, error)
 	PutProposal(p Proposal) error
+	// FollowUp and PutFollowUp hold a proposal's private side: the
+	// proposer's contact, the hash of the follow-up link and the messages.
+	FollowUp(round string, id int64) (FollowUp, error)
+	PutFollowUp(f FollowUp) error
 
 	Projects(round string) ([]Project, error)
 	Project(round, id string) (Project, error)

@@ -182,6 +182,10 @@ func (s *Service) SignIn(ctx context.Context, cr Credentials) (SignedIn, error) 
 		}
 		return SignedIn{}, core.Errorf(core.Unauthorized, "wrong name or password")
 	}
+	if !acct.Disabled.IsZero() {
+		// Said only to someone who knows the password.
+		return SignedIn{}, core.ErrAccountDisabled
+	}
 	if !known {
 		// A known device's success leaves the lock others' guesses set.
 		s.logins.reset(name)
@@ -399,7 +403,7 @@ func (s *Service) Session(ctx context.Context, token string) (*core.Session, *co
 		acct, err = tx.Account(sess.Account)
 		return err
 	})
-	if errors.Is(err, core.ErrMissing) || err == nil && !s.now().Before(sess.Expires) {
+	if errors.Is(err, core.ErrMissing) || err == nil && (!s.now().Before(sess.Expires) || !acct.Disabled.IsZero()) {
 		return nil, nil, nil
 	}
 	if err != nil {

@@ -395,32 +395,20 @@ type ProposalRequest struct {
 	Description   string `json:"description" form:"description"`
 	EstimatedCost int64  `json:"estimated_cost" form:"estimated_cost"`
 	Category      string `json:"category" form:"category"`
+	// TitleEN and DescriptionEN: the proposal in English too (optional,
+	// both or neither).
+	TitleEN       string `json:"title_en,omitempty" form:"title_en"`
+	DescriptionEN string `json:"description_en,omitempty" form:"description_en"`
+	// Name and Contact (optional) are for the council only: never shown
+	// publicly, exported or logged.
+	Name    string `json:"name,omitempty" form:"name"`
+	Contact string `json:"contact,omitempty" form:"contact"`
 }
 
 // SubmitProposal records a resident's idea while the round collects
-// proposals. It needs no account.
+// proposals, as [Service.Propose] without the follow-up link.
 func (s *Service) SubmitProposal(ctx context.Context, round string, req ProposalRequest) (core.Proposal, error) {
-	if err := core.CheckProposal(nil, core.Proposal{Title: req.Title, Description: req.Description, EstimatedCost: req.EstimatedCost}); err != nil {
-		return core.Proposal{}, err
-	}
-	var p core.Proposal
-	_, err := s.withRound(ctx, nil, round, func(tx core.Tx, r *core.Round) error {
-		if err := core.Allows(r.Phase, core.ActPropose); err != nil {
-			return err
-		}
-		if !r.HasCategory(req.Category) {
-			return core.Invalidf("category %q is not one of the round's categories", req.Category)
-		}
-		var err error
-		p, err = tx.AddProposal(core.Proposal{Round: r.ID, Title: req.Title, Description: req.Description,
-			EstimatedCost: req.EstimatedCost, Category: req.Category, Status: core.ProposalPending, Submitted: s.clock()})
-		if err == nil && p.ID > core.MaxProposals {
-			// Proposals are numbered from 1 and never deleted: the
-			// number is the count. The transaction is rolled back.
-			return core.ErrProposalsFull.With("round %s holds %d proposals, the most a round takes", r.ID, core.MaxProposals)
-		}
-		return err
-	})
+	p, _, err := s.Propose(ctx, round, req)
 	return p, err
 }
 
@@ -480,6 +468,10 @@ type Decision struct {
 	Cost    int64  `json:"cost,omitempty" form:"cost"`
 	Project string `json:"project,omitempty" form:"project"`
 	Title   string `json:"title,omitempty" form:"title"`
+	// Merge accepts the proposal into an existing project of the round
+	// instead (several proposals, one project); Cost, Project and Title
+	// are then ignored.
+	Merge string `json:"merge,omitempty" form:"merge"`
 }
 
 // DecideProposal accepts or rejects a proposal during review. A decision
@@ -511,12 +503,15 @@ func (s *Service) decideTx(tx core.Tx, actor *core.Identity, r *core.Round, pid 
 		return p, err
 	}
 	if p.Project != "" {
-		if err := tx.DeleteProject(r.ID, p.Project); err != nil {
+		if err := unlinkProject(tx, r.ID, p); err != nil {
 			return p, err
 		}
-		p.Project = ""
+		p.Project, p.Merged = "", false
 	}
 	p.Reason, p.Decided = d.Reason, s.clock()
+	if d.Accept && d.Merge != "" {
+		return s.mergeTx(tx, actor, r, p, d.Merge)
+	}
 	if !d.Accept {
 		p.Status = core.ProposalRejected
 		if err := tx.PutProposal(p); err != nil {
@@ -557,6 +552,8 @@ type BulkDecision struct {
 	AllPending bool    `json:"all_pending" form:"all_pending"`
 	Accept     bool    `json:"accept" form:"accept"`
 	Reason     string  `json:"reason" form:"reason"`
+	// Merge accepts every one of them into this existing project.
+	Merge string `json:"merge,omitempty" form:"merge"`
 }
 
 // DecideProposals applies one decision to several proposals in one
@@ -596,7 +593,7 @@ func (s *Service) DecideProposals(ctx context.Context, actor *core.Identity, rou
 				continue
 			}
 			seen[id] = true
-			p, err := s.decideTx(tx, actor, r, id, Decision{Accept: b.Accept, Reason: b.Reason})
+			p, err := s.decideTx(tx, actor, r, id, Decision{Accept: b.Accept || b.Merge != "", Reason: b.Reason, Merge: b.Merge})
 			if err != nil {
 				return err
 			}
@@ -677,6 +674,11 @@ func (s *Service) DeleteProject(ctx context.Context, actor *core.Identity, round
 		}
 		if p.Proposal != 0 {
 			return core.ErrFromProposal.With("project %s comes from proposal %d: reject the proposal instead", id, p.Proposal)
+		}
+		if merged, err := mergedInto(tx, r.ID, id); err != nil {
+			return err
+		} else if len(merged) > 0 {
+			return core.ErrFromProposal.With("proposals are merged into project %s: decide them again first", id)
 		}
 		if err := tx.DeleteProject(r.ID, id); err != nil {
 			return err

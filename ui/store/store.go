@@ -64,10 +64,11 @@ var (
 	bAccounts    = []byte("accounts")
 	bSessions    = []byte("sessions")
 	bAudit       = []byte("audit")
+	bFollowUps   = []byte("followups")
 
 	allBuckets = [][]byte{bMeta, bFunds, bCommunities, bRounds, bProposals, bProjects, bManifests,
 		bRolls, bLogSize, bLeaves, bHashes, bLeafIndex, bVoters, bCheckpoints, bResults, bAccounts,
-		bSessions, bAudit, bSlips}
+		bSessions, bAudit, bSlips, bFollowUps}
 )
 
 // Store is an open database. Its methods are safe for concurrent use;
