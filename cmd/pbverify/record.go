@@ -5,11 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally/ledger"
@@ -36,9 +33,6 @@ Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.
 
 flags (one or two dashes):
 `
-
-// maxFetch bounds each file fetched over HTTP.
-const maxFetch = ledger.MaxRecordFile
 
 // cmdRecord implements "pbverify record".
 func cmdRecord(args []string, stdout, stderr io.Writer) int {
@@ -97,69 +91,36 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	return printReport(stdout, stderr, rep, *asJSON)
 }
 
-// verifyPath loads the record at path and verifies it. A record whose files
-// are malformed gives a failing report; an unreadable one exits 2 (code ≥ 0).
+// verifyPath verifies the record at path as it streams in. A record whose
+// files are malformed gives a failing report; an unreadable one exits 2
+// (code ≥ 0).
 func verifyPath(path string, opts ledger.VerifyOptions, stderr io.Writer) (*ledger.Report, int) {
-	rec, err := loadRecord(path)
-	if err != nil {
-		if rep := ledger.ReportReadError(err, opts); rep != nil {
-			return rep, -1
-		}
-		errorf(stderr, "%v", err)
-		if errors.Is(err, ledger.ErrArchive) {
-			hintf(stderr, "the archive must be exactly as the platform exports it (docs/record.md §10.1)")
-		}
-		return nil, exitUsage
+	rep, err := streamVerify(path, opts, stderr)
+	if err == nil {
+		return rep, -1
 	}
-	return ledger.Verify(rec, opts), -1
+	if rep := ledger.ReportReadError(err, opts); rep != nil {
+		return rep, -1
+	}
+	errorf(stderr, "%v", err)
+	if errors.Is(err, ledger.ErrArchive) {
+		hintf(stderr, "the archive must be exactly as the platform exports it (docs/record.md §10.1)")
+	}
+	return nil, exitUsage
 }
 
-// loadRecord reads a record directory, archive file or URL prefix.
-func loadRecord(path string) (*ledger.Record, error) {
-	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
-		return fetchRecord(path)
-	}
-	fi, err := os.Stat(path)
+// streamVerify opens the record at path and runs ledger.VerifyStream on
+// it, with a progress line on stderr when stderr is a terminal.
+func streamVerify(path string, opts ledger.VerifyOptions, stderr io.Writer) (*ledger.Report, error) {
+	s, closeFn, err := openStream(path)
 	if err != nil {
 		return nil, err
 	}
-	if fi.IsDir() {
-		return ledger.ReadRecord(os.DirFS(path))
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ledger.ReadArchive(f)
-}
-
-// fetchRecord downloads the four record files under a URL prefix.
-func fetchRecord(prefix string) (*ledger.Record, error) {
-	base, err := url.Parse(prefix)
-	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("record URL %q is not valid", prefix)
-	}
-	client := &http.Client{Timeout: 2 * time.Minute}
-	return ledger.ParseRecord(func(name string) ([]byte, error) {
-		u := strings.TrimSuffix(prefix, "/") + "/" + name
-		resp, err := client.Get(u)
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", name, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("fetch %s: %s", u, resp.Status)
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch+1))
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", u, err)
-		}
-		if len(b) > maxFetch {
-			return nil, fmt.Errorf("fetch %s: larger than %d bytes", u, maxFetch)
-		}
-		return b, nil
-	})
+	p := startProgress(stderr, s.LeavesSize)
+	s.Next = p.count(s.Next)
+	rep, err := ledger.VerifyStream(s, opts)
+	p.stop()
+	return rep, errors.Join(err, closeFn())
 }
 
 // anchorFlags are the trust-anchor flags shared by record and receipt.

@@ -23,8 +23,11 @@ const (
 // RecordFiles returns the names of a record's files in archive order.
 func RecordFiles() []string { return []string{RollFile, LeavesFile, CheckpointsFile, ResultsFile} }
 
-// MaxRecordFile bounds the size of one record file when reading (256 MiB).
-const MaxRecordFile = 256 << 20
+// MaxRecordFile bounds the size of roll.txt, checkpoints.txt and
+// results.txt when reading (512 MiB: a roll of the largest size a manifest
+// allows, ballot.MaxRollKeys keys, is 450 MB). leaves.txt has no such
+// bound: it is read as a stream ([LineReader], [VerifyStream]).
+const MaxRecordFile = 512 << 20
 
 // A Record is a round's public record (docs/record.md §10): the roll, every
 // leaf, every checkpoint note the log signed and every result note, as
@@ -96,23 +99,79 @@ func ParseRecord(read func(name string) ([]byte, error)) (*Record, error) {
 	return r, nil
 }
 
-// ReadRecord reads a record directory: the four files at the root of fsys.
+// ReadRecord reads a record directory into memory: the four files at the
+// root of fsys ([StreamDir], every leaf collected).
 func ReadRecord(fsys fs.FS) (*Record, error) {
-	return ParseRecord(func(name string) ([]byte, error) {
-		f, err := fsys.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, MaxRecordFile+1))
-		if err != nil {
-			return nil, err
-		}
-		if len(b) > MaxRecordFile {
-			return nil, fmt.Errorf("%s: larger than %d bytes", name, MaxRecordFile)
-		}
-		return b, nil
-	})
+	s, closeFn, err := StreamDir(fsys)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.Collect()
+	return rec, errors.Join(err, closeFn())
+}
+
+// readWhole reads a record file other than leaves.txt, at most
+// [MaxRecordFile] bytes.
+func readWhole(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxRecordFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxRecordFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, MaxRecordFile)
+	}
+	return b, nil
+}
+
+// StreamDir opens a record directory (the four files at the root of fsys)
+// as a stream: roll.txt is read whole, leaves.txt leaf by leaf, the other
+// two when the leaves are done. The returned function closes leaves.txt.
+// I/O errors are returned wrapped; malformed framing is a [*FileError].
+func StreamDir(fsys fs.FS) (RecordStream, func() error, error) {
+	roll, err := readWhole(fsys, RollFile)
+	if err != nil {
+		return RecordStream{}, nil, fmt.Errorf("record: %w", err)
+	}
+	f, err := fsys.Open(LeavesFile)
+	if err != nil {
+		return RecordStream{}, nil, fmt.Errorf("record: %w", err)
+	}
+	lr := NewLineReader(f, LeavesFile)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	return RecordStream{
+		Roll:       roll,
+		LeavesSize: size,
+		Next: func() ([]byte, error) {
+			b, err := lr.Next()
+			if err != nil && !errors.Is(err, io.EOF) {
+				if _, ok := asFileError(err); !ok {
+					err = fmt.Errorf("record: %s: %w", LeavesFile, err)
+				}
+			}
+			return b, err
+		},
+		Tail: func() ([][]byte, [][]byte, error) {
+			var items [2][][]byte
+			for k, name := range []string{CheckpointsFile, ResultsFile} {
+				b, err := readWhole(fsys, name)
+				if err != nil {
+					return nil, nil, fmt.Errorf("record: %w", err)
+				}
+				if items[k], err = decodeLines(name, b); err != nil {
+					return nil, nil, err
+				}
+			}
+			return items[0], items[1], nil
+		},
+	}, f.Close, nil
 }
 
 // WriteFiles writes the record's four files through write, in archive
@@ -176,47 +235,14 @@ func writeArchive(w io.Writer, files map[string][]byte) error {
 // record (§10.1).
 var ErrArchive = errors.New("not a canonical record archive")
 
-// MaxArchive bounds the size of a record archive when reading (1 GiB).
-const MaxArchive = 1 << 30
-
-// ReadArchive reads a record archive strictly: it must hold exactly the
-// four files in order and be byte for byte what [Record.WriteArchive]
-// writes for them. Structural problems wrap [ErrArchive]; malformed file
-// content gives a [*FileError].
+// ReadArchive reads a record archive strictly into memory: it must hold
+// exactly the four files in order and be byte for byte what
+// [Record.WriteArchive] writes for them ([StreamArchive]). Structural
+// problems wrap [ErrArchive]; malformed file content gives a [*FileError].
 func ReadArchive(r io.Reader) (*Record, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxArchive+1))
+	s, err := StreamArchive(r)
 	if err != nil {
-		return nil, fmt.Errorf("record: read archive: %w", err)
+		return nil, err
 	}
-	if len(data) > MaxArchive {
-		return nil, fmt.Errorf("record: %w: larger than %d bytes", ErrArchive, MaxArchive)
-	}
-	tr := tar.NewReader(bytes.NewReader(data))
-	files := make(map[string][]byte)
-	for i, want := range RecordFiles() {
-		hdr, err := tr.Next()
-		if err != nil {
-			return nil, fmt.Errorf("record: %w: entry %d: %v", ErrArchive, i+1, err)
-		}
-		if hdr.Name != want || hdr.Typeflag != tar.TypeReg || hdr.Size < 0 || hdr.Size > MaxRecordFile {
-			return nil, fmt.Errorf("record: %w: entry %d is %q, want regular file %q", ErrArchive, i+1, hdr.Name, want)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, fmt.Errorf("record: %w: %s: %v", ErrArchive, want, err)
-		}
-		files[want] = b
-	}
-	if _, err := tr.Next(); err != io.EOF {
-		return nil, fmt.Errorf("record: %w: more than four entries", ErrArchive)
-	}
-	// Canonical form: re-encoding the files must give the input exactly.
-	var buf bytes.Buffer
-	if err := writeArchive(&buf, files); err != nil {
-		return nil, fmt.Errorf("record: %w: %v", ErrArchive, err)
-	}
-	if !bytes.Equal(buf.Bytes(), data) {
-		return nil, fmt.Errorf("record: %w: headers or padding differ from the canonical form", ErrArchive)
-	}
-	return ParseRecord(func(name string) ([]byte, error) { return files[name], nil })
+	return s.Collect()
 }

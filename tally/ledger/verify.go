@@ -182,6 +182,9 @@ type RecordStream struct {
 	// Tail returns the items of checkpoints.txt and results.txt; it is
 	// called once, after Next has returned io.EOF. Errors are as Next's.
 	Tail func() (checkpoints, results [][]byte, err error)
+	// LeavesSize is the size of leaves.txt in bytes when the source knows
+	// it (for a progress report), else 0.
+	LeavesSize int64
 }
 
 // Verify runs the checks of docs/record.md §10.3 on rec, in order, and
