@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"net"
 	"os"
 	"os/exec"
@@ -189,4 +190,50 @@ func writeAnchors(t *testing.T, e *testEnv, round string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestFundPages renders the fund page and the fund poster in both
+// languages: the formula in words, every round with its record, the one
+// command that verifies the fund, the fund's anchors (as served, and as
+// the poster's QR code decodes) and a QR code to the fund page.
+func TestFundPages(t *testing.T) {
+	e := newTestEnv(t)
+	e.seed()
+	co, _ := e.votingRound("barrit-2026", 3, service.RoundRequest{})
+	co.must(200, "POST", "/api/rounds/barrit-2026/phase", map[string]string{"phase": "closed"})
+	anchors := string(e.client().must(200, "GET", "/funds/pulje/anchors.txt", nil).Body)
+	if _, err := fund.ParseAnchors([]byte(anchors)); err != nil {
+		t.Fatalf("anchors.txt: %v", err)
+	}
+	verify := "pbverify fund " + testBase + "/funds/pulje/ledger/ --anchors anchors.txt --rounds"
+	for _, lang := range []string{"da", "en"} {
+		page := html.UnescapeString(string(e.client().must(200, "GET", "/f/pulje", nil, "Cookie", langCookie+"="+lang).Body))
+		for _, want := range []string{verify, anchors, `href="/r/barrit-2026/record"`, `href="/f/pulje/poster"`, "pb.test/funds/pulje+"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s fund page lacks %q", lang, want)
+			}
+		}
+		r := e.client().must(200, "GET", "/f/pulje/poster", nil, "Cookie", langCookie+"="+lang)
+		poster := html.UnescapeString(string(r.Body))
+		if !strings.Contains(poster, anchors) || !strings.Contains(poster, verify) {
+			t.Errorf("%s poster lacks the anchors or the command", lang)
+		}
+		imgs := dataImages(t, r.Body)
+		if len(imgs) != 2 {
+			t.Fatalf("%s poster has %d QR codes", lang, len(imgs))
+		}
+		if _, err := exec.LookPath("zbarimg"); err != nil {
+			t.Skip("zbarimg is not installed (apt-get install zbar-tools)")
+		}
+		if got := zbarDecode(t, imgs["qr-fund"]); got != testBase+"/f/pulje" {
+			t.Errorf("%s fund QR = %q", lang, got)
+		}
+		if got := zbarDecode(t, imgs["qr-anchors"]); strings.TrimSuffix(got, "\n")+"\n" != anchors {
+			t.Errorf("%s anchors QR = %q, want %q", lang, got, anchors)
+		}
+	}
+	e.client().must(404, "GET", "/f/nope", nil)
+	e.client().must(404, "GET", "/f/nope/poster", nil)
+	e.client().must(404, "GET", "/funds/nope/anchors.txt", nil)
+	e.client().must(404, "GET", "/funds/pulje/ledger/roll.txt", nil)
 }

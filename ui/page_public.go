@@ -60,14 +60,22 @@ type homeCommunity struct {
 
 // home is GET /: every fund with its communities and their rounds.
 func (p *pages) home(c *fiber.Ctx) error {
-	var funds []homeFund
 	o, err := p.app.svc.Overview(c.UserContext())
 	if err != nil {
 		return err
 	}
-	year := p.app.svc.Clock().Year()
-	comms, rounds := o.Communities, o.Rounds
 	v := p.newView(c, "home.title")
+	funds := homeFunds(v, o, p.app.svc.Clock().Year())
+	v.Wide = true
+	v.D = struct{ Funds []homeFund }{funds}
+	return p.render(c, http.StatusOK, "home", v)
+}
+
+// homeFunds are the funds of o with their allocations by community name,
+// in v's language; the tranche of year is shown unfolded.
+func homeFunds(v *view, o *service.Overview, year int) []homeFund {
+	var funds []homeFund
+	comms, rounds := o.Communities, o.Rounds
 	{
 		for _, f := range o.Funds {
 			plan := o.Plans[f.ID]
@@ -105,9 +113,7 @@ func (p *pages) home(c *fiber.Ctx) error {
 			funds = append(funds, hf)
 		}
 	}
-	v.Wide = true
-	v.D = struct{ Funds []homeFund }{funds}
-	return p.render(c, http.StatusOK, "home", v)
+	return funds
 }
 
 // communityTranche is one tranche of a community's share of its fund.
