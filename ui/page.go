@@ -301,6 +301,7 @@ func (a *App) pageRoutes() {
 	r.Get("/v/:round", z, h(p.vote(false)))
 	r.Post("/v/:round", limitBody(maxFormBody), h(p.voteForm(false)))
 	r.Post("/v/:round/ballot", limitBody(maxBallotBody), p.ballotPost)
+	r.Get("/v/:round/key/:key", p.keyStatus)
 	r.Get("/k/:round", z, h(p.vote(true)))
 	r.Post("/k/:round", limitBody(maxFormBody), h(p.voteForm(true)))
 	r.Get("/check", z, h(p.check))
