@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"filippo.io/edwards25519"
 
@@ -51,10 +54,10 @@ func NewRoll(round string, keys [][32]byte) (*Roll, error) {
 	}
 	ks := slices.Clone(keys)
 	slices.SortFunc(ks, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	if i, err := checkKeys(ks); err != nil {
+		return nil, fmt.Errorf("roll: key %s: %w", canon.EncodeB64(ks[i][:]), err)
+	}
 	for i := range ks {
-		if err := CheckKey(ks[i][:]); err != nil {
-			return nil, fmt.Errorf("roll: key %s: %w", canon.EncodeB64(ks[i][:]), err)
-		}
 		if i > 0 && ks[i] == ks[i-1] {
 			return nil, fmt.Errorf("roll: duplicate key %s", canon.EncodeB64(ks[i][:]))
 		}
@@ -84,27 +87,84 @@ func ParseRoll(b []byte) (*Roll, error) {
 	if !ok || !ValidID(round) {
 		return nil, perr(2, "want round <id>", nil)
 	}
+	// The first syntax error (a line that is no key, a key out of order)
+	// ends the reading; the key checks then run on the keys before it, on
+	// every core, and the first problem by line is reported (a bad key
+	// before an order problem on the same line).
 	r := &Roll{Round: round, Keys: make([][32]byte, 0, len(lines)-2)}
+	var syntax error
 	for i, line := range lines[2:] {
 		n := i + 3
 		k, ok := canon.Decode32(line)
 		if !ok {
-			return nil, perr(n, "want b64 of a 32-byte key", nil)
-		}
-		if err := CheckKey(k[:]); err != nil {
-			return nil, perr(n, err.Error(), err)
-		}
-		if len(r.Keys) > 0 {
-			switch c := bytes.Compare(r.Keys[len(r.Keys)-1][:], k[:]); {
-			case c == 0:
-				return nil, perr(n, "duplicate key", nil)
-			case c > 0:
-				return nil, perr(n, "keys not in ascending order", nil)
-			}
+			syntax = perr(n, "want b64 of a 32-byte key", nil)
+			break
 		}
 		r.Keys = append(r.Keys, k)
+		if len(r.Keys) > 1 {
+			switch c := bytes.Compare(r.Keys[len(r.Keys)-2][:], k[:]); {
+			case c == 0:
+				syntax = perr(n, "duplicate key", nil)
+			case c > 0:
+				syntax = perr(n, "keys not in ascending order", nil)
+			}
+			if syntax != nil {
+				break
+			}
+		}
+	}
+	if i, err := checkKeys(r.Keys); err != nil {
+		return nil, perr(i+3, err.Error(), err)
+	}
+	if syntax != nil {
+		return nil, syntax
 	}
 	return r, nil
+}
+
+// checkKeys applies [CheckKey] to every key, on every core (a city's roll
+// has a million keys), and returns the first failure in key order: its
+// index and error.
+func checkKeys(keys [][32]byte) (int, error) {
+	const chunk = 4096
+	workers := min(runtime.GOMAXPROCS(0), (len(keys)+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range keys {
+			if err := CheckKey(keys[i][:]); err != nil {
+				return i, err
+			}
+		}
+		return 0, nil
+	}
+	first := make([]error, (len(keys)+chunk-1)/chunk) // per chunk
+	firstAt := make([]int, len(first))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= len(first) {
+					return
+				}
+				for i := c * chunk; i < min((c+1)*chunk, len(keys)); i++ {
+					if err := CheckKey(keys[i][:]); err != nil {
+						first[c], firstAt[c] = err, i
+						break
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for c, err := range first {
+		if err != nil {
+			return firstAt[c], err
+		}
+	}
+	return 0, nil
 }
 
 // Bytes returns the canonical roll.txt bytes.

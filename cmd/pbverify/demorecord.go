@@ -29,7 +29,7 @@ flags (one or two dashes):
 `
 
 // maxDemoBallots bounds -ballots.
-const maxDemoBallots = 100000
+const maxDemoBallots = 1000000
 
 // cmdDemoRecord implements "pbverify demo-record".
 func cmdDemoRecord(args []string, stdout, stderr io.Writer) int {

@@ -1,12 +1,15 @@
 package ledger
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -61,6 +64,8 @@ type Demo struct {
 	councilS   note.Signer
 	bodyLeaves [][]byte
 	cuts       []int
+	privs      []ed25519.PrivateKey // the codes' keys
+	counted    []*ballot.Ballot     // the counted ballots of bodyLeaves, in log order
 }
 
 // SplitCodes returns the demo's codes that signed at least one ballot
@@ -160,7 +165,7 @@ func BuildDemo(opts DemoOptions) (*Demo, error) {
 	if err := d.castBallots(rng); err != nil {
 		return nil, err
 	}
-	rec, receipts, err := d.assemble(d.bodyLeaves, d.cuts)
+	rec, receipts, err := d.assemble(d.bodyLeaves, d.cuts, d.counted)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +203,12 @@ func (d *Demo) setup(rng *rand.ChaCha8) error {
 		if d.Codes[i], err = ballot.NewCode(rng); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		keys[i] = ballot.PublicKey(ballot.DeriveKey(d.Codes[i], o.Round))
 	}
+	d.privs = make([]ed25519.PrivateKey, n)
+	parallelFor(n, func(i int) {
+		d.privs[i] = ballot.DeriveKey(d.Codes[i], o.Round)
+		keys[i] = ballot.PublicKey(d.privs[i])
+	})
 	if d.Roll, err = ballot.NewRoll(o.Round, keys); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -239,40 +248,36 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 	}
 	var body [][]byte
 	// The server's one-ballot-per-key rule. Every cast has its own random
-	// cast nonce, so a revote is a new leaf even when it repeats a choice;
-	// a leaf that repeated a logged one would not be logged, so draw another.
+	// cast nonce, so a revote is a new leaf even when it repeats a choice,
+	// and no leaf repeats a logged one. The choices are drawn in order; the
+	// ballots are signed afterwards, on every core.
 	keys := make(map[[32]byte]KeyState)
-	logged := make(map[string]int64)
-	cast := func(code ballot.Code, paper bool) error {
-		key := ballot.PublicKey(ballot.DeriveKey(code, o.Round))
-		for range 100 {
-			leaf := d.randomBallot(r, weights, code, paper)
-			same, ok := logged[string(leaf)]
-			if !ok {
-				same = -1
-			}
-			if adm, err := AdmitBallot(o.Revote, keys[key], same); adm != Append {
-				if errors.Is(err, ErrSupersededRepeat) || adm == Repeat {
-					continue
-				}
-				return fmt.Errorf("demo: %w", err)
-			}
-			index := int64(len(body) + 1)
-			logged[string(leaf)] = index
-			keys[key] = KeyState{Ballots: keys[key].Ballots + 1, Last: index}
-			body = append(body, leaf)
-			return nil
+	type unsigned struct {
+		b    *ballot.Ballot
+		code int
+	}
+	var pending []unsigned
+	counted := make(map[[32]byte]int) // key → index in pending of its counted ballot
+	cast := func(code int, paper bool) error {
+		key := ballot.PublicKey(d.privs[code])
+		if adm, err := AdmitBallot(o.Revote, keys[key], -1); adm != Append {
+			return fmt.Errorf("demo: %w", err)
 		}
-		return fmt.Errorf("demo: no new ballot for a revote")
+		index := int64(len(body) + 1)
+		keys[key] = KeyState{Ballots: keys[key].Ballots + 1, Last: index}
+		counted[key] = len(pending)
+		pending = append(pending, unsigned{d.randomBallot(r, weights, paper), code})
+		body = append(body, nil)
+		return nil
 	}
 	for i := 0; i < o.Ballots; i++ {
-		if err := cast(d.Codes[i], i < o.Paper); err != nil {
+		if err := cast(i, i < o.Paper); err != nil {
 			return err
 		}
 	}
 	// Revotes: voters 0, 1, ... vote again at the end.
 	for i := 0; i < o.Revotes; i++ {
-		if err := cast(d.Codes[i], false); err != nil {
+		if err := cast(i, false); err != nil {
 			return err
 		}
 	}
@@ -289,8 +294,33 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 		ks := keys[key]
 		ks.Voided = true
 		keys[key] = ks
-		if err := cast(d.Codes[o.Ballots+i], false); err != nil {
+		delete(counted, key)
+		if err := cast(o.Ballots+i, false); err != nil {
 			return err
+		}
+	}
+	// Sign, and fill the ballot leaves in.
+	leaves := make([][]byte, len(pending))
+	parallelFor(len(pending), func(i int) {
+		p := pending[i]
+		p.b.Sign(d.privs[p.code])
+		leaves[i] = p.b.Bytes()
+	})
+	k := 0
+	for i := range body {
+		if body[i] == nil {
+			body[i] = leaves[k]
+			k++
+		}
+	}
+	// The counted ballots, in log order (pending is in log order).
+	keep := make([]bool, len(pending))
+	for _, i := range counted {
+		keep[i] = true
+	}
+	for i, p := range pending {
+		if keep[i] {
+			d.counted = append(d.counted, p.b)
 		}
 	}
 	d.bodyLeaves = body
@@ -305,9 +335,9 @@ func (d *Demo) castBallots(rng *rand.ChaCha8) error {
 	return nil
 }
 
-// randomBallot returns a valid signed ballot leaf for code, marked as
-// entered from paper when paper is set.
-func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code, paper bool) []byte {
+// randomBallot returns a valid ballot with random choices and cast nonce,
+// not yet signed, marked as entered from paper when paper is set.
+func (d *Demo) randomBallot(r *rand.Rand, weights []int, paper bool) *ballot.Ballot {
 	m := d.Manifest
 	// A weighted random order of the projects.
 	order := make([]int, 0, len(weights))
@@ -363,8 +393,30 @@ func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code, paper
 	binary.BigEndian.PutUint64(b.Cast[:8], r.Uint64())
 	binary.BigEndian.PutUint64(b.Cast[8:], r.Uint64())
 	b.Paper = paper
-	b.Sign(ballot.DeriveKey(code, m.Round))
-	return b.Bytes()
+	return b
+}
+
+// parallelFor calls f(i) for every i in [0, n), on every core.
+func parallelFor(n int, f func(i int)) {
+	const chunk = 1024
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := int(next.Add(chunk) - chunk)
+				if c >= n {
+					return
+				}
+				for i := c; i < min(c+chunk, n); i++ {
+					f(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Reseal builds a record around different body leaves (the leaves between
@@ -375,14 +427,15 @@ func (d *Demo) randomBallot(r *rand.Rand, weights []int, code ballot.Code, paper
 // for building test vectors for verifiers: a record that is valid except
 // for what the caller changed.
 func (d *Demo) Reseal(body [][]byte, cuts []int) (*Record, error) {
-	rec, _, err := d.assemble(body, cuts)
+	rec, _, err := d.assemble(body, cuts, nil)
 	return rec, err
 }
 
 // assemble appends the manifest, the body in batches (a checkpoint after
 // each cut), the close leaf and the final checkpoint to a fresh log, and
-// computes and signs the result.
-func (d *Demo) assemble(body [][]byte, cuts []int) (*Record, []*Receipt, error) {
+// computes and signs the result: of counted, the counted ballots in log
+// order when the caller knows them, else of those the verifier finds.
+func (d *Demo) assemble(body [][]byte, cuts []int, counted []*ballot.Ballot) (*Record, []*Receipt, error) {
 	origin := d.Manifest.LogOrigin
 	mh := ballot.ManifestHash(d.manifest)
 	l := NewLog(&MemStorage{})
@@ -458,7 +511,10 @@ func (d *Demo) assemble(body [][]byte, cuts []int) (*Record, []*Receipt, error) 
 	if rec.Leaves, err = l.Leaves(0, final.Size); err != nil {
 		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
-	res, err := d.result(rec, final)
+	if counted == nil {
+		counted = CountedBallots(rec, d.Anchors)
+	}
+	res, err := d.result(counted, final)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -470,9 +526,8 @@ func (d *Demo) assemble(body [][]byte, cuts []int) (*Record, []*Receipt, error) 
 	return rec, receipts, nil
 }
 
-// result counts rec (whose results are not yet set) and returns the result.
-func (d *Demo) result(rec *Record, final Checkpoint) (*Result, error) {
-	counted := CountedBallots(rec, d.Anchors)
+// result counts the counted ballots and returns the result.
+func (d *Demo) result(counted []*ballot.Ballot, final Checkpoint) (*Result, error) {
 	m := d.Manifest
 	var out *Outcome
 	if d.opts.Count != nil {
