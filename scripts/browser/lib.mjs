@@ -16,8 +16,13 @@ export const outDir = path.join(here, 'out');
 
 export const CHROMIUM = process.env.PB_CHROMIUM || '/usr/bin/chromium';
 
-/** launch starts headless chromium; playwright gives it a fresh temporary --user-data-dir. */
-export async function launch() {
+/**
+ * launch starts headless chromium; playwright gives it a fresh temporary
+ * --user-data-dir. extraArgs are added to the required flags (e.g. a fake
+ * camera: --use-fake-device-for-media-stream --use-fake-ui-for-media-stream
+ * --use-file-for-fake-video-capture=FILE).
+ */
+export async function launch(extraArgs = []) {
   if (!existsSync(CHROMIUM)) throw new Error(CHROMIUM + ' is missing: apt-get install chromium');
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -31,6 +36,7 @@ export async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
