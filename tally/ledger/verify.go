@@ -1096,6 +1096,9 @@ func (v *verifier) checkResults() {
 			v.last = r
 		}
 		bad := func(f string, a ...any) { v.fail(name, "%s: %s", src, fmt.Sprintf(f, a...)) }
+		if i == 0 {
+			v.note(name, "the first result note links into fund %s's ledger with prev %s, the hash of the fund's previous result or first opening (docs/record.md §14.5); pbverify fund checks that link", r.Fund, canon.EncodeB64(r.Prev[:]))
+		}
 		if i > 0 && r.Prev != NoteHash(v.res[i-1]) {
 			bad("prev is not the hash of the previous result note")
 		}
