@@ -36,13 +36,42 @@ func CheckKey(k []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: not a curve point", ErrBadKey)
 	}
-	if !bytes.Equal(p.Bytes(), k) {
+	if !canonicalPoint(k) {
 		return fmt.Errorf("%w: non-canonical point encoding", ErrBadKey)
 	}
 	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return fmt.Errorf("%w: small-order point", ErrBadKey)
 	}
 	return nil
+}
+
+// canonicalPoint reports whether k, the encoding of a curve point, is the
+// canonical one (re-encoding the point gives k), without re-encoding: its
+// y, k with the top bit cleared read little-endian, is below p = 2²⁵⁵−19,
+// and the sign bit is clear when x = 0, which on the curve is y = 1 or
+// y = p−1.
+func canonicalPoint(k []byte) bool {
+	// y ≥ p exactly when y is p … 2²⁵⁵−1: k[0] ≥ 0xed, k[1..30] = 0xff and
+	// the low 7 bits of k[31] set.
+	high := k[31]&0x7f == 0x7f && k[0] >= 0xed
+	for i := 1; high && i < 31; i++ {
+		high = k[i] == 0xff
+	}
+	if high {
+		return false
+	}
+	if k[31]&0x80 != 0 {
+		yOne := k[0] == 1 && k[31]&0x7f == 0            // y = 1
+		yMinusOne := k[0] == 0xec && k[31]&0x7f == 0x7f // y = p−1
+		for i := 1; (yOne || yMinusOne) && i < 31; i++ {
+			yOne = yOne && k[i] == 0
+			yMinusOne = yMinusOne && k[i] == 0xff
+		}
+		if yOne || yMinusOne {
+			return false
+		}
+	}
+	return true
 }
 
 // NewRoll returns the roll of round holding keys, sorted. It copies keys. It
