@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hedensted-pb/pb/ballot"
 )
 
 // The kiosk's tools and paper ballots (docs/record.md §6.4).
@@ -49,7 +51,11 @@ func (p *pages) kiosk(paper bool) fiber.Handler {
 // JavaScript, which cannot mark a ballot as entered from paper.
 func (p *pages) paperNoJS(c *fiber.Ctx) error {
 	v := p.newView(c, "kiosk.paper.title")
-	v.D = noticeData{Title: v.T("kiosk.paper.title"), Message: v.T("kiosk.paper.nojs"), Link: "/k/" + c.Params("round") + "/paper", LinkText: v.T("kiosk.paper.title")}
+	link := "/"
+	if r := c.Params("round"); ballot.ValidID(r) {
+		link = "/k/" + r + "/paper"
+	}
+	v.D = noticeData{Title: v.T("kiosk.paper.title"), Message: v.T("kiosk.paper.nojs"), Link: link, LinkText: v.T("kiosk.paper.title")}
 	return p.render(c, http.StatusBadRequest, "notice", v)
 }
 
