@@ -96,10 +96,19 @@ func TestFundDemo(t *testing.T) {
 // publishes it: /funds/ID/ledger/ and /rounds/ID/record/.
 func TestFundHTTP(t *testing.T) {
 	dir, _, a := demoFundDir(t)
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	files := http.FileServer(http.Dir(dir))
+	// bakke-2027 is still voting: like pbserver, only its roll is public.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/rounds/bakke-2027/record/") && !strings.HasSuffix(r.URL.Path, "/roll.txt") {
+			http.Error(w, "the record is published when voting closes", http.StatusConflict)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	u := srv.URL + "/funds/demo-pulje/ledger/"
-	if code, out, stderr := pbverify(t, "fund", u, "-anchors", a, "-rounds"); code != exitOK || !strings.Contains(out, "eng-2027") {
+	if code, out, stderr := pbverify(t, "fund", u, "-anchors", a, "-rounds"); code != exitOK || !strings.Contains(out, "eng-2027") ||
+		!strings.Contains(out, "note: round bakke-2027: no record to read yet") {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
 	// A published round whose record is gone: the rounds check fails.

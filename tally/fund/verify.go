@@ -105,8 +105,10 @@ type VerifyOptions struct {
 	// reserved, and the rounds check runs. It returns an error wrapping
 	// fs.ErrNotExist when the round has no record published, a
 	// [*ledger.FileError] for a malformed one (the round fails), or any
-	// other error when the record could not be read (the round fails and
-	// the error is kept in [Report.ReadErrors]).
+	// other error when the record could not be read. For a round with a
+	// result in the ledger a missing record fails and another error is
+	// also kept in [Report.ReadErrors]; for a round without one, any error
+	// but a FileError means it has no public record yet (still voting).
 	Rounds func(round string) (*ledger.Record, error)
 	// Count recounts each round's record (ledger.VerifyOptions.Count).
 	Count ledger.CountFunc
@@ -658,6 +660,11 @@ func (v *verifier) checkRound(rr *RoundReport) []string {
 	rec, err := v.opts.Rounds(rr.Round)
 	var fe *ledger.FileError
 	switch {
+	case err != nil && rr.Status == RoundReserved && !errors.As(err, &fe):
+		// A round still voting: its record is not public yet (a server
+		// answers that it is not closed), or not there at all.
+		v.note(CheckRounds, "round %s: no record to read yet (%v)", rr.Round, err)
+		return nil
 	case errors.Is(err, fs.ErrNotExist):
 		if rr.Status == RoundPublished {
 			return []string{fmt.Sprintf("its result is in the ledger (leaf %d), but it has no record: %v", rr.ResultLeaf, err)}
