@@ -1,5 +1,5 @@
-// The page-weight budget: the voting page with all its CSS and JS must
-// transfer under 60 KB, measured by chromium itself (the encoded bytes of
+// The page-weight budget: the voting page (and the kiosk) with all its CSS
+// and JS must transfer under 60 KB, measured by chromium itself (the encoded bytes of
 // every response, as the network delivered them) against the real server,
 // both with WebCrypto Ed25519 and with the @noble/ed25519 fallback loaded.
 // Usage: node scripts/browser/size-budget.mjs (exit 1 when over budget).
@@ -86,11 +86,12 @@ async function main() {
         category: 'fritid-og-faellesskab', description: 'En beskrivelse af projektet på et par linjer, som borgerne kan læse før de stemmer.' });
     }
     const codes = await setupVoting(server.url, 'budget', projects, undefined, 500000);
-    for (const ed25519 of [true, false]) {
-      const r = await measure(browser, server.url + '/v/budget#' + codes[0].replace(/-/g, ''), ed25519);
+    // The kiosk (vote.js and kiosk.js) too; its QR decoder loads only when the camera starts.
+    for (const [name, page, ed25519] of [['voting page', '/v/budget', true], ['voting page', '/v/budget', false], ['kiosk', '/k/budget/paper', true]]) {
+      const r = await measure(browser, server.url + page + '#' + codes[0].replace(/-/g, ''), ed25519);
       const ok = r.total <= BUDGET;
       failed = failed || !ok;
-      console.log(`voting page (${r.backend}): ${r.total} bytes transferred, budget ${BUDGET}: ${ok ? 'ok' : 'OVER BUDGET'}`);
+      console.log(`${name} (${r.backend}): ${r.total} bytes transferred, budget ${BUDGET}: ${ok ? 'ok' : 'OVER BUDGET'}`);
       for (const [p, n] of r.files.sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${p}`);
     }
   } finally {
