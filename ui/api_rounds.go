@@ -55,12 +55,16 @@ func (a *App) handleSubmitProposal(c *fiber.Ctx) error {
 	if err := parseBody(c, &req); err != nil {
 		return err
 	}
-	p, err := a.svc.SubmitProposal(c.UserContext(), c.Params("round"), req)
+	p, secret, err := a.svc.Propose(c.UserContext(), c.Params("round"), req)
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusCreated).JSON(ProposalView{ID: p.ID, Title: p.Title, Description: p.Description,
-		EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Submitted: p.Submitted})
+	// The follow-up link is shown once: only its hash is stored.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(http.StatusCreated).JSON(struct {
+		ProposalView
+		FollowURL string `json:"follow_url"`
+	}{proposalView(p), a.BaseURL() + service.FollowPath(p.Round, p.ID, secret)})
 }
 
 // handleDecideBulk is POST /api/rounds/:round/proposals/decisions: one

@@ -295,6 +295,11 @@ func (a *App) pageRoutes() {
 	r.Get("/r/:round/results", z, h(p.results))
 	r.Get("/r/:round/record", z, h(p.recordPage))
 	r.Get("/r/:round/poster", z, h(p.poster))
+	r.Get("/r/:round/follow", z, h(p.followPage))
+	r.Post("/r/:round/follow", limitBody(maxFormBody), a.limitProposals, h(p.followPost))
+	r.Get("/r/:round/minutes", z, h(p.minutes))
+	r.Get("/f/:fund/statistics", z, h(p.statistics))
+	r.Get("/r/:round/poster", z, h(p.poster))
 	r.Get("/r/:round/minutes", z, h(p.minutes))
 	r.Get("/f/:fund/statistics", z, h(p.statistics))
 	r.Get("/r/:round/qr.png", h(p.receiptQR))
@@ -338,6 +343,10 @@ func (a *App) pageRoutes() {
 	adm.Post("/rounds/:round/handed-out", p.adminAction(p.setHandedOut))
 	adm.Post("/rounds/:round/schedule", p.adminAction(p.schedule))
 	adm.Post("/password", p.adminAction(p.password))
+	adm.Post("/rounds/:round/proposals/:pid/message", p.adminAction(p.councilMessage))
+	adm.Post("/rounds/:round/meeting", p.adminAction(p.meeting))
+	adm.Post("/accounts/:name/disable", p.adminAction(p.accountState(true)))
+	adm.Post("/accounts/:name/enable", p.adminAction(p.accountState(false)))
 }
 
 // Votes writes "n votes" in the page's language, singular for one.

@@ -104,6 +104,10 @@ func (p *pages) dashboard(c *fiber.Ctx) error {
 		Rounds      []core.Round
 		Audit       []core.AuditEntry
 		Year        int
+		// CommunityNames and FundNames map ids to names, so that tables
+		// show names.
+		CommunityNames map[string]string
+		FundNames      map[string]string
 	}
 	d.Year = p.app.svc.Clock().Year()
 	o, err := p.app.svc.Overview(c.UserContext())
@@ -111,7 +115,12 @@ func (p *pages) dashboard(c *fiber.Ctx) error {
 		return err
 	}
 	d.Funds = o.Funds
+	d.CommunityNames, d.FundNames = map[string]string{}, map[string]string{}
+	for _, f := range o.Funds {
+		d.FundNames[f.ID] = f.Name
+	}
 	for _, cm := range o.Communities {
+		d.CommunityNames[cm.ID] = cm.Name
 		if id.CanManage(cm.ID) {
 			d.Communities = append(d.Communities, cm)
 		}
@@ -225,6 +234,8 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		HandedOut      int
 		CategoryNames  map[string]string // category id → name in the page's language
 		SlipCopy       bool              // a sealed copy of the slips can be downloaded again
+		FollowUps      map[int64]core.FollowUp
+		MeetingAt      string
 	}
 	rd, err := p.app.svc.RoundDetail(c.UserContext(), c.Params("round"))
 	if core.KindOf(err) == core.NotFound {
@@ -290,6 +301,10 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 	d.HandedOut = r.TurnoutBase()
 	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
 	d.Rules = ruleOptions(v, r.Rule)
+	if d.FollowUps, err = p.app.svc.FollowUps(c.UserContext(), id, r.ID); err != nil {
+		return err
+	}
+	d.MeetingAt = formTime(r.MeetingAt)
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
 	v.D = d
 	return p.render(c, http.StatusOK, "admin_round", v)
@@ -324,6 +339,12 @@ func (p *pages) decideBulk(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	b := service.BulkDecision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")),
 		AllPending: c.FormValue("which") == "all"}
+	if c.FormValue("accept") == "merge" {
+		b.Merge = c.FormValue("merge")
+		if b.Merge == "" {
+			return "", core.Invalidf("choose the project to merge into")
+		}
+	}
 	if !b.AllPending {
 		args := c.Request().PostArgs()
 		for _, v := range args.PeekMulti("ids") {
@@ -348,6 +369,12 @@ func (p *pages) decide(c *fiber.Ctx, id *core.Identity) (string, error) {
 		return "", core.NotFoundf("no such proposal")
 	}
 	d := service.Decision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")), Cost: formInt(c, "cost")}
+	if c.FormValue("accept") == "merge" {
+		d.Accept, d.Merge = true, c.FormValue("merge")
+		if d.Merge == "" {
+			return "", core.Invalidf("choose the project to merge into")
+		}
+	}
 	_, err = p.app.svc.DecideProposal(c.UserContext(), id, round, pid, d)
 	return "/admin/rounds/" + round + "?done=decided", err
 }

@@ -93,7 +93,10 @@ func (p *pages) poster(c *fiber.Ctx) error {
 		d.Fingerprint = ballot.FormatFingerprint(r.Fingerprint)
 	}
 	v := p.newView(c, "poster.title")
-	d.When = localDate(v, r.OpensAt)
+	d.When = localDate(v, r.MeetingAt)
+	if d.When == "" {
+		d.When = localDate(v, r.OpensAt)
+	}
 	d.Verify = "pbverify record " + base + "/rounds/" + r.ID + "/record/ --anchors anchors.txt"
 	v.Title = v.T("poster.title") + " · " + r.Title
 	v.BodyClass, v.NoFooter = "print-page", true
@@ -102,7 +105,10 @@ func (p *pages) poster(c *fiber.Ctx) error {
 }
 
 // meetingPlace is where the round's meeting is held, "" when not set.
-func meetingPlace(r core.Round) string { return "" }
+func meetingPlace(r core.Round) string { return r.MeetingPlace }
+
+// LocalTime writes t in the municipality's time zone, in v's language.
+func (v *view) LocalTime(t time.Time) string { return localDate(v, t) }
 
 // minutesProject is one line of the minutes' project table.
 type minutesProject struct {

@@ -259,12 +259,15 @@ func (p *pages) propose(c *fiber.Ctx) error {
 	if title == "" || len(title) > 200 || desc == "" || len(desc) > 2000 {
 		return core.Invalidf("a proposal needs a title (at most 200 characters) and a description (at most 2000)")
 	}
-	_, err := p.app.svc.SubmitProposal(c.UserContext(), id, service.ProposalRequest{Title: title,
-		Description: strings.Clone(desc), EstimatedCost: cost, Category: cat})
+	pr, secret, err := p.app.svc.Propose(c.UserContext(), id, service.ProposalRequest{Title: title,
+		Description: strings.Clone(desc), EstimatedCost: cost, Category: cat,
+		TitleEN: strings.Clone(c.FormValue("title_en")), DescriptionEN: strings.Clone(c.FormValue("description_en")),
+		Name: strings.Clone(c.FormValue("name")), Contact: strings.Clone(c.FormValue("contact"))})
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/r/"+id+"?sent=1#propose", http.StatusSeeOther)
+	// The proposer's private page, with the link to keep (shown once).
+	return c.Redirect(service.FollowPath(id, pr.ID, secret)+"&new=1", http.StatusSeeOther)
 }
 
 // resultProject is one row of the results page.

@@ -130,11 +130,14 @@ type ProposalView struct {
 	ID            int64     `json:"id"`
 	Title         string    `json:"title"`
 	Description   string    `json:"description"`
+	TitleEN       string    `json:"title_en,omitempty"`
+	DescriptionEN string    `json:"description_en,omitempty"`
 	EstimatedCost int64     `json:"estimated_cost"`
 	Category      string    `json:"category"`
 	Status        string    `json:"status"`
 	Reason        string    `json:"reason,omitempty"`
 	Project       string    `json:"project,omitempty"`
+	Merged        bool      `json:"merged,omitempty"` // accepted into another proposal's project
 	Submitted     time.Time `json:"submitted"`
 }
 
@@ -172,9 +175,7 @@ func (a *App) handleProposals(c *fiber.Ctx) error {
 	}
 	var out []ProposalView
 	for _, p := range page.Proposals {
-		out = append(out, ProposalView{ID: p.ID, Title: p.Title, Description: p.Description,
-			EstimatedCost: p.EstimatedCost, Category: p.Category, Status: p.Status, Reason: p.Reason,
-			Project: p.Project, Submitted: p.Submitted})
+		out = append(out, proposalView(p))
 	}
 	return c.JSON(service.NonNil(out))
 }

@@ -39,6 +39,8 @@ func (a *App) routes() {
 	r.Post("/api/accounts", form(a.requireAdmin, a.handleCreateAccount)...)
 	r.Post("/api/accounts/:name/password", form(a.handleSetPassword)...)
 	r.Get("/api/audit", signedIn(a.requireAdmin, a.handleAudit)...)
+	r.Post("/api/accounts/:name/disable", form(a.requireAdmin, a.handleAccountState(true))...)
+	r.Post("/api/accounts/:name/enable", form(a.requireAdmin, a.handleAccountState(false))...)
 	r.Get("/admin/backup", signedIn(a.requireAdmin, a.handleBackup)...)
 
 	// Rounds: public reads.
@@ -52,6 +54,8 @@ func (a *App) routes() {
 	// Rounds: residents (no account; ballots authenticate by signature).
 	r.Post("/api/rounds/:round/proposals", limitBody(maxFormBody), a.limitProposals, a.renderErrors, a.handleSubmitProposal)
 	r.Post("/api/rounds/:round/ballots", limitBody(maxBallotBody), a.handleBallot)
+	r.Get("/api/rounds/:round/proposals/:proposal/follow", a.handleFollow)
+	r.Post("/api/rounds/:round/proposals/:proposal/follow", limitBody(maxFormBody), a.limitProposals, a.handleFollowMessage)
 
 	// Rounds: coordinators and administrators.
 	r.Post("/api/rounds", form(a.handleCreateRound)...)
@@ -68,6 +72,9 @@ func (a *App) routes() {
 	r.Post("/api/rounds/:round/schedule", form(a.handleSchedule)...)
 	r.Post("/api/rounds/:round/voids", form(a.handleVoid)...)
 	r.Put("/api/rounds/:round/handed-out", form(a.handleHandedOut)...)
+	r.Post("/api/rounds/:round/meeting", form(a.handleMeeting)...)
+	r.Post("/api/rounds/:round/proposals/:proposal/messages", form(a.handleCouncilMessage)...)
+	r.Get("/api/rounds/:round/followups", signedIn(a.handleFollowUps)...)
 
 	// Public round files (plain text; the record under one prefix).
 	r.Get("/rounds/:round/anchors.txt", a.handleAnchors)
@@ -78,6 +85,9 @@ func (a *App) routes() {
 	r.Get("/rounds/:round/record/:file", a.handleRecordFile)
 	r.Get("/rounds/:round/record.tar", a.handleArchive)
 	r.Get("/rounds/:round/round.pb", a.handlePB)
+	r.Get("/rounds/:round/results.csv", a.handleRoundCSV)
+	r.Get("/funds/:fund/projects.csv", a.handleFundCSV)
+	r.Get("/funds/:fund/open-data.zip", a.handleFundZip)
 	r.Get("/rounds/:round/results.csv", a.handleRoundCSV)
 	r.Get("/funds/:fund/projects.csv", a.handleFundCSV)
 	r.Get("/funds/:fund/open-data.zip", a.handleFundZip)
