@@ -198,6 +198,11 @@ func TestFundTamperCorpus(t *testing.T) {
 	if err != nil || len(dirs) < 15 {
 		t.Fatalf("fund tamper corpus: %d cases, %v", len(dirs), err)
 	}
+	// The valid fund every case varies verifies.
+	demo := filepath.Join("..", "..", "tally", "fund", "testdata", "demo", "funds", "demo-pulje")
+	if code, out, stderr := pbverify(t, "fund", filepath.Join(demo, "ledger"), "-anchors", filepath.Join(demo, "anchors.txt"), "-rounds"); code != exitOK {
+		t.Fatalf("testdata/demo: exit %d\n%s%s", code, out, stderr)
+	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join(dir, "want.txt"))

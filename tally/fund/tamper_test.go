@@ -474,7 +474,52 @@ func TestFundTamper(t *testing.T) {
 			}
 		}
 	}
-	dir := filepath.Join("testdata", "tamper")
+	checkCorpus(t, filepath.Join("testdata", "tamper"), files)
+}
+
+// TestFundDemoVector keeps the valid demo fund (the one every tamper case
+// varies) in testdata/demo, laid out as docs/record.md §14.5, with its
+// report in testdata/demo-report.golden: a conforming verifier accepts it.
+func TestFundDemoVector(t *testing.T) {
+	d := mustDemo(t)
+	l, err := d.Ledger()
+	must(t, err)
+	c := withRounds(tamperCase{ledger: l, anchors: d.Anchors}, d)
+	rep := verifyCase(c)
+	if !rep.OK() {
+		t.Fatalf("demo fund: first failure %s", rep.FirstFailure())
+	}
+	files := map[string][]byte{}
+	fdir := filepath.Join("funds", "demo-pulje")
+	for _, f := range []string{LeavesFile, CheckpointsFile} {
+		b, _ := l.File(f)
+		files[filepath.Join(fdir, "ledger", f)] = b
+	}
+	files[filepath.Join(fdir, "anchors.txt")] = d.Anchors.Marshal()
+	for id, rd := range d.Rounds {
+		for _, f := range ledger.RecordFiles() {
+			b, _ := rd.Record.File(f)
+			files[filepath.Join("rounds", id, "record", f)] = b
+		}
+		files[filepath.Join("rounds", id, "anchors.txt")] = rd.Anchors.Bytes()
+	}
+	checkCorpus(t, filepath.Join("testdata", "demo"), files)
+	var b bytes.Buffer
+	must(t, rep.WriteText(&b))
+	golden := filepath.Join("testdata", "demo-report.golden")
+	if *update {
+		must(t, os.WriteFile(golden, b.Bytes(), 0o644))
+		return
+	}
+	if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(want, b.Bytes()) {
+		t.Errorf("the demo fund's report differs from %s (go test ./tally/fund -run TestFundDemoVector -update):\n%s", golden, b.String())
+	}
+}
+
+// checkCorpus compares files (path under dir → bytes) with dir, or
+// rewrites dir under -update.
+func checkCorpus(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
 	if *update {
 		must(t, os.RemoveAll(dir))
 		for p, b := range files {
@@ -498,11 +543,11 @@ func TestFundTamper(t *testing.T) {
 	slices.Sort(have)
 	slices.Sort(want)
 	if !slices.Equal(have, want) {
-		t.Fatalf("testdata/tamper is stale: it has %d files, TestFundTamper makes %d (go test ./tally/fund -run TestFundTamper -update)", len(have), len(want))
+		t.Fatalf("%s is stale: it has %d files, the test makes %d (go test ./tally/fund -update)", dir, len(have), len(want))
 	}
 	for p, b := range files {
 		if old, err := os.ReadFile(filepath.Join(dir, p)); err != nil || !bytes.Equal(old, b) {
-			t.Errorf("testdata/tamper/%s is stale (go test ./tally/fund -run TestFundTamper -update)", p)
+			t.Errorf("%s/%s is stale (go test ./tally/fund -update)", dir, p)
 		}
 	}
 }
