@@ -10,14 +10,14 @@ import (
 	"github.com/hedensted-pb/pb/tally/recount"
 )
 
-const receiptUsage = `usage: pbverify receipt FILE -record PATH (-anchors FILE | -log-key VKEY -council-key VKEY [-round ID] [-manifest FP])
+const receiptUsage = `usage: pbverify receipt FILE... -record PATH (-anchors FILE | -log-key VKEY -council-key VKEY [-round ID] [-manifest FP])
                         [-json]
 
-Checks a voter's receipt (a .tlog-proof file, docs/record.md §8): the
-checkpoint is signed by the log key, the inclusion proof holds, the record
-holds the same ballot at the same index, and the record extends the
-receipt's checkpoint (otherwise a fork proof is printed). The whole record
-is verified too.
+Checks voters' receipts (.tlog-proof files, docs/record.md §8), one or
+more: each checkpoint is signed by the log key, each inclusion proof
+holds, the record holds the same ballot at the same index, and the record
+extends each receipt's checkpoint (otherwise a fork proof is printed). The
+whole record is verified too, once.
 
 Exit status: 0 verified, 1 a check failed, 2 usage or I/O error.
 
@@ -40,8 +40,8 @@ func cmdReceipt(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	if len(pos) != 1 {
-		return usageError(stderr, "receipt", "want exactly one receipt FILE, got %d arguments", len(pos))
+	if len(pos) == 0 {
+		return usageError(stderr, "receipt", "want one or more receipt FILEs")
 	}
 	if *record == "" {
 		return usageError(stderr, "receipt", "missing -record PATH")
@@ -50,33 +50,40 @@ func cmdReceipt(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	b, err := os.ReadFile(pos[0])
-	if err != nil {
-		errorf(stderr, "read receipt: %v", err)
-		return exitUsage
+	for _, name := range pos {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			errorf(stderr, "read receipt: %v", err)
+			return exitUsage
+		}
+		opts.Receipts = append(opts.Receipts, ledger.Source{Name: name, Bytes: b})
 	}
-	opts.Receipts = []ledger.Source{{Name: pos[0], Bytes: b}}
 	opts.Count = recount.Count
 	rep, code := verifyPath(*record, opts, stderr)
 	if code >= 0 {
 		return code
 	}
 	if !*asJSON {
-		printReceiptSummary(stdout, rep, pos[0])
+		printReceiptSummary(stdout, rep, pos)
 	}
 	return printReport(stdout, stderr, rep, *asJSON)
 }
 
-// printReceiptSummary writes the receipt's verdict before the full report.
-func printReceiptSummary(w io.Writer, rep *ledger.Report, name string) {
+// printReceiptSummary writes each receipt's verdict before the full report.
+func printReceiptSummary(w io.Writer, rep *ledger.Report, names []string) {
 	if len(rep.Receipts) == 0 {
-		fmt.Fprintf(w, "receipt %s: NOT CHECKED: the record could not be verified far enough\n\n", name)
+		for _, name := range names {
+			fmt.Fprintf(w, "receipt %s: NOT CHECKED: the record could not be verified far enough\n", name)
+		}
+		fmt.Fprintln(w)
 		return
 	}
-	r := rep.Receipts[0]
-	if r.Problem != "" || !r.Included {
-		fmt.Fprintf(w, "receipt %s: FAIL: %s\n\n", name, r.Problem)
-		return
+	for _, r := range rep.Receipts {
+		if r.Problem != "" || !r.Included {
+			fmt.Fprintf(w, "receipt %s: FAIL: %s\n", r.Source, r.Problem)
+			continue
+		}
+		fmt.Fprintf(w, "receipt %s: ok: ballot %s is leaf %d of the record, status %s\n", r.Source, r.Tracker, r.Index, r.Status)
 	}
-	fmt.Fprintf(w, "receipt %s: ok: ballot %s is leaf %d of the record, status %s\n\n", name, r.Tracker, r.Index, r.Status)
+	fmt.Fprintln(w)
 }
