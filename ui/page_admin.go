@@ -305,10 +305,6 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		return err
 	}
 	d.MeetingAt = formTime(r.MeetingAt)
-	if d.FollowUps, err = p.app.svc.FollowUps(c.UserContext(), id, r.ID); err != nil {
-		return err
-	}
-	d.MeetingAt = formTime(r.MeetingAt)
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
 	v.D = d
 	return p.render(c, http.StatusOK, "admin_round", v)
@@ -349,12 +345,6 @@ func (p *pages) decideBulk(c *fiber.Ctx, id *core.Identity) (string, error) {
 			return "", core.Invalidf("choose the project to merge into")
 		}
 	}
-	if c.FormValue("accept") == "merge" {
-		b.Merge = c.FormValue("merge")
-		if b.Merge == "" {
-			return "", core.Invalidf("choose the project to merge into")
-		}
-	}
 	if !b.AllPending {
 		args := c.Request().PostArgs()
 		for _, v := range args.PeekMulti("ids") {
@@ -379,12 +369,6 @@ func (p *pages) decide(c *fiber.Ctx, id *core.Identity) (string, error) {
 		return "", core.NotFoundf("no such proposal")
 	}
 	d := service.Decision{Accept: c.FormValue("accept") == "true", Reason: strings.TrimSpace(c.FormValue("reason")), Cost: formInt(c, "cost")}
-	if c.FormValue("accept") == "merge" {
-		d.Accept, d.Merge = true, c.FormValue("merge")
-		if d.Merge == "" {
-			return "", core.Invalidf("choose the project to merge into")
-		}
-	}
 	if c.FormValue("accept") == "merge" {
 		d.Accept, d.Merge = true, c.FormValue("merge")
 		if d.Merge == "" {

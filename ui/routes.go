@@ -41,8 +41,6 @@ func (a *App) routes() {
 	r.Get("/api/audit", signedIn(a.requireAdmin, a.handleAudit)...)
 	r.Post("/api/accounts/:name/disable", form(a.requireAdmin, a.handleAccountState(true))...)
 	r.Post("/api/accounts/:name/enable", form(a.requireAdmin, a.handleAccountState(false))...)
-	r.Post("/api/accounts/:name/disable", form(a.requireAdmin, a.handleAccountState(true))...)
-	r.Post("/api/accounts/:name/enable", form(a.requireAdmin, a.handleAccountState(false))...)
 	r.Get("/admin/backup", signedIn(a.requireAdmin, a.handleBackup)...)
 
 	// Rounds: public reads.
@@ -56,8 +54,6 @@ func (a *App) routes() {
 	// Rounds: residents (no account; ballots authenticate by signature).
 	r.Post("/api/rounds/:round/proposals", limitBody(maxFormBody), a.limitProposals, a.renderErrors, a.handleSubmitProposal)
 	r.Post("/api/rounds/:round/ballots", limitBody(maxBallotBody), a.handleBallot)
-	r.Get("/api/rounds/:round/proposals/:proposal/follow", a.handleFollow)
-	r.Post("/api/rounds/:round/proposals/:proposal/follow", limitBody(maxFormBody), a.limitProposals, a.handleFollowMessage)
 	r.Get("/api/rounds/:round/proposals/:proposal/follow", a.handleFollow)
 	r.Post("/api/rounds/:round/proposals/:proposal/follow", limitBody(maxFormBody), a.limitProposals, a.handleFollowMessage)
 
@@ -79,9 +75,6 @@ func (a *App) routes() {
 	r.Post("/api/rounds/:round/meeting", form(a.handleMeeting)...)
 	r.Post("/api/rounds/:round/proposals/:proposal/messages", form(a.handleCouncilMessage)...)
 	r.Get("/api/rounds/:round/followups", signedIn(a.handleFollowUps)...)
-	r.Post("/api/rounds/:round/meeting", form(a.handleMeeting)...)
-	r.Post("/api/rounds/:round/proposals/:proposal/messages", form(a.handleCouncilMessage)...)
-	r.Get("/api/rounds/:round/followups", signedIn(a.handleFollowUps)...)
 
 	// Public round files (plain text; the record under one prefix).
 	r.Get("/rounds/:round/anchors.txt", a.handleAnchors)
@@ -92,12 +85,6 @@ func (a *App) routes() {
 	r.Get("/rounds/:round/record/:file", a.handleRecordFile)
 	r.Get("/rounds/:round/record.tar", a.handleArchive)
 	r.Get("/rounds/:round/round.pb", a.handlePB)
-	r.Get("/rounds/:round/results.csv", a.handleRoundCSV)
-	r.Get("/funds/:fund/projects.csv", a.handleFundCSV)
-	r.Get("/funds/:fund/open-data.zip", a.handleFundZip)
-	r.Get("/rounds/:round/results.csv", a.handleRoundCSV)
-	r.Get("/funds/:fund/projects.csv", a.handleFundCSV)
-	r.Get("/funds/:fund/open-data.zip", a.handleFundZip)
 	r.Get("/rounds/:round/results.csv", a.handleRoundCSV)
 	r.Get("/funds/:fund/projects.csv", a.handleFundCSV)
 	r.Get("/funds/:fund/open-data.zip", a.handleFundZip)
