@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,8 +84,15 @@ func (p *pages) projector(c *fiber.Ctx) error {
 	}
 	slips := r.TurnoutBase()
 	turnout := "–"
-	if slips > 0 {
-		turnout = strconv.FormatInt(min(max(ballots, 0), int64(slips))*100/int64(slips), 10) + " %"
+	if pct, ok := core.Turnout(ballots, slips); ok {
+		turnout = strconv.FormatInt(pct, 10) + " %"
+	}
+	// The hall's QR code leads to the round's page (projects, results),
+	// never to a vote: a vote needs a slip's own code.
+	roundURL := p.app.svc.BaseURL() + "/r/" + fr.ID
+	roundQR, err := qrData(roundURL, 320)
+	if err != nil {
+		return err
 	}
 	v.D = struct {
 		Round       core.Round
@@ -95,12 +103,14 @@ func (p *pages) projector(c *fiber.Ctx) error {
 		Root        string
 		Fingerprint string
 		QR          string
+		RoundURL    string
+		RoundQR     template.URL
 		Published   bool
 		Winners     []resultProject
 		Script      projectorScript
 	}{r, max(ballots, 0), slips, turnout, size, ballot.FormatFingerprint(canon.Crockford(ck.Root[:10])),
 		ballot.FormatFingerprint(ballot.Fingerprint(fr.Leaf0)), "/p/" + fr.ID + "/qr.png?size=" + strconv.FormatInt(size, 10),
-		r.Phase == core.PhasePublished, winners,
+		roundURL, roundQR, r.Phase == core.PhasePublished, winners,
 		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
 			Events: "/p/" + fr.ID + "/events", Proof: "/api/rounds/" + fr.ID + "/consistency",
 			QR: "/p/" + fr.ID + "/qr.png", Slips: slips, Voids: r.VoidLeaves, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}

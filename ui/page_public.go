@@ -2,8 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"html/template"
-	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hedensted-pb/pb/tally"
-	"github.com/hedensted-pb/pb/tally/ledger"
 )
 
 // Public pages: the fund overview, community and round pages (with the
@@ -268,186 +265,6 @@ func (p *pages) propose(c *fiber.Ctx) error {
 	}
 	// The proposer's private page, with the link to keep (shown once).
 	return c.Redirect(service.FollowPath(id, pr.ID, secret)+"&new=1", http.StatusSeeOther)
-}
-
-// resultProject is one row of the results page.
-type resultProject struct {
-	ID, Title string
-	Cost      int64
-	Votes     int64
-	Funded    bool
-	Why       string
-}
-
-// results is GET /r/:round/results: the last result note of the round's
-// chain, explained per project, with a bar chart of votes and costs.
-func (p *pages) results(c *fiber.Ctx) error {
-	r, _, projects, err := p.roundData(c, c.Params("round"))
-	if err != nil {
-		return err
-	}
-	v := p.newView(c, "results.title")
-	v.Wide = true
-	res, rows, err := p.result(c, v, r, projects)
-	if err != nil {
-		return err
-	}
-	d := struct {
-		Round    core.Round
-		Result   *ledger.Result
-		Projects []resultProject
-		Turnout  string
-		RuleName string
-		Chart    template.HTML
-	}{Round: r, Result: res, Projects: rows}
-	if res != nil {
-		if slips := int64(r.TurnoutBase()); slips > 0 {
-			d.Turnout = fmt.Sprintf("%s / %s (%d %%)", v.Num(res.Ballots), v.Num(slips), min(res.Ballots, slips)*100/slips)
-		} else {
-			d.Turnout = v.Num(res.Ballots)
-		}
-		d.RuleName = res.Rule
-		if t := v.T("rule." + res.Rule); !strings.HasPrefix(t, "[") {
-			d.RuleName = t + " (" + res.Rule + ")"
-		}
-		d.Chart = barChart(v, rows)
-	}
-	v.D = d
-	return p.render(c, http.StatusOK, "results", v)
-}
-
-// result returns the round's last result note, verified with the council
-// key, and its projects explained; nil before publication.
-func (p *pages) result(c *fiber.Ctx, v *view, r core.Round, projects []projectView) (*ledger.Result, []resultProject, error) {
-	if r.Phase != core.PhasePublished {
-		return nil, nil, nil
-	}
-	res, _, err := p.app.svc.Result(c.UserContext(), r.ID)
-	if core.KindOf(err) == core.NotFound {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	byID := map[string]projectView{}
-	for _, pv := range projects {
-		byID[pv.ID] = pv
-	}
-	var rows []resultProject
-	for _, rp := range res.Projects {
-		pv := byID[rp.ID]
-		row := resultProject{ID: rp.ID, Title: pv.Title, Cost: pv.Cost, Votes: rp.Votes, Funded: rp.Funded}
-		if row.Title == "" {
-			row.Title = rp.ID
-		}
-		rows = append(rows, row)
-	}
-	explain(v, res, rows)
-	if why, err := p.app.svc.Explanations(c.UserContext(), r.ID); err != nil {
-		p.app.logError(c, "explain result", err)
-	} else if why != nil {
-		for i := range rows {
-			if ex, ok := why[rows[i].ID]; ok {
-				rows[i].Why = ruleWhy(v, ex, rows[i])
-			}
-		}
-	}
-	return res, rows, nil
-}
-
-// ruleWhy translates a rule's explanation of one project.
-func ruleWhy(v *view, ex tally.Explanation, r resultProject) string {
-	switch ex.Reason {
-	case tally.ReasonSelected:
-		return v.plural("why.selected", r.Votes, ex.Step, v.Num(r.Votes), v.Amount(r.Cost))
-	case tally.ReasonCompletion:
-		return v.T("why.completion", v.Amount(r.Cost))
-	case tally.ReasonNoFit:
-		return v.T("why.nofit.step", ex.Step, v.Amount(r.Cost))
-	case tally.ReasonOverBudget:
-		return v.T("why.overbudget.short", v.Amount(r.Cost))
-	case tally.ReasonNoSupport:
-		return v.T("why.novotes")
-	case tally.ReasonThreshold:
-		return v.plural("why.fewer", r.Votes, v.Num(r.Votes))
-	case tally.ReasonStopped:
-		return v.T("why.stopped")
-	case tally.ReasonShortOfMoney:
-		if ex.Shares != nil && ex.Shares.Money != nil {
-			return v.plural("why.shortofmoney", ex.Shares.Supporters, ex.Shares.Supporters, v.Amount(ratFloor(ex.Shares.Money)), v.Amount(r.Cost))
-		}
-		return v.T("why.shortofmoney.plain", v.Amount(r.Cost))
-	}
-	if ex.Funded {
-		return v.plural("why.funded", r.Votes, v.Num(r.Votes), v.Amount(r.Cost))
-	}
-	return v.T("why.notfunded")
-}
-
-// ratFloor is the whole part of a non-negative rational amount.
-func ratFloor(x *big.Rat) int64 {
-	q := new(big.Int).Quo(x.Num(), x.Denom())
-	return q.Int64()
-}
-
-// explain writes each project's explanation from the result note: the
-// order of consideration is the rule's (by votes for the greedy rules),
-// and a project that was not funded although it has more votes than a
-// funded one did not fit in what was left of the budget.
-func explain(v *view, res *ledger.Result, rows []resultProject) {
-	var minFundedVotes int64 = -1
-	for _, r := range rows {
-		if r.Funded && (minFundedVotes < 0 || r.Votes < minFundedVotes) {
-			minFundedVotes = r.Votes
-		}
-	}
-	for i := range rows {
-		r := &rows[i]
-		switch {
-		case r.Funded:
-			r.Why = v.plural("why.funded", r.Votes, v.Num(r.Votes), v.Amount(r.Cost))
-		case r.Votes == 0:
-			r.Why = v.T("why.novotes")
-		case r.Cost > res.Budget:
-			r.Why = v.T("why.overbudget", v.Amount(r.Cost), v.Amount(res.Budget))
-		case minFundedVotes >= 0 && r.Votes > minFundedVotes:
-			r.Why = v.T("why.nofit", v.Amount(r.Cost), v.Amount(res.Budget-res.Spent))
-		default:
-			r.Why = v.plural("why.fewer", r.Votes, v.Num(r.Votes))
-		}
-	}
-}
-
-// barChart draws votes and costs per project as an inline SVG sized for a
-// phone: per project a title line, a dark bar for votes and a light bar for
-// the cost, each scaled to its own maximum.
-func barChart(v *view, rows []resultProject) template.HTML {
-	const width, barMax, rowH = 360, 250, 58
-	var maxVotes, maxCost int64 = 1, 1
-	for _, r := range rows {
-		maxVotes = max(maxVotes, r.Votes)
-		maxCost = max(maxCost, r.Cost)
-	}
-	esc := template.HTMLEscapeString
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">`, width, len(rows)*rowH+28)
-	fmt.Fprintf(&b, `<title id="chart-title">%s</title><desc id="chart-desc">%s</desc>`, esc(v.T("results.chart")), esc(v.T("results.chart.desc")))
-	fmt.Fprintf(&b, `<rect x="0" y="4" width="14" height="14" fill="#0b5394"/><text x="20" y="16">%s</text>`, esc(v.T("results.votescol")))
-	fmt.Fprintf(&b, `<rect x="140" y="4" width="14" height="14" fill="#7fa6cc"/><text x="160" y="16">%s</text>`, esc(v.T("round.cost")))
-	for i, r := range rows {
-		y := 28 + i*rowH
-		wv := max(int64(barMax)*r.Votes/maxVotes, 2)
-		wc := max(int64(barMax)*r.Cost/maxCost, 2)
-		mark := ""
-		if r.Funded {
-			mark = "✓ "
-		}
-		fmt.Fprintf(&b, `<text x="0" y="%d" font-weight="700">%s%s</text>`, y+14, mark, esc(r.Title))
-		fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" fill="#0b5394"/><text x="%d" y="%d">%s</text>`, y+20, wv, wv+6, y+32, esc(v.Num(r.Votes)))
-		fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" fill="#7fa6cc"/><text x="%d" y="%d">%s</text>`, y+37, wc, wc+6, y+49, esc(v.Amount(r.Cost)))
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 // about is GET /about: how the vote works and what it cannot do, in plain words.

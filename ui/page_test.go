@@ -480,7 +480,7 @@ func TestBallotEndpoint(t *testing.T) {
 		t.Fatalf("results page\n%s", body)
 	}
 	// The page explains each project by the rule's own steps.
-	if !strings.Contains(body, "Funded: chosen at step 1 with 1 vote, costs DKK 60,000.") {
+	if !strings.Contains(body, "Funded: number 1 in the order, with 1 vote. It costs DKK 60,000, and DKK 100,000 was left.") {
 		t.Errorf("results page lacks the rule's explanation\n%s", body)
 	}
 	_, body = e.do("GET", "/v/hornsyld-2026", nil, "Accept-Language", "en")

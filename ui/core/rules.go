@@ -141,6 +141,18 @@ func (r *Round) TurnoutBase() int {
 	return r.RollCount - r.RollReserve
 }
 
+// Turnout is the one definition of a round's turnout, used by the
+// projector, the results page and the minutes: the slips voted with (the
+// counted ballots, one per slip) as a whole percentage of the slips handed
+// out (base, [Round.TurnoutBase]), rounded down and at most 100. ok is
+// false when no slip was handed out.
+func Turnout(ballots int64, base int) (pct int64, ok bool) {
+	if base <= 0 {
+		return 0, false
+	}
+	return min(max(ballots, 0), int64(base)) * 100 / int64(base), true
+}
+
 // Identity is the account acting on the platform (nil for the scheduler
 // and for residents).
 type Identity struct {
