@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/hedensted-pb/pb/tally/fund"
+	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/service"
 )
 
@@ -236,4 +238,52 @@ func TestFundPages(t *testing.T) {
 	e.client().must(404, "GET", "/f/nope/poster", nil)
 	e.client().must(404, "GET", "/funds/nope/anchors.txt", nil)
 	e.client().must(404, "GET", "/funds/pulje/ledger/roll.txt", nil)
+}
+
+// TestAdminFundPage: the administrator opens a year, changes a
+// population from the next year, cancels a frozen round and takes a
+// community out through the HTML forms; each lands in the fund's ledger
+// as its entry, and the page speaks both languages. A coordinator may not
+// see it.
+func TestAdminFundPage(t *testing.T) {
+	e := newTestEnv(t)
+	admin := e.seed()
+	e.roundIn("glud", "glud-2026", 2026, 2, false)
+	form := func(c *client, path string, vals url.Values) {
+		t.Helper()
+		if r := c.do("POST", path, vals.Encode(), "Content-Type", "application/x-www-form-urlencoded"); r.Status != 303 {
+			t.Fatalf("POST %s = %s", path, r)
+		}
+	}
+	for _, lang := range []string{"da", "en"} {
+		page := html.UnescapeString(string(admin.must(200, "GET", "/admin/funds/pulje", nil, "Accept-Language", lang).Body))
+		for _, want := range []string{`action="/admin/funds/pulje/tranches/2027/open"`, `action="/admin/funds/pulje/tranches/2026/close"`,
+			`action="/admin/communities/barrit"`, `action="/admin/rounds/glud-2026/cancel"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s admin fund page lacks %s", lang, want)
+			}
+		}
+	}
+	e.coordinator("barrit").must(403, "GET", "/admin/funds/pulje", nil)
+	form(admin, "/admin/communities/barrit", url.Values{"name": {"Barrit"}, "population": {"1200"}, "population_date": {"2026-09-01"}})
+	form(admin, "/admin/funds/pulje/tranches/2027/open", url.Values{})
+	form(admin, "/admin/rounds/glud-2026/cancel", url.Values{})
+	form(admin, "/admin/communities/glud/remove", url.Values{})
+	leaves, err := ledger.ParseLines("leaves.txt", e.client().must(200, "GET", "/funds/pulje/ledger/leaves.txt", nil).Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, l := range leaves {
+		first, _, _ := strings.Cut(string(l), "\n")
+		kinds = append(kinds, strings.TrimPrefix(first, "pb-fund/v1 "))
+	}
+	got := strings.Join(kinds, " ")
+	want := "charter amendment amendment opening reservation amendment opening cancellation amendment"
+	if got != want {
+		t.Errorf("ledger entries: %s\nwant %s", got, want)
+	}
+	if !bytes.Contains(leaves[5], []byte("population barrit 1200\npopulation-date 2026-09-01\n")) {
+		t.Errorf("the population amendment is %q", leaves[5])
+	}
 }
