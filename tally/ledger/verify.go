@@ -305,7 +305,13 @@ type batch struct {
 	done   chan struct{}
 }
 
-const batchSize = 256
+// A batch ends at batchSize leaves or batchBytes bytes of leaves, so that
+// the leaves in flight (at most 3·GOMAXPROCS+2 batches) stay a few
+// megabytes however long the leaves are.
+const (
+	batchSize  = 256
+	batchBytes = 256 << 10
+)
 
 // pipeline reads the leaves after leaf 0 on one goroutine, prepares them
 // (parsing, keys, signatures, limits) on every core, and commits them in
@@ -322,13 +328,14 @@ func (v *verifier) pipeline(next func() ([]byte, error)) (*FileError, error) {
 		idx := int64(1)
 		for readErr == nil {
 			b := &batch{start: idx, leaves: make([][]byte, 0, batchSize), done: make(chan struct{})}
-			for len(b.leaves) < batchSize {
+			for size := 0; len(b.leaves) < batchSize && size < batchBytes; {
 				leaf, err := next()
 				if err != nil {
 					readErr = err
 					break
 				}
 				b.leaves = append(b.leaves, leaf)
+				size += len(leaf)
 			}
 			if len(b.leaves) == 0 {
 				return
