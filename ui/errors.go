@@ -104,6 +104,11 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		return c.JSON(body)
 	case a.errorPage != nil:
 		return a.errorPage(c, status, msg)
+	case a.pageError != nil && !strings.HasPrefix(c.Path(), "/rounds/") && !strings.HasPrefix(c.Path(), "/funds/"):
+		// A page that does not exist, in the reader's language; the
+		// published files keep their plain-text errors for the verifier.
+		c.Response().ResetBody()
+		return a.pageError(c, err)
 	default:
 		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 		return c.SendString(msg + "\n")

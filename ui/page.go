@@ -204,9 +204,7 @@ func (p *pages) errorPage(c *fiber.Ctx, err error) error {
 	}
 	setRetryAfter(c, err)
 	v := p.newView(c, "error.title")
-	if t, ok := p.cat[v.Lang]["err."+string(reason)]; ok && reason != "" {
-		msg = t
-	}
+	msg = p.errorText(v.Lang, status, msg, reason)
 	rid, _ := c.Locals(localRequestID).(string)
 	v.D = struct {
 		Status  int

@@ -394,14 +394,14 @@ func (p *pages) putProject(c *fiber.Ctx, id *core.Identity) (string, error) {
 func (p *pages) deleteProject(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	if c.FormValue("confirm") != "yes" {
-		return "", core.Invalidf("%s", p.newView(c, "admin.title").T("admin.project.delete.unconfirmed"))
+		return "", pageText(core.Invalid, p.newView(c, "admin.title").T("admin.project.delete.unconfirmed"))
 	}
 	err := p.app.svc.DeleteProject(c.UserContext(), id, round, c.Params("pid"))
 	switch {
 	case errors.Is(err, core.ErrFrozen):
-		return "", core.ErrFrozen.With("%s", p.newView(c, "admin.title").T("admin.project.delete.frozen"))
+		return "", pageText(core.Conflict, p.newView(c, "admin.title").T("admin.project.delete.frozen"))
 	case errors.Is(err, core.ErrFromProposal):
-		return "", core.ErrFromProposal.With("%s", p.newView(c, "admin.title").T("admin.project.delete.proposal"))
+		return "", pageText(core.Conflict, p.newView(c, "admin.title").T("admin.project.delete.proposal"))
 	}
 	return "/admin/rounds/" + round + "?done=project-deleted", err
 }
@@ -473,7 +473,7 @@ func (p *pages) void(c *fiber.Ctx, id *core.Identity) (string, error) {
 	round := c.Params("round")
 	code, err := ballot.ParseCode(strings.TrimSpace(c.FormValue("code")))
 	if err != nil {
-		return "", core.Invalidf("the voting code is not valid: check it for typing mistakes")
+		return "", core.ErrBadCode
 	}
 	key := ballot.PublicKey(ballot.DeriveKey(code, round))
 	_, err = p.app.svc.Void(c.UserContext(), id, round, service.VoidRequest{Key: base64.StdEncoding.EncodeToString(key[:]),

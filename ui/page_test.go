@@ -537,8 +537,8 @@ func TestAdminScheduleAndPassword(t *testing.T) {
 	}
 	// The dashboard shows the fund's allocation and the action log.
 	_, body = e.do("GET", "/admin", nil, "Cookie", SessionCookie+"="+e.cookie)
-	if !strings.Contains(body, "schedule") || !strings.Contains(body, "/admin/backup") {
-		t.Error("dashboard lacks the action log")
+	if !strings.Contains(body, "planlagde afstemningen i") || !strings.Contains(body, "/admin/backup") {
+		t.Error("dashboard lacks the action log (in Danish)")
 	}
 	_, body = e.do("GET", "/", nil)
 	if !strings.Contains(body, "Fordeling 2026") || !strings.Contains(body, "300.000 kr.") {

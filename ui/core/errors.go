@@ -129,6 +129,8 @@ var (
 	ErrFromProposal = &Error{Kind: Conflict, Reason: "from_proposal", Msg: "the project comes from a proposal: decide the proposal again instead"}
 	// ErrBallotInvalid: the ballot breaks the round's rules or is malformed.
 	ErrBallotInvalid = &Error{Kind: Invalid, Reason: "ballot_invalid", Msg: "the ballot is not valid"}
+	// ErrHandedOut: the slips handed out are more than the slips printed.
+	ErrHandedOut = &Error{Kind: Invalid, Reason: "handed_out", Msg: "slips handed out must be at most the slips printed"}
 	// ErrMissing: a record that does not exist (the store's not-found).
 	ErrMissing = &Error{Kind: NotFound, Reason: "not_found", Msg: "not found"}
 	// ErrExists: a record to be created exists already (the store's).

@@ -990,7 +990,7 @@ func (s *Service) SetHandedOut(ctx context.Context, actor *core.Identity, id str
 			return err
 		}
 		if n < 0 || n > r.RollCount {
-			return core.Invalidf("slips handed out must be 0 to %d (the slips printed)", r.RollCount)
+			return core.ErrHandedOut.With("slips handed out must be 0 to %d (the slips printed)", r.RollCount)
 		}
 		r.HandedOut = n
 		return s.audit(tx, core.ActorName(actor), "handed out", r.ID, strconv.Itoa(n))
