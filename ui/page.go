@@ -105,7 +105,8 @@ type view struct {
 	FlashKind       string // ok, bad or warn
 	D               any    // the page's own data
 
-	cat catalog
+	cat     catalog
+	formErr *formError // a refused admin form shown again (page_formerr.go)
 }
 
 // T returns the text for key in the page's language.
@@ -170,6 +171,7 @@ func (p *pages) newView(c *fiber.Ctx, title string) *view {
 	lang := negotiateLang(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
 	v := &view{Lang: lang, OtherLang: otherLang(lang), Path: string(c.Request().URI().RequestURI()),
 		Account: AccountOf(c), CSRF: CSRFToken(c), cat: p.cat}
+	v.formErr, _ = c.Locals(localFormError).(*formError)
 	v.Title = v.T(title)
 	return v
 }
@@ -292,6 +294,9 @@ func (a *App) pageRoutes() {
 	r.Post("/r/:round/proposals", limitBody(maxFormBody), a.limitProposals, h(p.propose))
 	r.Get("/r/:round/results", z, h(p.results))
 	r.Get("/r/:round/record", z, h(p.recordPage))
+	r.Get("/r/:round/poster", z, h(p.poster))
+	r.Get("/r/:round/minutes", z, h(p.minutes))
+	r.Get("/f/:fund/statistics", z, h(p.statistics))
 	r.Get("/r/:round/poster", z, h(p.poster))
 	r.Get("/r/:round/follow", z, h(p.followPage))
 	r.Post("/r/:round/follow", limitBody(maxFormBody), a.limitProposals, h(p.followPost))

@@ -168,12 +168,15 @@ func formInt(c *fiber.Ctx, name string) int64 {
 }
 
 // adminAction wraps a form handler: on success it redirects to where the
-// handler says; a public error re-renders nothing but shows an error page
-// with a link back.
+// handler says; a public error shows the form's page again with the
+// error on the form and what was typed kept (showFormError).
 func (p *pages) adminAction(h func(c *fiber.Ctx, id *core.Identity) (string, error)) fiber.Handler {
 	return p.handle(func(c *fiber.Ctx) error {
 		to, err := h(c, AccountOf(c))
 		if err != nil {
+			if shown, _ := p.showFormError(c, err); shown {
+				return nil
+			}
 			return err
 		}
 		return c.Redirect(to, http.StatusSeeOther)
