@@ -22,7 +22,7 @@ import (
 // kioskTexts are the texts of static/js/kiosk.js, by their key in the
 // script (the catalog key is "kiosk.js." + key).
 var kioskTexts = []string{"scan", "stop", "hold", "video", "scanned", "noCamera", "otherRound", "notSlip",
-	"paperBanner", "helper1", "helper1Button", "helper2", "helper2Button", "paperDone"}
+	"paperBanner", "helper1", "helper1Button", "helper2", "helper2Button", "paperDone", "autoRetry"}
 
 // kiosk is GET /k/:round and, with paper, GET /k/:round/paper.
 func (p *pages) kiosk(paper bool) fiber.Handler {

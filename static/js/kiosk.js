@@ -6,6 +6,10 @@
 //   (static/vendor/jsqr), loaded only now. The slip URL's code goes into the
 //   code field (vote.js reads it from there); the code never leaves the
 //   tablet.
+// - A network hiccup never loses a ballot: when vote.js could not send it
+//   (its sign button then reads "try again"), the kiosk sends the same
+//   ballot again by itself, after 3, 6, 12, then every 30 seconds, says so,
+//   and stays awake meanwhile (no idle reset throws the ballot away).
 // - Paper mode (/k/ROUND/paper): two helpers enter a paper ballot
 //   (docs/record.md §6.4). After the review, helper 1 confirms that the
 //   screen shows what the paper says, then helper 2 compares again and
@@ -204,7 +208,48 @@ function paperMode() {
   $('receipt').querySelector('h2').after(el('p', { class: 'msg ok', id: 'paper-done' }, T.paperDone));
 }
 
+// retryLoop sends a ballot that the network lost again, by itself.
+function retryLoop() {
+  const sign = $('sign');
+  const retry = (data.texts || {}).retry;
+  if (!sign || !retry) return;
+  let timer = null;
+  let delay = 3;
+  let left = 0;
+  const tick = () => {
+    timer = null;
+    const waiting = !$('review').hidden && sign.textContent === retry && !sign.disabled;
+    if (!waiting) {
+      delay = 3;
+      return;
+    }
+    // Keep the kiosk awake: a ballot waiting for the network is not idle.
+    document.dispatchEvent(new Event('keydown'));
+    if (left <= 0) {
+      left = delay;
+      delay = Math.min(30, delay * 2);
+      sign.click();
+      return;
+    }
+    $('retry-note').textContent = T.autoRetry.replace('%d', String(left));
+    left--;
+    timer = setTimeout(tick, 1000);
+  };
+  const note = el('p', { id: 'retry-note', class: 'small', 'aria-live': 'polite' });
+  sign.after(note);
+  new MutationObserver(() => {
+    const waiting = !$('review').hidden && sign.textContent === retry && !sign.disabled;
+    note.hidden = !waiting;
+    if (waiting && !timer) {
+      left = delay;
+      timer = setTimeout(tick, 0);
+    }
+  }).observe(sign, { attributes: true, childList: true, characterData: true, subtree: true });
+  note.hidden = true;
+}
+
 if ($('ballot')) {
   scanTools();
+  retryLoop();
   if (data.paper) paperMode();
 }
