@@ -33,12 +33,18 @@ func isTerminal(w io.Writer) bool {
 // startProgress starts the progress line when stderr is a terminal; the
 // zero-cost progress it returns otherwise only counts.
 func startProgress(stderr io.Writer, total int64) *progress {
-	p := &progress{w: stderr, total: total}
-	if !isTerminal(stderr) {
+	return newProgress(stderr, total, isTerminal(stderr), time.Second)
+}
+
+// newProgress starts a progress line rewritten every period when show is
+// set.
+func newProgress(w io.Writer, total int64, show bool, period time.Duration) *progress {
+	p := &progress{w: w, total: total}
+	if !show {
 		return p
 	}
 	p.done, p.stopped = make(chan struct{}), make(chan struct{})
-	go p.loop()
+	go p.loop(period)
 	return p
 }
 
@@ -54,10 +60,10 @@ func (p *progress) count(next func() ([]byte, error)) func() ([]byte, error) {
 	}
 }
 
-func (p *progress) loop() {
+func (p *progress) loop(period time.Duration) {
 	defer close(p.stopped)
 	start := time.Now()
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
