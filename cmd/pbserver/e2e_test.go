@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
+	fundlog "github.com/hedensted-pb/pb/tally/fund"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/tally/recount"
 	"github.com/hedensted-pb/pb/ui"
@@ -444,7 +446,8 @@ func TestDemo(t *testing.T) {
 	s := startServer(t, "", true)
 	banner := s.stdout.String()
 	for _, want := range []string{"pbserver: serving " + s.base, "administrator: admin (password from PB_ADMIN_PASSWORD)",
-		"voting codes to try", "/rounds/juelsminde-2026/record/ --anchors anchors.txt"} {
+		"voting codes to try", "/rounds/juelsminde-2026/record/ --anchors anchors.txt",
+		"pbverify fund " + s.base + "/funds/" + demo.Fund + "/ledger/ --anchors fund-anchors.txt --rounds"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
@@ -464,8 +467,9 @@ func TestDemo(t *testing.T) {
 	for _, r := range rounds {
 		phases[r.ID] = r.Phase
 	}
-	if len(rounds) != 5 || phases["juelsminde-2026"] != core.PhasePublished || phases["barrit-2026"] != core.PhaseVoting ||
-		phases["toerring-2026"] != core.PhaseReview || phases["stouby-2026"] != core.PhaseProposals || phases["glud-2027"] != core.PhaseDraft {
+	if len(rounds) != 6 || phases["juelsminde-2026"] != core.PhasePublished || phases["barrit-2026"] != core.PhaseVoting ||
+		phases["toerring-2026"] != core.PhaseReview || phases["stouby-2026"] != core.PhaseProposals || phases["glud-2027"] != core.PhaseDraft ||
+		phases["hornsyld-2026"] != core.PhaseFrozen {
 		t.Errorf("demo rounds = %+v", rounds)
 	}
 	var fund service.FundView
@@ -495,6 +499,35 @@ func TestDemo(t *testing.T) {
 	rep := verify(t, rec, an, nil)
 	if rep.Counts.Counted != 44 {
 		t.Errorf("demo counts = %+v", rep.Counts)
+	}
+
+	// The demo fund's ledger verifies with its rounds, as the banner's
+	// pbverify fund command does: juelsminde published, barrit reserved
+	// while it votes, hornsyld cancelled.
+	fa, err := fundlog.ParseAnchors(c.must(200, "GET", "/funds/"+demo.Fund+"/anchors.txt", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := fundlog.ParseLedger(func(name string) ([]byte, error) {
+		return c.must(200, "GET", "/funds/"+demo.Fund+"/ledger/"+name, nil), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frep := fundlog.VerifyLedger(fl, fundlog.VerifyOptions{Anchors: &fa, Rounds: func(round string) (*ledger.Record, error) {
+		if round != "juelsminde-2026" {
+			return nil, fs.ErrNotExist
+		}
+		rec, _ := fetchRecord(t, s.base, round)
+		return rec, nil
+	}})
+	status := map[string]string{}
+	for _, r := range frep.Rounds {
+		status[r.Round] = r.Status + "/" + r.Verdict
+	}
+	if !frep.OK() || status["juelsminde-2026"] != "published/verified" || status["barrit-2026"] != "reserved/not published" ||
+		status["hornsyld-2026"] != "cancelled/cancelled" {
+		t.Errorf("demo fund: first failure %q, rounds %v", frep.FirstFailure(), status)
 	}
 	if err := s.stop(); err != nil {
 		t.Fatal(err)

@@ -228,4 +228,7 @@ func printBanner(w io.Writer, baseURL, data string, temporary bool, admin, passw
 	fmt.Fprintf(w, "  verify it:\n")
 	fmt.Fprintf(w, "    curl -s %s/rounds/%s/anchors.txt > anchors.txt\n", baseURL, demo.Published)
 	fmt.Fprintf(w, "    go run ./cmd/pbverify record %s/rounds/%s/record/ --anchors anchors.txt\n", baseURL, demo.Published)
+	fmt.Fprintf(w, "  the whole fund (its poster: %s/f/%s/poster):\n", baseURL, demo.Fund)
+	fmt.Fprintf(w, "    curl -s %s/funds/%s/anchors.txt > fund-anchors.txt\n", baseURL, demo.Fund)
+	fmt.Fprintf(w, "    go run ./cmd/pbverify fund %s/funds/%s/ledger/ --anchors fund-anchors.txt --rounds\n", baseURL, demo.Fund)
 }

@@ -149,12 +149,20 @@ func Seed(ctx context.Context, svc *service.Service, admin string) (*Info, error
 	if _, err := demoRound(ctx, svc, actor, "glud-2027", "glud", "Borgerbudget Glud 2027", core.PhaseDraft, 0, nil); err != nil {
 		return nil, err
 	}
-	info.Rounds = []string{"juelsminde-2026", "barrit-2026", "toerring-2026", "stouby-2026", "glud-2027"}
+	// A round frozen, then cancelled (its meeting was called off): the
+	// fund's ledger releases its reservation.
+	if _, err := demoRound(ctx, svc, actor, "hornsyld-2026", "hornsyld", "Borgerbudget Hornsyld 2026", core.PhaseFrozen, 30, []int{0, 3, 5}); err != nil {
+		return nil, err
+	}
+	if _, err := svc.CancelRound(ctx, actor, "hornsyld-2026"); err != nil {
+		return nil, err
+	}
+	info.Rounds = []string{"juelsminde-2026", "barrit-2026", "toerring-2026", "stouby-2026", "glud-2027", "hornsyld-2026"}
 	return info, nil
 }
 
 // demoRound creates a round and takes it to phase `to` (draft, proposals,
-// review or voting). Ideas are submitted as proposals; from review on they
+// review, frozen or voting). Ideas are submitted as proposals; from review on they
 // are decided (all accepted, except the last when there are more than
 // three), and for voting a roll of codes codes is generated.
 func demoRound(ctx context.Context, svc *service.Service, actor *core.Identity, id, community, title string, to core.Phase, codes int, ideas []int) ([]ballot.Code, error) {
@@ -202,8 +210,8 @@ func demoRound(ctx context.Context, svc *service.Service, actor *core.Identity, 
 		}
 	}
 	_, cs, _, err := svc.FreezeWithNewCodes(ctx, actor, id, service.CodesRequest{Count: codes, Reserve: codes / 10})
-	if err != nil {
-		return nil, err
+	if err != nil || to == core.PhaseFrozen {
+		return cs, err
 	}
 	if _, err := svc.Open(ctx, actor, id); err != nil {
 		return nil, err
