@@ -107,6 +107,7 @@ describe('kiosk camera and paper ballots', () => {
     await page.fill('#password', ADMIN.password);
     await Promise.all([page.waitForNavigation(), page.click('form[action="/admin/login"] button[type=submit]')]);
     await page.goto(base + '/admin/rounds/' + ROUND);
+    await axeCheck(browser, page, 'admin round page with the paper ballots form');
     await page.fill('#paper-passphrase', PASS);
     const [paper] = await Promise.all([admin.waitForEvent('page'), page.click('#paper-button')]);
     await paper.waitForLoadState();
