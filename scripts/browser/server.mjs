@@ -46,15 +46,16 @@ export const ADMIN = { name: 'admin', password: 'borgermøde-2026-test' };
 
 /**
  * startServer runs pbserver on a free port with a fresh data directory and
- * resolves to { url, stop, log } once it answers.
+ * resolves to { url, stop, log } once it answers; extra are more flags
+ * (such as '-demo', which seeds the demo municipality first).
  */
-export async function startServer() {
+export async function startServer(extra = []) {
   const { pbserver } = build();
   const port = await freePort();
   const data = mkdtempSync(path.join(tmpdir(), 'pb-data-'));
   const url = 'http://127.0.0.1:' + port;
   const env = { ...process.env, PB_ADMIN_PASSWORD: ADMIN.password, PB_ADMIN_NAME: ADMIN.name };
-  const proc = spawn(pbserver, ['-addr', '127.0.0.1:' + port, '-data', data, '-base-url', url, '-batch', '50ms'], {
+  const proc = spawn(pbserver, ['-addr', '127.0.0.1:' + port, '-data', data, '-base-url', url, '-batch', '50ms', ...extra], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,7 +72,7 @@ export async function startServer() {
     } catch (e) {
       /* not up yet */
     }
-    if (i > 200) throw new Error('pbserver did not answer:\n' + log);
+    if (i > (extra.length ? 1200 : 200)) throw new Error('pbserver did not answer:\n' + log);
     await new Promise((ok) => setTimeout(ok, 50));
   }
   const stop = async () => {
