@@ -99,6 +99,17 @@ type Manifest struct {
 	RollHash                      [32]byte
 	RollCount                     int
 	Projects                      []Project // strictly ascending by ID
+	// Minimum is the least number of votes of the rule (supporters, or
+	// points on cumulative ballots) a project needs to be funded
+	// (docs/record.md §5, the minimum line; docs/counting.md §2.8); 0 for
+	// none, when the manifest has no minimum line.
+	Minimum int64
+	// Exclusive lists the groups of mutually exclusive projects (the
+	// exclusive lines): at most one project of a group is funded. Each
+	// group has at least two projects in strictly ascending ID order, the
+	// groups are in strictly ascending order of their first project, and no
+	// project is in two groups. Nil for none.
+	Exclusive [][]string
 }
 
 // Tie-breaking orders and revote policies allowed in a manifest.
@@ -152,6 +163,8 @@ func (m *Manifest) validate() error {
 		return bad("roll count %d out of range 0..%d", m.RollCount, MaxRollKeys)
 	case len(m.Projects) == 0 || len(m.Projects) > MaxProjects:
 		return bad("%d projects, want 1 to %d", len(m.Projects), MaxProjects)
+	case m.Minimum < 0 || m.Minimum > MaxMinimum:
+		return bad("minimum %d out of range 1..%d", m.Minimum, MaxMinimum)
 	}
 	if err := m.Ballot.Check(); err != nil {
 		return err
@@ -186,6 +199,37 @@ func (m *Manifest) validate() error {
 			return bad("project %q title is not a valid text", p.ID)
 		}
 	}
+	return m.checkExclusive()
+}
+
+// checkExclusive checks the exclusion groups (§5): at least two projects
+// each, all in the manifest, strictly ascending in a group, groups in
+// strictly ascending order of their first project, no project in two.
+func (m *Manifest) checkExclusive() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidManifest}, args...)...)
+	}
+	seen := make(map[string]bool)
+	for i, g := range m.Exclusive {
+		if len(g) < 2 {
+			return bad("exclusion group %d has %d projects, want at least 2", i+1, len(g))
+		}
+		if i > 0 && m.Exclusive[i-1][0] >= g[0] {
+			return bad("exclusion group %d not in ascending order of its first project", i+1)
+		}
+		for j, id := range g {
+			if _, ok := m.Project(id); !ok {
+				return bad("exclusion group %d names %q, not a project", i+1, id)
+			}
+			if j > 0 && g[j-1] >= id {
+				return bad("exclusion group %d: %q not in strictly ascending order", i+1, id)
+			}
+			if seen[id] {
+				return bad("project %q is in two exclusion groups", id)
+			}
+			seen[id] = true
+		}
+	}
 	return nil
 }
 
@@ -216,6 +260,9 @@ func (m *Manifest) Body() ([]byte, error) {
 	}
 	line("rule", m.Rule)
 	line("tiebreak", m.Tiebreak)
+	if m.Minimum > 0 {
+		line("minimum", canon.FormatDecimal(m.Minimum))
+	}
 	line("revote", m.Revote)
 	line("log-origin", m.LogOrigin)
 	line("log-key", m.LogKey)
@@ -223,6 +270,9 @@ func (m *Manifest) Body() ([]byte, error) {
 	line("roll", canon.EncodeB64(m.RollHash[:]), canon.FormatDecimal(int64(m.RollCount)))
 	for _, p := range m.Projects {
 		line("project", p.ID, canon.FormatDecimal(p.Cost), p.Category, p.Title)
+	}
+	for _, g := range m.Exclusive {
+		line(append([]string{"exclusive"}, g...)...)
 	}
 	return buf.Bytes(), nil
 }
@@ -247,6 +297,22 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 	if lines[0] != "pb-manifest/v1" {
 		return nil, perr(1, "want pb-manifest/v1")
 	}
+	// The optional minimum line follows tiebreak (line 10); lineNo maps
+	// the lines without it back to the body's line numbers.
+	var minimum string
+	skip := len(lines) + 1
+	if len(lines) > 9 {
+		if v, ok := strings.CutPrefix(lines[9], "minimum "); ok {
+			minimum, skip = v, 9
+			lines = slices.Delete(slices.Clone(lines), 9, 10)
+		}
+	}
+	lineNo := func(i int) int { // 0-based index into lines → 1-based line
+		if i >= skip {
+			return i + 2
+		}
+		return i + 1
+	}
 	if len(lines) < 1+len(manifestHeader)+1 {
 		return nil, perr(len(lines)+1, "manifest too short")
 	}
@@ -254,7 +320,7 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 	for i, kw := range manifestHeader {
 		v, ok := strings.CutPrefix(lines[1+i], kw+" ")
 		if !ok || v == "" {
-			return nil, perr(2+i, "want "+kw+" line")
+			return nil, perr(lineNo(1+i), "want "+kw+" line")
 		}
 		val[i] = v
 	}
@@ -264,6 +330,11 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 		LogOrigin: val[9], LogKey: val[10], CouncilKey: val[11],
 	}
 	var ok bool
+	if skip < len(lines)+1 {
+		if m.Minimum, ok = canon.ParseDecimal(minimum); !ok || m.Minimum == 0 {
+			return nil, perr(skip+1, "minimum is not a decimal of at least 1")
+		}
+	}
 	if m.Budget, ok = canon.ParseDecimal(val[4]); !ok {
 		return nil, perr(6, "budget is not a decimal")
 	}
@@ -287,22 +358,30 @@ func ParseManifestBody(body []byte) (*Manifest, error) {
 	}
 	hash, count, _ := strings.Cut(val[12], " ")
 	if m.RollHash, ok = canon.Decode32(hash); !ok {
-		return nil, perr(14, "roll hash is not b64 of 32 bytes")
+		return nil, perr(lineNo(13), "roll hash is not b64 of 32 bytes")
 	}
 	n, ok := canon.ParseDecimal(count)
 	if !ok {
-		return nil, perr(14, "roll count is not a decimal")
+		return nil, perr(lineNo(13), "roll count is not a decimal")
 	}
 	m.RollCount = int(n)
 	for i, l := range lines[1+len(manifestHeader):] {
+		ln := lineNo(1 + len(manifestHeader) + i)
+		if v, ok := strings.CutPrefix(l, "exclusive "); ok {
+			m.Exclusive = append(m.Exclusive, strings.Split(v, " "))
+			continue
+		}
+		if m.Exclusive != nil {
+			return nil, perr(ln, "want exclusive <id> <id> ...")
+		}
 		v, ok := strings.CutPrefix(l, "project ")
 		f := strings.SplitN(v, " ", 4)
 		if !ok || len(f) != 4 {
-			return nil, perr(15+i, "want project <id> <cost> <category> <title>")
+			return nil, perr(ln, "want project <id> <cost> <category> <title>")
 		}
 		p := Project{ID: f[0], Category: f[2], Title: f[3]}
 		if p.Cost, ok = canon.ParseDecimal(f[1]); !ok {
-			return nil, perr(15+i, "project cost is not a decimal")
+			return nil, perr(ln, "project cost is not a decimal")
 		}
 		m.Projects = append(m.Projects, p)
 	}

@@ -20,6 +20,9 @@ const (
 	// points over all counted ballots (at most MaxRollKeys × MaxPoints =
 	// 10^13) stays a Decimal.
 	MaxRollKeys = 10_000_000
+	// MaxMinimum bounds a manifest's minimum of votes: the most votes a
+	// project can have (MaxRollKeys × MaxPoints = 10^13).
+	MaxMinimum int64 = MaxRollKeys * MaxPoints
 )
 
 // The counting rules a manifest may name, by ballot kind (docs/record.md

@@ -30,8 +30,12 @@ func (s *mesSetup) exhaustive(order []int) bool {
 		cost += pr.cost[p]
 		in[p] = true
 	}
+	out := make([]bool, pr.m)
+	for _, p := range order {
+		s.c.exclude(out, p)
+	}
 	for _, p := range s.elig {
-		if !in[p] && cost+pr.cost[p] <= pr.budget {
+		if !in[p] && !out[p] && cost+pr.cost[p] <= pr.budget {
 			return false
 		}
 	}
@@ -134,7 +138,7 @@ func (c *counter) add1u() (*result, error) {
 	res := s.explain(r, b)
 	g := c.greedy(RuleGreedy, r.order)
 	for p := range c.pr.m {
-		if g.expl[p].Reason == ReasonCompletion {
+		if g.expl[p].Reason == ReasonCompletion || g.expl[p].Reason == ReasonExcluded {
 			res.expl[p] = g.expl[p]
 			continue
 		}

@@ -32,6 +32,19 @@ type Election struct {
 	// eligible under greedy-threshold (pabulib META
 	// min_project_score_threshold); 0 means no threshold.
 	Threshold int64
+	// Minimum is the least number of votes of the rule
+	// (docs/counting.md §1: supporters, or points for a rule counting
+	// points) a project needs to be fundable under every rule (a
+	// manifest's minimum line, docs/record.md §5); 0 means none. A
+	// project with fewer votes is never funded; it stays on the ballots.
+	Minimum int64
+	// Exclusive lists groups of mutually exclusive projects, as indices
+	// into Projects (a manifest's exclusive lines): at most one project of
+	// a group is funded, the first one the rule funds; from then on the
+	// others of its group are out of the count (docs/counting.md §2.8).
+	// Every group has at least two projects and no project is in two
+	// groups.
+	Exclusive [][]int
 }
 
 // A Project is one project of an election. IDs are unique and non-empty.
@@ -65,6 +78,9 @@ func (e *Election) validate() error {
 	if e.Threshold < 0 {
 		return bad("negative threshold")
 	}
+	if e.Minimum < 0 {
+		return bad("negative minimum")
+	}
 	if len(e.Projects) == 0 {
 		return bad("no projects")
 	}
@@ -82,6 +98,21 @@ func (e *Election) validate() error {
 		ids[p.ID] = true
 		if p.Cost < 0 || p.Cost > maxAmount {
 			return bad("project %q: cost %d out of range", p.ID, p.Cost)
+		}
+	}
+	inGroup := make([]bool, len(e.Projects))
+	for i, g := range e.Exclusive {
+		if len(g) < 2 {
+			return bad("exclusion group %d has %d projects, want at least 2", i+1, len(g))
+		}
+		for _, p := range g {
+			if p < 0 || p >= len(e.Projects) {
+				return bad("exclusion group %d: project index %d out of range", i+1, p)
+			}
+			if inGroup[p] {
+				return bad("project %q is in two exclusion groups or twice in one", e.Projects[p].ID)
+			}
+			inGroup[p] = true
 		}
 	}
 	seen := make([]int, len(e.Projects)) // seen[p] == i+1: ballot i lists p
@@ -127,6 +158,9 @@ type profile struct {
 	// their points (an approval counts as one point).
 	votes, points []int64
 	idRank        []int // lexicographic tie-break ranks, computed once
+	// excl[p] is the index in e.Exclusive of p's exclusion group, -1 when
+	// p is in none.
+	excl []int
 }
 
 // group is a set of identical ballots.
@@ -202,6 +236,15 @@ func prepare(e *Election) (*profile, error) {
 		}
 		index[k] = len(pr.groups)
 		pr.groups = append(pr.groups, g)
+	}
+	pr.excl = make([]int, m)
+	for p := range pr.excl {
+		pr.excl[p] = -1
+	}
+	for gi, g := range e.Exclusive {
+		for _, p := range g {
+			pr.excl[p] = gi
+		}
 	}
 	pr.supp = make([][]int32, m)
 	pr.votes = make([]int64, m)

@@ -1314,6 +1314,12 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 	}
 	// move the groups
 	en.in[p] = false
+	if g := en.pr.excl[p]; g >= 0 {
+		// the rest of p's exclusion group is out (docs/counting.md §2.8)
+		for _, q := range en.pr.e.Exclusive[g] {
+			en.in[q] = false
+		}
+	}
 	for i, g := range s.supp[p] {
 		if old := en.cls[g]; old >= 0 {
 			if unit {

@@ -66,11 +66,13 @@ func (c *counter) greedy(rule string, initial []int) *result {
 	dens := make([]density, pr.m)
 	order := make([]int, 0, pr.m)
 	taken := make([]bool, pr.m)
+	excluded := make([]bool, pr.m)
 	remaining := pr.budget
 	for _, p := range initial {
 		taken[p] = true
 		remaining -= pr.cost[p]
 		res.order = append(res.order, p)
+		c.exclude(excluded, p)
 	}
 	for p := range pr.m {
 		dens[p] = c.greedyDensity(rule, p)
@@ -96,6 +98,8 @@ func (c *counter) greedy(rule string, initial []int) *result {
 		e.Left = remaining
 		cost := pr.cost[p]
 		switch {
+		case !c.fundable(p):
+			e.Reason = ReasonMinimum // text by outcome
 		case rule == RuleGreedyThreshold && c.votes[p] < pr.e.Threshold:
 			e.Reason = ReasonThreshold
 			unit := "votes"
@@ -106,6 +110,8 @@ func (c *counter) greedy(rule string, initial []int) *result {
 		case cost > pr.budget:
 			e.Reason = ReasonOverBudget
 			e.Text = fmt.Sprintf("costs %s, more than the whole budget %s", c.fmtAmount(cost), c.fmtAmount(pr.budget))
+		case excluded[p]:
+			e.Reason = ReasonExcluded // text by outcome
 		case stopped:
 			e.Reason = ReasonStopped
 			e.Text = "not reached: greedy-no-skip stopped at the first project that did not fit"
@@ -116,6 +122,7 @@ func (c *counter) greedy(rule string, initial []int) *result {
 				map[Reason]string{ReasonSelected: "selected", ReasonCompletion: "added by the greedy completion"}[reason],
 				step, c.voteText(rule, p), c.fmtAmount(remaining), c.fmtAmount(pr.budget))
 			remaining -= cost
+			c.exclude(excluded, p)
 		default:
 			e.Reason = ReasonNoFit
 			e.Text = fmt.Sprintf("did not fit in the remaining budget at step %d: costs %s, %s was left", step, c.fmtAmount(cost), c.fmtAmount(remaining))

@@ -13,8 +13,8 @@ import (
 )
 
 // FromManifest returns the election of a round: the manifest's budget and
-// projects (in manifest order) and the counted ballots (docs/record.md
-// §11). Approval ballots list their approved projects; cumulative ballots
+// projects (in manifest order), its minimum and exclusion groups, and the
+// counted ballots (docs/record.md §11). Approval ballots list their approved projects; cumulative ballots
 // list the projects they give points to, with their points. It returns an
 // error wrapping [ErrElection] if a ballot names a project the manifest
 // does not have or does not match the manifest's ballot kind.
@@ -25,6 +25,18 @@ func FromManifest(m *ballot.Manifest, counted []*ballot.Ballot) (*Election, erro
 	for i, p := range m.Projects {
 		e.Projects[i] = Project{ID: p.ID, Cost: p.Cost}
 		index[p.ID] = i
+	}
+	e.Minimum = m.Minimum
+	for _, g := range m.Exclusive {
+		ig := make([]int, len(g))
+		for j, id := range g {
+			i, ok := index[id]
+			if !ok {
+				return nil, fmt.Errorf("%w: exclusion group names unknown project %q", ErrElection, id)
+			}
+			ig[j] = i
+		}
+		e.Exclusive = append(e.Exclusive, ig)
 	}
 	for n, b := range counted {
 		if b.Cumulative != cumulative {

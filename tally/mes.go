@@ -89,7 +89,7 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 	}
 	for p := range pr.m {
 		switch {
-		case len(s.supp[p]) == 0:
+		case len(s.supp[p]) == 0 || !c.fundable(p):
 		case pr.cost[p] == 0:
 			s.free = append(s.free, p)
 		default:
@@ -97,6 +97,19 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 		}
 	}
 	slices.SortFunc(s.free, func(a, b int) int { return c.rank[a] - c.rank[b] })
+	if len(pr.e.Exclusive) > 0 {
+		// Free projects are funded first, in tie-break order, each
+		// excluding the rest of its group (docs/counting.md §2.8).
+		out := make([]bool, pr.m)
+		s.free = slices.DeleteFunc(s.free, func(p int) bool {
+			if out[p] {
+				return true
+			}
+			c.exclude(out, p)
+			return false
+		})
+		s.elig = slices.DeleteFunc(s.elig, func(p int) bool { return out[p] })
+	}
 	return s
 }
 
@@ -173,6 +186,10 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 	}
 	for p := range pr.m {
 		if funded[p] {
+			continue
+		}
+		if c.fundedMate(p, funded) >= 0 {
+			res.expl[p] = Explanation{Reason: ReasonExcluded}
 			continue
 		}
 		if r.money[p] == nil {

@@ -27,6 +27,10 @@ func (c *counter) phragmen() *result {
 	ph := &phragmenState{c: c}
 	remaining := []int{}
 	for p := range pr.m {
+		if !c.fundable(p) {
+			res.expl[p] = Explanation{Reason: ReasonMinimum} // text by outcome
+			continue
+		}
 		if pr.cost[p] > pr.budget {
 			res.expl[p] = Explanation{Reason: ReasonOverBudget,
 				Text: fmt.Sprintf("costs %s, more than the whole budget %s", c.fmtAmount(pr.cost[p]), c.fmtAmount(pr.budget))}
@@ -153,6 +157,17 @@ func (c *counter) phragmen() *result {
 		}
 		i := slices.Index(remaining, p)
 		remaining = slices.Delete(remaining, i, i+1)
+		if g := pr.excl[p]; g >= 0 {
+			// the rest of p's exclusion group leaves the count
+			// (docs/counting.md §2.8)
+			remaining = slices.DeleteFunc(remaining, func(q int) bool {
+				if pr.excl[q] != g {
+					return false
+				}
+				res.expl[q] = Explanation{Reason: ReasonExcluded, Step: round}
+				return true
+			})
+		}
 	}
 	return res
 }

@@ -16,6 +16,32 @@ import (
 type refElection struct {
 	e    *Election
 	rank []int
+	// rv are the rule's votes, for the minimum (nil: no minimum applies)
+	rv []int64
+}
+
+// fundable reports whether p has the election's minimum of the rule's
+// votes (docs/counting.md §2.8).
+func (r *refElection) fundable(p int) bool { return r.rv == nil || r.rv[p] >= r.e.Minimum }
+
+// mates returns the other projects of p's exclusion group.
+func (r *refElection) mates(p int) []int {
+	for _, g := range r.e.Exclusive {
+		if slices.Contains(g, p) {
+			return slices.DeleteFunc(slices.Clone(g), func(q int) bool { return q == p })
+		}
+	}
+	return nil
+}
+
+// excludedBy reports whether a project of out is in p's exclusion group.
+func (r *refElection) excludedBy(p int, out []int) bool {
+	for _, q := range r.mates(p) {
+		if slices.Contains(out, q) {
+			return true
+		}
+	}
+	return false
 }
 
 // util returns voter i's utility for project p under rule's utilities.
@@ -123,7 +149,7 @@ func (r *refElection) greedy(rule string, initial []int) []int {
 		if rule == RuleGreedyThreshold && r.score(x.p) < r.e.Threshold {
 			continue
 		}
-		if c > r.e.Budget {
+		if c > r.e.Budget || !r.fundable(x.p) || r.excludedBy(x.p, out) {
 			continue
 		}
 		if c <= left {
@@ -151,7 +177,7 @@ func (r *refElection) mes(kind string, b *big.Rat) []int {
 		for i := range n {
 			total.Add(total, r.util(kind, i, p))
 		}
-		if total.Sign() > 0 {
+		if total.Sign() > 0 && r.fundable(p) {
 			if r.e.Projects[p].Cost > 0 {
 				cands = append(cands, p)
 			} else {
@@ -160,7 +186,12 @@ func (r *refElection) mes(kind string, b *big.Rat) []int {
 		}
 	}
 	sort.Slice(free, func(a, b int) bool { return r.rank[free[a]] < r.rank[free[b]] })
-	out = append(out, free...)
+	for _, p := range free {
+		if !r.excludedBy(p, out) {
+			out = append(out, p)
+		}
+	}
+	cands = slices.DeleteFunc(cands, func(p int) bool { return r.excludedBy(p, out) })
 	for {
 		best := -1
 		var bestRho *big.Rat
@@ -209,7 +240,7 @@ func (r *refElection) mes(kind string, b *big.Rat) []int {
 			return out
 		}
 		out = append(out, best)
-		cands = slices.DeleteFunc(cands, func(q int) bool { return q == best })
+		cands = slices.DeleteFunc(cands, func(q int) bool { return q == best || slices.Contains(r.mates(best), q) })
 		for i := range n {
 			u := r.util(kind, i, best)
 			if u.Sign() == 0 {
@@ -248,7 +279,7 @@ func (r *refElection) add1WithMoney() ([]int, *big.Rat) {
 	}
 	var eligible []int
 	for p := range r.e.Projects {
-		if r.e.Projects[p].Cost > 0 && r.votes(p) > 0 {
+		if r.e.Projects[p].Cost > 0 && r.votes(p) > 0 && r.fundable(p) {
 			eligible = append(eligible, p)
 		}
 	}
@@ -261,7 +292,7 @@ func (r *refElection) add1WithMoney() ([]int, *big.Rat) {
 		}
 		exhaustive := true
 		for _, p := range eligible {
-			if !slices.Contains(out, p) && r.cost(out)+r.e.Projects[p].Cost <= r.e.Budget {
+			if !slices.Contains(out, p) && !r.excludedBy(p, out) && r.cost(out)+r.e.Projects[p].Cost <= r.e.Budget {
 				exhaustive = false
 			}
 		}
@@ -282,7 +313,7 @@ func (r *refElection) phragmen() []int {
 	}
 	var rem []int
 	for p := range m {
-		if r.e.Projects[p].Cost <= r.e.Budget {
+		if r.e.Projects[p].Cost <= r.e.Budget && r.fundable(p) {
 			rem = append(rem, p)
 		}
 	}
@@ -325,7 +356,7 @@ func (r *refElection) phragmen() []int {
 		}
 		out = append(out, p)
 		spent += r.e.Projects[p].Cost
-		rem = slices.DeleteFunc(rem, func(q int) bool { return q == p })
+		rem = slices.DeleteFunc(rem, func(q int) bool { return q == p || slices.Contains(r.mates(p), q) })
 	}
 	return out
 }
@@ -340,7 +371,7 @@ func refCount(e *Election, rule string, tb TieBreak) []int {
 	if pointsRule(rule) || rule == RuleGreedyThreshold && e.Points {
 		votes = pr.points
 	}
-	r := &refElection{e: e, rank: tb.ranks(e, votes)}
+	r := &refElection{e: e, rank: tb.ranks(e, votes), rv: votes}
 	switch rule {
 	case RuleEqualShares:
 		return r.mes("cost", new(big.Rat).SetFrac64(e.Budget, max(int64(len(e.Ballots)), 1)))
@@ -522,4 +553,96 @@ func TestReferenceAdd1Large(t *testing.T) {
 		t.Errorf("the search never skipped an increment")
 	}
 	t.Logf("increments skipped: %d", skipped)
+}
+
+// withOptions adds a random minimum and random exclusion groups to e
+// (docs/counting.md §2.8).
+func withOptions(rng *rand.Rand, e *Election) {
+	if rng.IntN(2) == 0 {
+		e.Minimum = int64(1 + rng.IntN(4))
+	}
+	perm := rng.Perm(len(e.Projects))
+	for len(perm) >= 2 && rng.IntN(3) > 0 {
+		k := 2 + rng.IntN(min(3, len(perm)-1))
+		e.Exclusive = append(e.Exclusive, slices.Clone(perm[:k]))
+		perm = perm[k:]
+	}
+}
+
+// TestReferenceOptions compares Count with the literal implementation on
+// random elections with a minimum and exclusion groups, for every rule and
+// both tie-breaking orders.
+func TestReferenceOptions(t *testing.T) {
+	n := 1500
+	if testing.Short() {
+		n = 200
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	withMin, withGroups := 0, 0
+	for i := range n {
+		e := randomElection(rng)
+		withOptions(rng, e)
+		if e.Minimum > 0 {
+			withMin++
+		}
+		if len(e.Exclusive) > 0 {
+			withGroups++
+		}
+		var seed [32]byte
+		seed[1] = byte(i)
+		for _, order := range []string{TieLexicographic, TieDefault} {
+			tb, _ := NewTieBreak(order, seed)
+			for _, rule := range Rules() {
+				o, err := Count(e, rule, tb)
+				if err != nil {
+					t.Fatalf("case %d %s: %v", i, rule, err)
+				}
+				want := refCount(e, rule, tb)
+				var w []string
+				for _, p := range want {
+					w = append(w, e.Projects[p].ID)
+				}
+				if !slices.Equal(o.Order, w) {
+					t.Fatalf("case %d %s %s: order %v, want %v\nelection %+v", i, rule, order, o.Order, w, e)
+				}
+				checkOptions(t, e, o)
+			}
+		}
+	}
+	if withMin == 0 || withGroups == 0 {
+		t.Fatalf("no case with a minimum (%d) or a group (%d)", withMin, withGroups)
+	}
+}
+
+// checkOptions checks an outcome against the options themselves: no
+// funded project below the minimum, at most one per group, and every
+// explanation of an excluded project naming its group's funded project.
+func checkOptions(t *testing.T, e *Election, o *Outcome) {
+	t.Helper()
+	for p, f := range o.Funded {
+		if f && o.Votes[p] < e.Minimum {
+			t.Fatalf("%s: %s funded with %d votes, minimum %d", o.Rule, e.Projects[p].ID, o.Votes[p], e.Minimum)
+		}
+		x := o.Explanations[p]
+		if !f && o.Votes[p] < e.Minimum && (x.Reason != ReasonMinimum || x.Minimum != e.Minimum) {
+			t.Fatalf("%s: %s below the minimum explained %+v", o.Rule, e.Projects[p].ID, x)
+		}
+		if x.Reason == ReasonExcluded && (x.ExcludedBy == "" || x.Text == "") {
+			t.Fatalf("%s: %s excluded by nobody: %+v", o.Rule, e.Projects[p].ID, x)
+		}
+		if x.Text == "" {
+			t.Fatalf("%s: %s has no explanation: %+v", o.Rule, e.Projects[p].ID, x)
+		}
+	}
+	for _, g := range e.Exclusive {
+		n := 0
+		for _, p := range g {
+			if o.Funded[p] {
+				n++
+			}
+		}
+		if n > 1 {
+			t.Fatalf("%s: %d projects of group %v funded", o.Rule, n, g)
+		}
+	}
 }

@@ -101,6 +101,13 @@ const (
 	// ReasonShortOfMoney: under Equal Shares its supporters had less money
 	// left than its cost.
 	ReasonShortOfMoney Reason = "short-of-money"
+	// ReasonMinimum: fewer votes than the election's minimum (a manifest's
+	// minimum line); no rule funds it. [Explanation.Minimum] is the
+	// minimum.
+	ReasonMinimum Reason = "below-minimum"
+	// ReasonExcluded: another project of its exclusion group was funded
+	// first. [Explanation.ExcludedBy] names that project.
+	ReasonExcluded Reason = "excluded"
 )
 
 // An Explanation says why one project was funded or not.
@@ -125,6 +132,12 @@ type Explanation struct {
 	// took them, each with the tie-break step that put one before the
 	// other; nil when the project was tied with none.
 	Ties []Tie
+	// Minimum is the election's minimum of votes when Reason is
+	// [ReasonMinimum], else 0.
+	Minimum int64
+	// ExcludedBy is the funded project of the same exclusion group when
+	// Reason is [ReasonExcluded], else empty.
+	ExcludedBy string
 	// Text is the explanation as one English sentence.
 	Text string
 }
@@ -193,6 +206,9 @@ type Outcome struct {
 	// Note is a sentence about the count as a whole, such as the outcome of
 	// the comparison step; empty when there is nothing to add.
 	Note string
+	// Minimum and Exclusive are the election's (IDs instead of indices).
+	Minimum   int64
+	Exclusive [][]string
 }
 
 // Count counts e by rule, breaking exact ties by tb. Counting is
@@ -217,7 +233,7 @@ func countPrepared(pr *profile, rule string, tb TieBreak) (*Outcome, error) {
 		votes = pr.points
 	}
 	rank := tb.profileRanks(pr, votes)
-	c := &counter{pr: pr, rank: rank, votes: votes, tb: tb}
+	c := &counter{pr: pr, rank: rank, votes: votes, tb: tb, pointsVotes: countsPoints(rule, pr.e)}
 	var res *result
 	var err error
 	switch rule {
@@ -250,6 +266,8 @@ type counter struct {
 	rank  []int   // tie-break rank per project, 0 first
 	votes []int64 // votes the rule counts
 	tb    TieBreak
+	// pointsVotes: votes are points
+	pointsVotes bool
 }
 
 // result is what a rule returns before it becomes an Outcome.
@@ -280,11 +298,77 @@ func (c *counter) outcome(rule string, tb TieBreak, res *result) *Outcome {
 	}
 	o.Selected = slices.Clone(o.Order)
 	slices.Sort(o.Selected)
+	o.Minimum = pr.e.Minimum
+	for _, g := range pr.e.Exclusive {
+		ids := make([]string, len(g))
+		for i, p := range g {
+			ids[i] = pr.e.Projects[p].ID
+		}
+		o.Exclusive = append(o.Exclusive, ids)
+	}
+	// The options of docs/counting.md §2.8: below the minimum, a project
+	// never took part, whatever the rule's own reason; a rule marks the
+	// projects it passed over because their group had a funded project
+	// (ReasonExcluded), and they are told which.
+	for p := range res.expl {
+		if o.Funded[p] {
+			continue
+		}
+		e := &res.expl[p]
+		if c.votes[p] < pr.e.Minimum {
+			*e = Explanation{Reason: ReasonMinimum, Minimum: pr.e.Minimum,
+				Text: fmt.Sprintf("below the minimum: %d %s, %d needed to be funded", c.votes[p], c.voteUnit(), pr.e.Minimum)}
+			continue
+		}
+		if by := c.fundedMate(p, o.Funded); by >= 0 && e.Reason == ReasonExcluded {
+			*e = Explanation{Reason: ReasonExcluded, Step: e.Step, Left: e.Left, ExcludedBy: pr.e.Projects[by].ID,
+				Text: fmt.Sprintf("excluded: %s, of the same exclusion group, was funded, and at most one project of a group is", pr.e.Projects[by].ID)}
+		}
+	}
 	for i := range o.Explanations {
 		o.Explanations[i].Project = pr.e.Projects[i].ID
 		o.Explanations[i].Funded = o.Funded[i]
 	}
 	return o
+}
+
+// voteUnit names what the rule's votes count.
+func (c *counter) voteUnit() string {
+	if c.pointsVotes {
+		return "points"
+	}
+	return "votes"
+}
+
+// fundable reports whether project p may be funded at all: it has at
+// least the election's minimum of votes (docs/counting.md §2.8).
+func (c *counter) fundable(p int) bool { return c.votes[p] >= c.pr.e.Minimum }
+
+// fundedMate returns the project of p's exclusion group that funded says
+// is funded, or -1.
+func (c *counter) fundedMate(p int, funded []bool) int {
+	g := c.pr.excl[p]
+	if g < 0 {
+		return -1
+	}
+	for _, q := range c.pr.e.Exclusive[g] {
+		if q != p && funded[q] {
+			return q
+		}
+	}
+	return -1
+}
+
+// exclude marks the other projects of funded project p's exclusion group
+// as out of the count in out (docs/counting.md §2.8).
+func (c *counter) exclude(out []bool, p int) {
+	if g := c.pr.excl[p]; g >= 0 {
+		for _, q := range c.pr.e.Exclusive[g] {
+			if q != p {
+				out[q] = true
+			}
+		}
+	}
 }
 
 // fmtAmount formats a scaled amount of the election.
