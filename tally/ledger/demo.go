@@ -555,7 +555,7 @@ func CountedBallots(rec *Record, a *Anchors) []*ballot.Ballot {
 	if !v.passed(CheckAnchors) {
 		return nil
 	}
-	if fe, err := v.readLeaves(rec.stream(), true); fe != nil || err != nil || v.m == nil || v.roll == nil {
+	if fe, err := v.readLeaves(rec.Roll, rec.stream().Next, true); fe != nil || err != nil || v.m == nil || v.roll == nil {
 		return nil
 	}
 	var out []*ballot.Ballot

@@ -6,34 +6,46 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// memTree holds the stored hashes of a list of leaves, for verification.
+// treeChunk is the number of stored hashes in one chunk of a memTree (2
+// MiB): the tree grows by chunks, never copying what it holds.
+const treeChunk = 1 << 16
+
+// memTree holds the stored hashes of a log's leaves, for verification, in
+// chunks (about 64 bytes per leaf).
 type memTree struct {
-	n      int64
-	hashes []tlog.Hash
+	n      int64         // leaves
+	count  int64         // stored hashes
+	chunks [][]tlog.Hash // each treeChunk long but the last
 }
 
-// buildTree computes the stored hashes of leaves (empty leaves included).
-func buildTree(leaves [][]byte) (*memTree, error) {
-	t := &memTree{hashes: make([]tlog.Hash, 0, tlog.StoredHashCount(int64(len(leaves))))}
-	for i, leaf := range leaves {
-		h, err := tlog.StoredHashes(int64(i), leaf, t)
-		if err != nil {
-			return nil, fmt.Errorf("tree: leaf %d: %w", i, err)
-		}
-		t.hashes = append(t.hashes, h...)
+// add appends leaf n's record hash (leaves must come in order).
+func (t *memTree) add(h tlog.Hash) error {
+	hs, err := tlog.StoredHashesForRecordHash(t.n, h, t)
+	if err != nil {
+		return fmt.Errorf("tree: leaf %d: %w", t.n, err)
 	}
-	t.n = int64(len(leaves))
-	return t, nil
+	for _, x := range hs {
+		if t.count%treeChunk == 0 {
+			t.chunks = append(t.chunks, make([]tlog.Hash, 0, treeChunk))
+		}
+		last := &t.chunks[len(t.chunks)-1]
+		*last = append(*last, x)
+		t.count++
+	}
+	t.n++
+	return nil
 }
+
+func (t *memTree) at(x int64) tlog.Hash { return t.chunks[x/treeChunk][x%treeChunk] }
 
 // ReadHashes implements tlog.HashReader.
 func (t *memTree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		if x < 0 || x >= int64(len(t.hashes)) {
+		if x < 0 || x >= t.count {
 			return nil, fmt.Errorf("tree: hash %d not stored", x)
 		}
-		out[i] = t.hashes[x]
+		out[i] = t.at(x)
 	}
 	return out, nil
 }
@@ -47,4 +59,4 @@ func (t *memTree) root(n int64) (tlog.Hash, error) {
 }
 
 // leafHash returns the record hash of leaf i (i < t.n).
-func (t *memTree) leafHash(i int64) tlog.Hash { return t.hashes[tlog.StoredHashIndex(0, i)] }
+func (t *memTree) leafHash(i int64) tlog.Hash { return t.at(tlog.StoredHashIndex(0, i)) }

@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -108,24 +110,38 @@ var statusWords = [...]string{stNone: "", stCounted: "counted", stSuperseded: "s
 // keyState is what the verifier holds for one key: the per-key state that,
 // with the roll and the tree, bounds its memory (not the number of leaves).
 type keyState struct {
-	first   int64   // index of its first ballot leaf; 0 when none
-	more    []int64 // indexes of its later ballot leaves
-	voided  bool
-	voidAt  int64          // index of its latest valid void
+	first   int64          // index of its first ballot leaf; 0 when none
+	more    *[]int64       // indexes of its later ballot leaves, if any
+	voidAt  int64          // index of its latest valid void; 0 when none
 	current int64          // index of its counted ballot so far; 0 when none
 	choice  *ballot.Ballot // the choices of that ballot (shared, choices only)
+}
+
+// leaves returns the indexes of the key's ballot leaves.
+func (k *keyState) leaves() []int64 {
+	if k.first == 0 {
+		return nil
+	}
+	out := []int64{k.first}
+	if k.more != nil {
+		out = append(out, *k.more...)
+	}
+	return out
 }
 
 func (k *keyState) ballots() int {
 	if k.first == 0 {
 		return 0
 	}
-	return 1 + len(k.more)
+	if k.more == nil {
+		return 1
+	}
+	return 1 + len(*k.more)
 }
 
 func (k *keyState) last() int64 {
-	if len(k.more) > 0 {
-		return k.more[len(k.more)-1]
+	if k.more != nil {
+		return (*k.more)[len(*k.more)-1]
 	}
 	return k.first
 }
@@ -249,7 +265,11 @@ func (v *verifier) run(s RecordStream) (*FileError, error) {
 	if !anchored {
 		v.skipRest(CheckManifest, "the trust anchors are unusable")
 	}
-	fe, err := v.readLeaves(s, anchored)
+	// The roll's bytes are not kept past the roll check (a city's roll is
+	// tens of megabytes): only the parsed keys are.
+	roll := s.Roll
+	s.Roll = nil
+	fe, err := v.readLeaves(roll, s.Next, anchored)
 	if err != nil || fe != nil {
 		return fe, err
 	}
@@ -271,8 +291,8 @@ func (v *verifier) run(s RecordStream) (*FileError, error) {
 
 // readLeaves reads every leaf: leaf 0 first (the manifest and roll checks
 // need it), then the others through the pipeline.
-func (v *verifier) readLeaves(s RecordStream, anchored bool) (*FileError, error) {
-	leaf0, err := s.Next()
+func (v *verifier) readLeaves(roll []byte, next func() ([]byte, error), anchored bool) (*FileError, error) {
+	leaf0, err := next()
 	switch fe, ok := asFileError(err); {
 	case ok:
 		return fe, nil
@@ -288,13 +308,14 @@ func (v *verifier) readLeaves(s RecordStream, anchored bool) (*FileError, error)
 	}
 	if anchored {
 		v.checkManifest()
-		v.checkRoll(s.Roll)
+		v.checkRoll(roll)
 		v.wantReceipts()
 	}
+	roll = nil
 	if v.n == 0 {
 		return nil, nil
 	}
-	return v.pipeline(s.Next)
+	return v.pipeline(next)
 }
 
 // batch is a run of consecutive leaves prepared by one worker.
@@ -516,8 +537,12 @@ func (v *verifier) choicesOf(b *ballot.Ballot, leaf []byte) (*ballot.Ballot, str
 		p, _ := v.m.Project(pt.Project)
 		c.Points = append(c.Points, ballot.Points{Project: p.ID, N: pt.N})
 	}
-	lines := bytes.SplitN(leaf, []byte("\n"), 6)
-	return c, string(lines[4])
+	// The choice line is the fifth line of a canonical ballot leaf.
+	line := leaf
+	for range 4 {
+		line = line[bytes.IndexByte(line, '\n')+1:]
+	}
+	return c, string(line[:bytes.IndexByte(line, '\n')])
 }
 
 // commit applies leaf i, prepared, in log order: its failures, the tree,
@@ -539,7 +564,7 @@ func (v *verifier) commit(p *prepared, i int64, leaf []byte) {
 	switch {
 	case p.isVoid && !p.bad:
 		ks := v.state(p.key)
-		ks.voided, ks.voidAt = true, i
+		ks.voidAt = i
 		if ks.current != 0 {
 			v.status[ks.current] = stVoided
 			ks.current, ks.choice = 0, nil
@@ -557,13 +582,13 @@ func (v *verifier) admit(p *prepared, i int64) {
 	const name = CheckOneBallot
 	ks := v.state(p.key)
 	same := int64(-1)
-	for _, j := range append([]int64{ks.first}, ks.more...) {
-		if j != 0 && v.tree.leafHash(j) == p.hash {
+	for _, j := range ks.leaves() {
+		if v.tree.leafHash(j) == p.hash {
 			same = j
 			break
 		}
 	}
-	state := KeyState{Ballots: ks.ballots(), Last: ks.last(), Voided: ks.voided}
+	state := KeyState{Ballots: ks.ballots(), Last: ks.last(), Voided: ks.voidAt != 0}
 	adm, err := AdmitBallot(v.m.Revote, state, same)
 	switch {
 	case adm == Append:
@@ -579,10 +604,13 @@ func (v *verifier) admit(p *prepared, i int64) {
 		v.fail(name, "leaf %d: %v", i, err)
 	}
 	bad := p.bad || adm != Append
-	if ks.first == 0 {
+	switch {
+	case ks.first == 0:
 		ks.first = i
-	} else {
-		ks.more = append(ks.more, i)
+	case ks.more == nil:
+		ks.more = &[]int64{i}
+	default:
+		*ks.more = append(*ks.more, i)
 	}
 	if bad {
 		v.status[i] = stInvalid
@@ -622,13 +650,10 @@ func (v *verifier) state(k [32]byte) *keyState {
 }
 
 func (v *verifier) addTree(i int64, h tlog.Hash) {
-	hs, err := tlog.StoredHashesForRecordHash(i, h, v.tree)
-	if err != nil {
-		// Unreachable: the tree holds every hash before leaf i.
+	if err := v.tree.add(h); err != nil || v.tree.n != i+1 {
+		// Unreachable: leaves are added in order.
 		panic(fmt.Sprintf("ledger: tree: leaf %d: %v", i, err))
 	}
-	v.tree.hashes = append(v.tree.hashes, hs...)
-	v.tree.n = i + 1
 }
 
 func (v *verifier) countKind(k LeafKind) {
@@ -717,11 +742,7 @@ func (v *verifier) checkUnused() {
 			v.fail(name, "unused slip %d (key %s) is not on the roll: a slip of another round?", i+1, kb)
 			continue
 		}
-		ks := v.state(k)
-		if ks.first == 0 {
-			continue
-		}
-		for _, leaf := range append([]int64{ks.first}, ks.more...) {
+		for _, leaf := range v.state(k).leaves() {
 			v.fail(name, "unused slip %d (key %s) signed ballot leaf %d, though nobody took it", i+1, kb, leaf)
 		}
 	}
@@ -847,7 +868,8 @@ func (v *verifier) checkRoll(roll []byte) {
 		v.fail(name, "roll is for round %q, manifest for %q", r.Round, v.m.Round)
 		ok = false
 	}
-	if h := r.Hash(); h != v.m.RollHash {
+	// A roll that parses is canonical: its bytes are r.Bytes().
+	if h := sha256.Sum256(roll); h != v.m.RollHash {
 		v.fail(name, "roll hash %s differs from the manifest's %s", canon.EncodeB64(h[:]), canon.EncodeB64(v.m.RollHash[:]))
 		ok = false
 	}
@@ -1121,18 +1143,20 @@ func (v *verifier) checkResults() {
 
 // counted returns the choices of the counted ballots in log order.
 func (v *verifier) counted() []*ballot.Ballot {
-	var idx []int64
-	byIndex := make(map[int64]*ballot.Ballot)
+	type c struct {
+		i int64
+		b *ballot.Ballot
+	}
+	var cs []c
 	for j := range v.keys {
 		if ks := &v.keys[j]; ks.current != 0 {
-			idx = append(idx, ks.current)
-			byIndex[ks.current] = ks.choice
+			cs = append(cs, c{ks.current, ks.choice})
 		}
 	}
-	slices.Sort(idx)
-	out := make([]*ballot.Ballot, len(idx))
-	for k, i := range idx {
-		out[k] = byIndex[i]
+	slices.SortFunc(cs, func(a, b c) int { return cmp.Compare(a.i, b.i) })
+	out := make([]*ballot.Ballot, len(cs))
+	for k := range cs {
+		out[k] = cs[k].b
 	}
 	return out
 }
