@@ -12,7 +12,9 @@
 // Every flag can also be set from the environment (PB_ADDR, PB_DATA,
 // PB_BASE_URL, PB_BATCH, PB_DEMO, PB_LOG_FORMAT); flags win. The first
 // administrator's password comes from PB_ADMIN_PASSWORD, or is generated
-// and printed once when the account is created. See docs/operations.md.
+// and printed once when the account is created. PB_CPUPROFILE=FILE writes
+// a CPU profile of the run to FILE (for scripts/loadtest). See
+// docs/operations.md.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -54,6 +57,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if path := getenv("PB_CPUPROFILE"); path != "" {
+		// A CPU profile of the whole run, for scripts/loadtest.
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("%w: PB_CPUPROFILE: %v", errIO, err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("%w: PB_CPUPROFILE: %v", errIO, err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	return serve(ctx, cfg, nil, stdout, stderr)
 }

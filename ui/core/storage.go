@@ -23,6 +23,10 @@ type Store interface {
 	RoundLogStorage(round string) ledger.Storage
 	// Backup writes a consistent copy of the whole store to w.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
+	// Generation grows after every committed Write. What was computed
+	// from a Read may be kept while Generation, read before that Read
+	// began, has not changed.
+	Generation() uint64
 }
 
 // Tx is one transaction of a [Store]. Lookups of a missing record return
@@ -108,6 +112,8 @@ type Log interface {
 
 	Voter(key [32]byte) (Voter, error)
 	PutVoter(key [32]byte, v Voter) error
+	// ForEachVoter calls fn for every key the log records something for.
+	ForEachVoter(fn func(key [32]byte, v Voter) error) error
 
 	PutCheckpoint(size int64, note []byte) error
 	LatestCheckpoint() (int64, []byte, error)

@@ -50,8 +50,21 @@ func (s *Service) CastBallot(ctx context.Context, round string, leaf []byte) (Ca
 	if err := fr.Manifest.CheckBallot(b, fr.Hash, fr.Roll); err != nil {
 		return Cast{}, ballotError(err)
 	}
-	// Fast answers from the current state, in one read transaction; the
-	// sequencer decides again, serialised with every append.
+	// A key with nothing in the log, in a round that is voting, goes
+	// straight to the sequencer: no read transaction.
+	iv, err := s.intakeView(ctx, round, b.Key)
+	if err != nil {
+		return Cast{}, err
+	}
+	if iv.fresh {
+		if adm, admErr := ledger.AdmitBallot(fr.Manifest.Revote, ledger.KeyState(core.Voter{}), -1); adm != ledger.Append {
+			return Cast{}, admissionError(admErr)
+		}
+		return s.submitBallot(ctx, round, leaf, b.Key)
+	}
+	// Otherwise fast answers from the current state, in one read
+	// transaction; the sequencer decides again, serialised with every
+	// append.
 	h := tlog.RecordHash(leaf)
 	var r core.Round
 	var adm ledger.Admission
@@ -94,7 +107,13 @@ func (s *Service) CastBallot(ctx context.Context, round string, leaf []byte) (Ca
 	if adm != ledger.Append {
 		return Cast{}, admissionError(admErr)
 	}
-	out, err := s.seq.submit(ctx, &entry{round: round, leaf: leaf, key: b.Key})
+	return s.submitBallot(ctx, round, leaf, b.Key)
+}
+
+// submitBallot hands a checked ballot leaf to the sequencer and waits
+// until its batch has committed.
+func (s *Service) submitBallot(ctx context.Context, round string, leaf []byte, key [32]byte) (Cast, error) {
+	out, err := s.seq.submit(ctx, &entry{round: round, leaf: leaf, key: key})
 	if err != nil {
 		return Cast{}, err
 	}

@@ -148,6 +148,25 @@ func (s *sequencer) run() {
 				timer = time.NewTimer(s.period)
 				tick = timer.C
 			}
+			if n := countRound(pending, e.round); n >= batchFull {
+				// This round's part leaves now; the others keep
+				// waiting for the period.
+				var part, rest []*entry
+				for _, p := range pending {
+					if p.round == e.round {
+						part = append(part, p)
+					} else {
+						rest = append(rest, p)
+					}
+				}
+				s.flush(part)
+				pending = rest
+				s.queued.Store(int64(len(pending)))
+				if len(pending) == 0 {
+					timer.Stop()
+					timer, tick = nil, nil
+				}
+			}
 		case <-tick:
 			timer, tick = nil, nil
 			s.flush(pending)
@@ -161,6 +180,23 @@ func (s *sequencer) run() {
 			return
 		}
 	}
+}
+
+// batchFull is K of docs/threat-model.md: a round's part of a batch is
+// appended as soon as it holds this many leaves, before the batch period
+// ends. The shuffle of a batch therefore covers every leaf of the round
+// that arrived within the period, or at least batchFull leaves.
+const batchFull = 512
+
+// countRound counts the entries of round in es.
+func countRound(es []*entry, round string) int {
+	n := 0
+	for _, e := range es {
+		if e.round == round {
+			n++
+		}
+	}
+	return n
 }
 
 // flush appends one batch: every round's entries in one transaction.
@@ -185,8 +221,10 @@ func (s *sequencer) flush(batch []*entry) {
 		frozen[round] = fr
 	}
 	var events []Event
+	var touched map[string][][32]byte // keys appended for, by round
 	err := s.svc.store.Write(ctx, func(tx core.Tx) error {
 		events = events[:0]
+		touched = make(map[string][][32]byte)
 		for _, round := range sortedKeys(byRound) {
 			ev, err := s.appendRound(tx, frozen[round], byRound[round], results)
 			if err != nil {
@@ -194,10 +232,20 @@ func (s *sequencer) flush(batch []*entry) {
 			}
 			if ev != nil {
 				events = append(events, *ev)
+				for _, e := range byRound[round] {
+					if results[e].err == nil {
+						touched[round] = append(touched[round], e.key)
+					}
+				}
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		for round, keys := range touched {
+			s.svc.noteVoters(round, keys)
+		}
+	}
 	if err != nil {
 		// One line per kind of failure per LogEvery: a full disk fails
 		// every batch.
@@ -326,7 +374,6 @@ func (s *sequencer) appendRound(tx core.Tx, fr *FrozenRound, es []*entry, result
 	if err != nil {
 		return nil, err
 	}
-	lg := ledger.NewLog(l)
 	final := make(map[*entry]int64, len(order))
 	for i, e := range order {
 		idx := start + int64(i)
@@ -347,12 +394,18 @@ func (s *sequencer) appendRound(tx core.Tx, fr *FrozenRound, es []*entry, result
 			return nil, err
 		}
 	}
+	// Every receipt is an inclusion proof against the checkpoint just
+	// signed, from the hashes this transaction holds (read once for the
+	// whole batch).
+	hashes := &hashCache{r: l, m: make(map[int64]tlog.Hash)}
 	for _, e := range order {
 		o := outcome{index: final[e]}
 		if !e.void {
-			if o.receipt, err = lg.Receipt(cp, o.index); err != nil {
-				return nil, err
+			p, err := tlog.ProveRecord(head.Size, o.index, hashes)
+			if err != nil {
+				return nil, fmt.Errorf("service: receipt of leaf %d: %w", o.index, err)
 			}
+			o.receipt = &ledger.Receipt{Extra: e.leaf, Index: o.index, Proof: p, Checkpoint: cp}
 		}
 		results[e] = o
 	}
@@ -362,6 +415,38 @@ func (s *sequencer) appendRound(tx core.Tx, fr *FrozenRound, es []*entry, result
 		results[e] = o
 	}
 	return &Event{Round: fr.ID, Size: head.Size, Checkpoint: cp}, nil
+}
+
+// hashCache is a [tlog.HashReader] that reads each stored hash once.
+type hashCache struct {
+	r tlog.HashReader
+	m map[int64]tlog.Hash
+}
+
+func (c *hashCache) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var need []int64
+	for _, x := range indexes {
+		if _, ok := c.m[x]; !ok {
+			need = append(need, x)
+		}
+	}
+	if len(need) > 0 {
+		got, err := c.r.ReadHashes(need)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != len(need) {
+			return nil, fmt.Errorf("service: %d hashes read, want %d", len(got), len(need))
+		}
+		for i, x := range need {
+			c.m[x] = got[i]
+		}
+	}
+	for i, x := range indexes {
+		out[i] = c.m[x]
+	}
+	return out, nil
 }
 
 // shuffleKeepingKeys returns es in a uniformly random order (Fisher-Yates

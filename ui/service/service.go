@@ -79,6 +79,7 @@ type Service struct {
 
 	frozenMu sync.Mutex
 	frozen   map[string]*FrozenRound // cache of immutable per-round data
+	intake   intakeState             // phases and voters of rounds in voting (intakestate.go)
 
 	resultMu sync.Mutex
 	results  map[string]cachedResult                 // verified result notes by round

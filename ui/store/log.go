@@ -201,6 +201,28 @@ func (l *Log) Voter(key [32]byte) (core.Voter, error) {
 	}, nil
 }
 
+// ForEachVoter calls fn for every roll key the log records something
+// for, in key order. An error from fn stops the iteration and is
+// returned.
+func (l *Log) ForEachVoter(fn func(key [32]byte, v core.Voter) error) error {
+	prefix := rkey(l.round)
+	c := l.tx.b(bVoters).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+32 || len(v) != 17 {
+			return fmt.Errorf("store: log %s voter: %w", l.round, ErrLogCorrupt)
+		}
+		err := fn([32]byte(k[len(prefix):]), core.Voter{
+			Ballots: int(binary.BigEndian.Uint64(v[0:8])),
+			Last:    int64(binary.BigEndian.Uint64(v[8:16])),
+			Voided:  v[16] == 1,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PutVoter records what the log holds for a roll key.
 func (l *Log) PutVoter(key [32]byte, v core.Voter) error {
 	b := make([]byte, 17)
@@ -326,9 +348,13 @@ func (ls *LogStorage) Size() (n int64, err error) {
 
 // Append implements ledger.Storage in its own Update transaction.
 func (ls *LogStorage) Append(start int64, leaves [][]byte, hashes []tlog.Hash) error {
-	return ls.s.db.Update(func(btx *bolt.Tx) error {
+	err := ls.s.db.Update(func(btx *bolt.Tx) error {
 		return (&Tx{tx: btx}).Log(ls.round).Append(start, leaves, hashes)
 	})
+	if err == nil {
+		ls.s.gen.Add(1)
+	}
+	return err
 }
 
 // Find returns the index of the leaf whose record hash is h, or an error

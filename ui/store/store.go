@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/hedensted-pb/pb/ui/core"
@@ -74,7 +75,8 @@ var (
 // Store is an open database. Its methods are safe for concurrent use;
 // bbolt allows many readers and one writer at a time.
 type Store struct {
-	db *bolt.DB
+	db  *bolt.DB
+	gen atomic.Uint64 // write transactions committed since Open
 }
 
 // Open opens (creating if needed) the database file at path and its
@@ -155,8 +157,18 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return err
 	}
 	defer recoverTx(&err)
-	return noSpace(s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) }))
+	err = noSpace(s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) }))
+	if err == nil {
+		s.gen.Add(1)
+	}
+	return err
 }
+
+// Generation is a number that grows after every committed [Store.Update]
+// (it is read after the commit has returned). A value computed from
+// what a read transaction saw may be kept as long as Generation, read
+// before that transaction began, has not changed since.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 // Backup writes a consistent copy of the whole database to w, from one
 // read transaction, so writers keep going while it streams. It returns the

@@ -1,0 +1,545 @@
+//go:build ignore
+
+// Loadtest measures ballot intake and the public pages of a real pbserver
+// process. For each batch period it starts a server, makes a round with a
+// roll of -keys keys and opens voting, signs a ballot for every key, then
+// for each number of clients casts ballots for -dur (each client posts one
+// ballot, waits for its receipt, posts the next) and prints ballots/s,
+// latency p50/p95/p99, the server's CPU time per ballot (from
+// /proc/PID/stat) and the ratio to the 2-core Ed25519 verification bound,
+// measured in the same run just before. Then it starts a server with the
+// demo data and measures GET / (the fund overview), a round's page and
+// its projector with -conns connections. It prints the load average with
+// every table: the machine may be shared.
+//
+// Usage:
+//
+//	scripts/loadtest [-clients 16,64,256,1024] [-batch 50ms,100ms] [-dur 5s] [-keys 150000] [-conns 64] [-profile DIR]
+//
+// -profile DIR writes the server's CPU profile of each intake run to
+// DIR/intake-BATCH.pprof (PB_CPUPROFILE), for go tool pprof.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/hedensted-pb/pb/ballot"
+)
+
+const (
+	round    = "load-2026"
+	password = "loadtest-admin-password"
+)
+
+var (
+	clientsFlag = flag.String("clients", "16,64,256,1024", "numbers of concurrent voters, comma-separated")
+	batchFlag   = flag.String("batch", "50ms,100ms", "the server's -batch periods, comma-separated")
+	dur         = flag.Duration("dur", 5*time.Second, "how long each intake run and each page run lasts")
+	keys        = flag.Int("keys", 150000, "keys on each round's roll (ballots available to all runs of one batch period)")
+	conns       = flag.Int("conns", 64, "connections for the page runs (0: skip them)")
+	profile     = flag.String("profile", "", "directory for the server's CPU profiles of the intake runs")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "loadtest: %v\n", err)
+		os.Exit(2)
+	}
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad number %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func run() error {
+	clients, err := ints(*clientsFlag)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "pb-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "pbserver")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/pbserver").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build pbserver: %v\n%s", err, out)
+	}
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("loadtest: %d CPUs, %s\n", runtime.NumCPU(), loadavg())
+	type row struct {
+		batch           string
+		clients         int
+		n               int
+		rate            float64
+		p50, p95, p99   time.Duration
+		cpu             time.Duration // server CPU per ballot
+		errs            int
+		boundRate       float64
+		verifyEach      time.Duration
+		loadText        string
+		ratio, cpuRatio float64
+	}
+	var rows []row
+	for _, batch := range strings.Split(*batchFlag, ",") {
+		batch = strings.TrimSpace(batch)
+		var env []string
+		if *profile != "" {
+			env = append(env, "PB_CPUPROFILE="+filepath.Join(*profile, "intake-"+batch+".pprof"))
+		}
+		s, err := startServer(bin, filepath.Join(tmp, "data-"+batch), batch, false, env)
+		if err != nil {
+			return err
+		}
+		leaves, err := setupRound(s.base, *keys)
+		if err != nil {
+			s.stop()
+			return err
+		}
+		var next atomic.Int64
+		for _, c := range clients {
+			boundRate, each := verifyBound(time.Second)
+			ld := loadavg()
+			cpu0 := s.cpu()
+			t0 := time.Now()
+			lat, n, errs := castFor(s.base, leaves, &next, c, *dur)
+			el := time.Since(t0)
+			cpu := s.cpu() - cpu0
+			r := row{batch: batch, clients: c, n: n, errs: errs, boundRate: boundRate, verifyEach: each, loadText: ld}
+			r.rate = float64(n) / el.Seconds()
+			if n > 0 {
+				r.p50, r.p95, r.p99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
+				r.cpu = cpu / time.Duration(n)
+			}
+			r.ratio = r.rate / boundRate
+			r.cpuRatio = float64(r.cpu) / float64(each)
+			rows = append(rows, r)
+			fmt.Printf("  batch %s, %d clients: %d ballots, %.0f/s, p99 %s, %s CPU a ballot (%s)\n", batch, c, n, r.rate, r.p99.Round(time.Millisecond), r.cpu.Round(time.Microsecond), ld)
+			if next.Load() >= int64(len(leaves)) {
+				fmt.Printf("  (the roll is used up: raise -keys)\n")
+				break
+			}
+		}
+		s.stop()
+	}
+	fmt.Println()
+	fmt.Println("Ballot intake (bound: Ed25519 verifications/s on every core, measured before each run;")
+	fmt.Println("ratio = ballots/s ÷ bound; CPU× = server CPU a ballot ÷ one verification on one core)")
+	fmt.Println()
+	fmt.Printf("| %-6s | %7s | %8s | %9s | %7s | %7s | %7s | %9s | %4s | %8s | %5s | %4s | %-16s |\n",
+		"batch", "clients", "ballots", "ballots/s", "p50", "p95", "p99", "CPU/ballot", "CPU×", "bound/s", "ratio", "errs", "load average")
+	fmt.Println("|--------|---------|----------|-----------|---------|---------|---------|------------|------|----------|-------|------|------------------|")
+	for _, r := range rows {
+		fmt.Printf("| %-6s | %7d | %8d | %9.0f | %7s | %7s | %7s | %10s | %4.1f | %8.0f | %5.2f | %4d | %-16s |\n",
+			r.batch, r.clients, r.n, r.rate, ms(r.p50), ms(r.p95), ms(r.p99), r.cpu.Round(time.Microsecond), r.cpuRatio, r.boundRate, r.ratio, r.errs, r.loadText)
+	}
+	if *conns <= 0 {
+		return nil
+	}
+
+	// The public pages, on the demo data.
+	s, err := startServer(bin, "", "1s", true, nil)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	pages := []string{"/", "/r/juelsminde-2026", "/p/barrit-2026", "/r/barrit-2026"}
+	fmt.Println()
+	fmt.Printf("Public pages, %d connections, %s each, anonymous, Accept-Language da\n\n", *conns, *dur)
+	fmt.Printf("| %-22s | %8s | %7s | %7s | %10s | %4s | %-16s |\n", "page", "req/s", "p50", "p99", "CPU/req", "errs", "load average")
+	fmt.Println("|------------------------|----------|---------|---------|------------|------|------------------|")
+	for _, p := range pages {
+		ld := loadavg()
+		cpu0 := s.cpu()
+		t0 := time.Now()
+		lat, n, errs := getFor(s.base+p, *conns, *dur)
+		el := time.Since(t0)
+		cpu := s.cpu() - cpu0
+		var per time.Duration
+		if n > 0 {
+			per = cpu / time.Duration(n)
+		}
+		fmt.Printf("| %-22s | %8.0f | %7s | %7s | %10s | %4d | %-16s |\n", "GET "+p, float64(n)/el.Seconds(), ms(pct(lat, 50)), ms(pct(lat, 99)), per.Round(100*time.Nanosecond), errs, ld)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}
+
+func pct(lat []time.Duration, p int) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	i := (len(lat)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return lat[i]
+}
+
+// loadavg is the first three fields of /proc/loadavg.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// verifyBound returns how many Ed25519 verifications per second every
+// core together does, and the time of one on one core.
+func verifyBound(d time.Duration) (float64, time.Duration) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	msg := bytes.Repeat([]byte("pb-ballot/v1 "), 20)
+	sig := ed25519.Sign(priv, msg)
+	var total atomic.Int64
+	var cpu atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	t0 := time.Now()
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			c0 := threadCPU()
+			n := 0
+			for time.Now().Before(stop) {
+				for range 64 {
+					if !ed25519.Verify(pub, msg, sig) {
+						panic("verify")
+					}
+				}
+				n += 64
+			}
+			cpu.Add(int64(threadCPU() - c0))
+			total.Add(int64(n))
+		}()
+	}
+	wg.Wait()
+	rate := float64(total.Load()) / time.Since(t0).Seconds()
+	each := time.Duration(cpu.Load() / max(total.Load(), 1))
+	return rate, each
+}
+
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ts syscall.Timespec
+	// CLOCK_THREAD_CPUTIME_ID = 3
+	_, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0)
+	if e != 0 {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// castFor runs c voters for d, each posting the next unused ballot and
+// waiting for its answer, and returns the latencies of the acknowledged
+// ballots (201), their number and the number of other answers.
+func castFor(base string, leaves [][]byte, next *atomic.Int64, c int, d time.Duration) ([]time.Duration, int, int) {
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	url := base + "/api/rounds/" + round + "/ballots"
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs atomic.Int64
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(stop) {
+				i := next.Add(1) - 1
+				if i >= int64(len(leaves)) {
+					break
+				}
+				t0 := time.Now()
+				resp, err := client.Post(url, "text/plain", bytes.NewReader(leaves[i]))
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					errs.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return lat, len(lat), int(errs.Load())
+}
+
+// getFor runs c connections getting url for d, anonymous, in Danish.
+func getFor(url string, c int, d time.Duration) ([]time.Duration, int, int) {
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs atomic.Int64
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(stop) {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header.Set("Accept-Language", "da")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return lat, len(lat), int(errs.Load())
+}
+
+// server is a pbserver process.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func startServer(bin, data, batch string, demo bool, env []string) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args := []string{"-addr", addr, "-batch", batch, "-max-conns-per-ip", "0", "-log-format", "json"}
+	if data != "" {
+		args = append(args, "-data", data)
+	}
+	if demo {
+		args = append(args, "-demo")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), "PB_ADMIN_PASSWORD="+password), env...)
+	logf, err := os.CreateTemp("", "pb-loadtest-server-*.log")
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, base: "http://" + addr}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.base + "/api/rounds")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("pbserver did not start; see %s", logf.Name())
+}
+
+// cpu is the server process's user and system CPU time so far.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which is in parentheses).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / hz
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+}
+
+// admin is an administrator's HTTP client with a session.
+type admin struct {
+	base string
+	http *http.Client
+	csrf string
+}
+
+func (c *admin) do(method, path string, body any) (int, []byte) {
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd, ct = bytes.NewReader(b), "text/plain"
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), method, c.base+path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// setupRound makes a round with three projects and a roll of n random
+// keys, freezes it, opens voting and returns a signed ballot leaf for
+// every key (signed on every core).
+func setupRound(base string, n int) ([][]byte, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &admin{base: base, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute}}
+	var s struct{ CSRF string }
+	st, b := c.do("POST", "/api/login", map[string]string{"name": "admin", "password": password})
+	if st != 200 {
+		return nil, fmt.Errorf("login: %d %s", st, b)
+	}
+	json.Unmarshal(b, &s)
+	c.csrf = s.CSRF
+	steps := []struct {
+		want         int
+		method, path string
+		body         any
+	}{
+		{201, "POST", "/api/funds", map[string]any{"id": "pulje", "name": "Landdistriktspuljen", "total": 600_000, "years": []int{2026, 2027, 2028}, "formula": "equal"}},
+		{201, "POST", "/api/communities", map[string]any{"id": "barrit", "name": "Barrit", "population": 720, "fund": "pulje"}},
+		{201, "POST", "/api/rounds", map[string]any{"id": round, "community": "barrit", "year": 2026, "title": "Loadtest 2026"}},
+		{200, "POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "proposals"}},
+		{200, "POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "review"}},
+		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "bibliotek", "title": "Nyt bibliotek", "cost": 90_000, "category": "laering"}},
+		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "legeplads", "title": "Legeplads", "cost": 60_000, "category": "fritid-og-faellesskab"}},
+		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "shelter", "title": "Shelter i skoven", "cost": 40_000, "category": "fritid-og-faellesskab"}},
+	}
+	for _, s := range steps {
+		if st, b := c.do(s.method, s.path, s.body); st != s.want {
+			return nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
+		}
+	}
+	privs := make([]ed25519.PrivateKey, n)
+	pubs := make([][32]byte, n)
+	for i := range privs {
+		var seed [32]byte
+		rand.Read(seed[:])
+		privs[i] = ed25519.NewKeyFromSeed(seed[:])
+		pubs[i] = ballot.PublicKey(privs[i])
+	}
+	roll, err := ballot.NewRoll(round, pubs)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		method, path string
+		body         any
+	}{
+		{"PUT", "/api/rounds/" + round + "/roll", roll.Bytes()},
+		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "frozen"}},
+		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "voting"}},
+	} {
+		if st, b := c.do(s.method, s.path, s.body); st != 200 {
+			return nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
+		}
+	}
+	st, manifest := c.do("GET", "/rounds/"+round+"/manifest", nil)
+	if st != 200 {
+		return nil, fmt.Errorf("manifest: %d", st)
+	}
+	mh := ballot.ManifestHash(manifest)
+	leaves := make([][]byte, n)
+	var wg sync.WaitGroup
+	w := runtime.NumCPU()
+	for k := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < n; i += w {
+				b := &ballot.Ballot{Round: round, Manifest: mh, Approve: []string{[]string{"bibliotek", "legeplads", "shelter"}[i%3]}}
+				rand.Read(b.Cast[:])
+				b.Sign(privs[i])
+				leaves[i] = b.Bytes()
+			}
+		}()
+	}
+	wg.Wait()
+	return leaves, nil
+}
