@@ -62,6 +62,12 @@ type Round struct {
 	Tiebreak    string            `json:"tiebreak"`
 	Revote      string            `json:"revote"`
 	Categories  []Category        `json:"categories"`
+	// Minimum and Exclusive are the manifest's counting options
+	// (docs/record.md §5, docs/counting.md §2.8): the least number of votes
+	// (points on cumulative ballots) a project needs to be funded, 0 for
+	// none, and groups of project IDs of which at most one is funded.
+	Minimum   int64      `json:"minimum,omitempty"`
+	Exclusive [][]string `json:"exclusive,omitempty"`
 
 	LogOrigin  string `json:"log_origin"`
 	LogKey     string `json:"log_key"`     // vkey

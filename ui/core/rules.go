@@ -1,6 +1,8 @@
 package core
 
 import (
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/hedensted-pb/pb/ballot"
@@ -34,7 +36,8 @@ const (
 // CheckSettings validates the settings of a round that its manifest will
 // carry: title, description, budget, ballot kind and limits (with
 // [ballot.BallotSpec.Check], the check the manifest applies), rule for the
-// ballot kind, tie-break, revote policy and categories.
+// ballot kind, tie-break, revote policy, the counting options (a minimum
+// of votes, exclusion groups by themselves) and categories.
 func CheckSettings(r *Round) error {
 	if !ballot.ValidText(r.Title) {
 		return Invalidf("title must be 1 to 200 bytes of text (no control characters, no double spaces)")
@@ -65,6 +68,12 @@ func CheckSettings(r *Round) error {
 	if r.Revote != ballot.RevoteNone && r.Revote != ballot.RevoteLast {
 		return Invalidf("revote must be %q or %q", ballot.RevoteNone, ballot.RevoteLast)
 	}
+	if r.Minimum < 0 || r.Minimum > ballot.MaxMinimum {
+		return Invalidf("the minimum of votes must be a whole number from 0 (none) to %d", ballot.MaxMinimum)
+	}
+	if err := checkExclusive(r.Exclusive); err != nil {
+		return err
+	}
 	if len(r.Categories) == 0 || len(r.Categories) > MaxCategories {
 		return Invalidf("a round needs 1 to %d categories", MaxCategories)
 	}
@@ -79,6 +88,74 @@ func CheckSettings(r *Round) error {
 		}
 	}
 	return nil
+}
+
+// checkExclusive checks exclusion groups by themselves: each of at least
+// two project identifiers, no project twice; whether they are projects of
+// the round is checked when they are set and at the freeze.
+func checkExclusive(groups [][]string) error {
+	if len(groups) > MaxProjects/2 {
+		return Invalidf("at most %d exclusion groups", MaxProjects/2)
+	}
+	seen := map[string]bool{}
+	for i, g := range groups {
+		if len(g) < 2 {
+			return Invalidf("exclusion group %d needs at least two projects", i+1)
+		}
+		for _, id := range g {
+			if !ballot.ValidID(id) {
+				return Invalidf("exclusion group %d: %q is not a project id", i+1, id)
+			}
+			if seen[id] {
+				return Invalidf("project %s is in two exclusion groups (or twice in one)", id)
+			}
+			seen[id] = true
+		}
+	}
+	return nil
+}
+
+// CanonExclusive returns groups as the manifest writes them
+// (docs/record.md §5): each group's IDs in ascending order, the groups in
+// ascending order of their first ID; nil for none.
+func CanonExclusive(groups [][]string) [][]string {
+	var out [][]string
+	for _, g := range groups {
+		g = slices.Clone(g)
+		slices.Sort(g)
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+	return out
+}
+
+// ParseExclusive reads exclusion groups as the admin form takes them: one
+// group per line, its project IDs separated by spaces or commas; blank
+// lines are skipped. The groups are checked as [CheckSettings] does and
+// returned canonical ([CanonExclusive]); nil for none.
+func ParseExclusive(text string) ([][]string, error) {
+	var groups [][]string
+	for _, line := range strings.Split(text, "\n") {
+		ids := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\r' })
+		if len(ids) == 0 {
+			continue
+		}
+		groups = append(groups, ids)
+	}
+	if err := checkExclusive(groups); err != nil {
+		return nil, err
+	}
+	return CanonExclusive(groups), nil
+}
+
+// FormatExclusive writes groups as [ParseExclusive] reads them.
+func FormatExclusive(groups [][]string) string {
+	var b strings.Builder
+	for _, g := range groups {
+		b.WriteString(strings.Join(g, " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // HasCategory reports whether id is one of r's categories.

@@ -179,6 +179,10 @@ type RoundRequest struct {
 	Tiebreak    string            `json:"tiebreak,omitempty"`
 	Revote      string            `json:"revote,omitempty"`
 	Categories  []core.Category   `json:"categories,omitempty"`
+	// Minimum and Exclusive are the counting options (docs/counting.md
+	// §2.8); zero for none.
+	Minimum   int64      `json:"minimum,omitempty"`
+	Exclusive [][]string `json:"exclusive,omitempty"`
 }
 
 // CreateRound creates a round in the draft phase, with its log key and
@@ -197,6 +201,11 @@ func (s *Service) CreateRound(ctx context.Context, actor *core.Identity, req Rou
 		ID: req.ID, Community: req.Community, Year: req.Year, Title: req.Title, Description: req.Description,
 		Budget: req.Budget, Phase: core.PhaseDraft, Ballot: req.Ballot, Rule: req.Rule, Tiebreak: req.Tiebreak,
 		Revote: req.Revote, Categories: req.Categories, LogOrigin: s.Origin(req.ID), Created: s.clock(),
+		Minimum: req.Minimum, Exclusive: core.CanonExclusive(req.Exclusive),
+	}
+	if len(req.Exclusive) > 0 {
+		// A new round has no projects yet for a group to name.
+		return core.Round{}, core.Invalidf("a new round has no projects to put in exclusion groups; set them once the projects are on the ballot")
 	}
 	if r.Ballot == (ballot.BallotSpec{}) {
 		r.Ballot = ballot.BallotSpec{Kind: ballot.KindApproval, Min: 1, Max: 3}
@@ -262,6 +271,12 @@ type RoundSettings struct {
 	Tiebreak    *string            `json:"tiebreak,omitempty"`
 	Revote      *string            `json:"revote,omitempty"`
 	Categories  []core.Category    `json:"categories,omitempty"`
+	// Minimum is the least number of votes (points on cumulative ballots)
+	// a project needs to be funded, 0 for none; Exclusive the groups of
+	// mutually exclusive projects of the round, each of at least two of
+	// its projects (an empty list removes them). docs/counting.md §2.8.
+	Minimum   *int64      `json:"minimum,omitempty"`
+	Exclusive *[][]string `json:"exclusive,omitempty"`
 }
 
 // withRound runs fn on round id in an Update transaction after checking
@@ -320,6 +335,15 @@ func (s *Service) UpdateRound(ctx context.Context, actor *core.Identity, id stri
 		if set.Categories != nil {
 			r.Categories = set.Categories
 		}
+		if set.Minimum != nil {
+			r.Minimum = *set.Minimum
+		}
+		if set.Exclusive != nil {
+			r.Exclusive = core.CanonExclusive(*set.Exclusive)
+			if err := checkGroupProjects(tx, r); err != nil {
+				return err
+			}
+		}
 		if set.Budget != nil {
 			r.Budget = *set.Budget
 			if err := checkBudget(tx, r); err != nil {
@@ -331,6 +355,30 @@ func (s *Service) UpdateRound(ctx context.Context, actor *core.Identity, id stri
 		}
 		return s.audit(tx, actor.Name, "update round", r.ID, "")
 	})
+}
+
+// checkGroupProjects refuses exclusion groups that name a project r does
+// not have.
+func checkGroupProjects(tx core.Tx, r *core.Round) error {
+	if len(r.Exclusive) == 0 {
+		return nil
+	}
+	projects, err := tx.Projects(r.ID)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, p := range projects {
+		have[p.ID] = true
+	}
+	for _, g := range r.Exclusive {
+		for _, id := range g {
+			if !have[id] {
+				return core.Invalidf("exclusion group names %s, which is not a project of round %s", id, r.ID)
+			}
+		}
+	}
+	return nil
 }
 
 // SetPhase moves a round to the next phase of its lifecycle. Moving to
@@ -951,9 +999,17 @@ func (s *Service) freezeTx(tx core.Tx, actor *core.Identity, r *core.Round) ([]b
 		Rule:   r.Rule, Tiebreak: r.Tiebreak, Revote: r.Revote,
 		LogOrigin: r.LogOrigin, LogKey: r.LogKey, CouncilKey: r.CouncilKey,
 		RollHash: roll.Hash(), RollCount: len(roll.Keys),
+		Minimum: r.Minimum, Exclusive: core.CanonExclusive(r.Exclusive),
 	}
 	for _, p := range projects {
 		m.Projects = append(m.Projects, ballot.Project{ID: p.ID, Cost: p.Cost, Category: p.Category, Title: p.Title})
+	}
+	if err := checkGroupProjects(tx, r); err != nil {
+		var ce *core.Error
+		if errors.As(err, &ce) {
+			return nil, core.Conflictf("cannot freeze round %s: %s; change the exclusion groups", r.ID, ce.Msg)
+		}
+		return nil, err
 	}
 	leaf0, err := ballot.SignManifest(m, councilS)
 	if errors.Is(err, ballot.ErrInvalidManifest) {
