@@ -7,12 +7,12 @@ import (
 
 func TestParseExclusive(t *testing.T) {
 	good := map[string][][]string{
-		"":                                  nil,
-		"\n \n":                             nil,
-		"shelter legeplads":                 {{"legeplads", "shelter"}},
-		"b, a\r\nd\tc\n":                    {{"a", "b"}, {"c", "d"}},
-		"z y\na b c\n\n":                    {{"a", "b", "c"}, {"y", "z"}},
-		"legeplads,shelter,,bibliotek\n":    {{"bibliotek", "legeplads", "shelter"}},
+		"":                                   nil,
+		"\n \n":                              nil,
+		"shelter legeplads":                  {{"legeplads", "shelter"}},
+		"b, a\r\nd\tc\n":                     {{"a", "b"}, {"c", "d"}},
+		"z y\na b c\n\n":                     {{"a", "b", "c"}, {"y", "z"}},
+		"legeplads,shelter,,bibliotek\n":     {{"bibliotek", "legeplads", "shelter"}},
 		"  spaced   out  \n  and-more x  \n": {{"and-more", "x"}, {"out", "spaced"}},
 	}
 	for in, want := range good {
