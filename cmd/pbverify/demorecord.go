@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hedensted-pb/pb/ballot"
@@ -99,7 +101,12 @@ func writeDemo(d *ledger.Demo, out, archive string) error {
 	if err := write("anchors.txt", d.Anchors.Bytes()); err != nil {
 		return err
 	}
-	if d.Record != nil {
+	// Only a round with paper ballots (the leaf line "source paper") has a
+	// box to describe; finding its counted ones verifies the record again.
+	hasPaper := d.Record != nil && slices.ContainsFunc(d.Record.Leaves, func(l []byte) bool {
+		return bytes.Contains(l, []byte("\nsource "+ballot.SourcePaper+"\n"))
+	})
+	if hasPaper {
 		if pbs := ledger.PaperBallots(d.Record, d.Anchors); len(pbs) > 0 {
 			var b strings.Builder
 			b.WriteString("# what the paper ballots in the box say: slip tag, then the projects ticked\n")
