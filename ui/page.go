@@ -282,15 +282,18 @@ func (a *App) pageRoutes() {
 	h := p.handle
 	// Pages are compressed too (the event stream and the PNGs are not).
 	z := compress.New(compress.Config{Level: compress.LevelDefault})
+	// The pages many phones open at once are kept, as sent, until the
+	// store changes (pagecache.go).
+	cached := new(pageCache).cache(a)
 	r.Get("/lang/:lang", h(p.setLang))
 
 	// Residents and the public.
-	r.Get("/", z, h(p.home)).Name("pages.home")
+	r.Get("/", cached, z, h(p.home)).Name("pages.home")
 	r.Get("/about", z, h(p.about))
 	r.Get("/c/:community", z, h(p.community))
 	r.Get("/f/:fund", z, h(p.fundPage))
 	r.Get("/f/:fund/poster", z, h(p.fundPoster))
-	r.Get("/r/:round", z, h(p.round))
+	r.Get("/r/:round", cached, z, h(p.round))
 	r.Post("/r/:round/proposals", limitBody(maxFormBody), a.limitProposals, h(p.propose))
 	r.Get("/r/:round/results", z, h(p.results))
 	r.Get("/r/:round/record", z, h(p.recordPage))
@@ -311,7 +314,7 @@ func (a *App) pageRoutes() {
 	r.Get("/check", z, h(p.check))
 	r.Post("/check", h(p.checkPost))
 	r.Get("/check/:round", z, h(p.check))
-	r.Get("/p/:round", z, h(p.projector))
+	r.Get("/p/:round", cached, z, h(p.projector))
 	r.Get("/p/:round/events", h(p.events))
 	r.Get("/p/:round/qr.png", h(p.checkpointQR))
 
