@@ -78,6 +78,9 @@ var adminErrs = []struct {
 // formErrorText is a refused form's message in lang: the reason's text,
 // else the matching "form.err.*" text, else one by kind.
 func (p *pages) formErrorText(lang string, status int, msg string, reason core.Reason) string {
+	if reason == reasonPageText {
+		return msg // the handler's own text, in the page's language
+	}
 	if reason != "" {
 		if t, ok := p.cat[lang]["err."+string(reason)]; ok {
 			return t

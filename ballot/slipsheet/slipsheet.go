@@ -157,17 +157,18 @@ body { font-family: "Helvetica Neue", Arial, sans-serif; color: #000; background
   display: grid; grid-template-columns: 33mm 1fr; column-gap: 4mm; align-content: start; overflow: hidden; }
 .slip::before { content: "\2702"; position: absolute; top: -2.2mm; left: 2mm; font-size: 8pt; color: #888; background: #fff; }
 .qr { width: 33mm; height: 33mm; image-rendering: pixelated; }
+.txt { min-width: 0; overflow-wrap: anywhere; }
 .round { font-weight: bold; font-size: 10pt; line-height: 1.2; }
-.roundid { font-size: 7pt; color: #333; }
-.da { font-size: 8.5pt; line-height: 1.25; margin: 1.2mm 0 0 0; }
-.en { font-size: 7pt; line-height: 1.2; color: #444; margin: 0.3mm 0 0 0; font-style: italic; }
+.roundid { font-size: 8pt; color: #333; }
+.da { font-size: 9pt; line-height: 1.2; margin: 1mm 0 0 0; }
+.en { font-size: 8pt; line-height: 1.15; color: #444; margin: 0.3mm 0 0 0; font-style: italic; }
 .code { grid-column: 1 / span 2; margin-top: 2.5mm; font-family: "DejaVu Sans Mono", "Courier New", monospace;
   font-size: 12.5pt; font-weight: bold; letter-spacing: 0.3pt; white-space: nowrap; }
-.secret { grid-column: 1 / span 2; font-size: 7pt; margin-top: 1.5mm; line-height: 1.2; }
-.fp { grid-column: 1 / span 2; font-size: 6.5pt; color: #333; margin-top: 1mm; }
+.secret { grid-column: 1 / span 2; font-size: 8pt; margin-top: 1.2mm; line-height: 1.15; }
+.fp { grid-column: 1 / span 2; font-size: 8pt; color: #333; margin-top: 1mm; }
 .reserve { position: absolute; bottom: 5mm; right: 5mm; border: 0.6mm solid #000; padding: 0.5mm 2mm;
   font-weight: bold; font-size: 11pt; letter-spacing: 1pt; transform: rotate(-4deg); }
-.num { position: absolute; bottom: 1.5mm; right: 3mm; font-size: 6pt; color: #777; }
+.num { position: absolute; bottom: 1.2mm; right: 3mm; font-size: 8pt; color: #777; }
 @media print {
   body { background: #fff; }
   .note { display: none; }
@@ -185,7 +186,7 @@ along the dashed lines, then delete this file: every code is one vote.</em></p>
 {{range .Pages}}<div class="page">
 {{range .Slips}}<div class="slip">
 <img class="qr" alt="QR-kode / QR code" src="{{.QR}}">
-<div>
+<div class="txt">
 <div class="round">{{$.Title}}</div>
 <div class="roundid">{{$.Round}}</div>
 <p class="da">Scan QR-koden med din telefon for at stemme, eller gå til {{.VotePage}} og skriv koden.</p>

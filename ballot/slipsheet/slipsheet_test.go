@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,6 +72,12 @@ func TestRender(t *testing.T) {
 	}
 	if !strings.Contains(html, "https://pb.example.dk/v/juelsminde-2026 ") {
 		t.Errorf("vote page URL missing")
+	}
+	// Nothing on a slip is printed under 8 pt.
+	for _, m := range regexp.MustCompile(`font-size:\s*([0-9.]+)(pt|px|mm|em|rem|%)`).FindAllStringSubmatch(html, -1) {
+		if n, _ := strconv.ParseFloat(m[1], 64); m[2] != "pt" || n < 8 {
+			t.Errorf("font-size %s%s: the slips print nothing under 8 pt", m[1], m[2])
+		}
 	}
 }
 
