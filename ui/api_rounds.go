@@ -36,6 +36,21 @@ func (a *App) handleUpdateRound(c *fiber.Ctx) error {
 	return c.JSON(r)
 }
 
+// handlePreview is POST /api/rounds/:round/preview {"ballots": [...],
+// "rules": [...]}: what each counting rule would fund from sample ballots
+// with the round's settings ("what would happen if"); nothing is stored.
+func (a *App) handlePreview(c *fiber.Ctx) error {
+	var req service.PreviewRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	pv, err := a.svc.PreviewRound(c.UserContext(), AccountOf(c), c.Params("round"), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pv)
+}
+
 func (a *App) handlePhase(c *fiber.Ctx) error {
 	var req struct {
 		Phase core.Phase `json:"phase" form:"phase"`

@@ -61,6 +61,7 @@ func (a *App) routes() {
 	r.Post("/api/rounds", form(a.handleCreateRound)...)
 	r.Patch("/api/rounds/:round", form(a.handleUpdateRound)...)
 	r.Post("/api/rounds/:round/phase", form(a.handlePhase)...)
+	r.Post("/api/rounds/:round/preview", form(a.handlePreview)...)
 	r.Post("/api/rounds/:round/cancel", form(a.handleCancelRound)...)
 	r.Post("/api/rounds/:round/proposals/decisions", form(a.handleDecideBulk)...)
 	r.Post("/api/rounds/:round/proposals/:proposal/decision", form(a.handleDecide)...)

@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/hedensted-pb/pb/tally"
@@ -152,5 +153,77 @@ func TestCountingOptionsSettings(t *testing.T) {
 	}
 	if _, err := e.svc.SetPhase(ctx, coord, "r3", core.PhaseFrozen); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPreviewRound counts sample ballots with every rule before the
+// freeze, with the round's minimum and groups.
+func TestPreviewRound(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	ctx := context.Background()
+	const id = "barrit-2026"
+	if _, err := e.svc.CreateRound(ctx, coord, RoundRequest{ID: id, Community: "barrit", Year: 2026, Title: "Borgerbudget Barrit",
+		Budget: 25_000, Rule: tally.RuleAdd1U, Minimum: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.PreviewRound(ctx, coord, id, PreviewRequest{}); core.KindOf(err) != core.Invalid {
+		t.Errorf("preview without projects: %v", err)
+	}
+	for _, p := range testProjects {
+		if _, err := e.svc.PutProject(ctx, coord, id, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groups := [][]string{{"legeplads", "shelter"}}
+	if _, err := e.svc.UpdateRound(ctx, coord, id, RoundSettings{Exclusive: &groups}); err != nil {
+		t.Fatal(err)
+	}
+	sample := PreviewRequest{Ballots: []SampleBallot{
+		{Approve: []string{"legeplads", "shelter", "vaerksted"}}, {Approve: []string{"shelter", "legeplads"}, Count: 2},
+		{Approve: []string{"shelter"}}, {Approve: []string{"bibliotek"}}, {Approve: []string{"vaerksted"}},
+	}}
+	pv, err := e.svc.PreviewRound(ctx, coord, id, sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Voters != 6 || pv.Minimum != 3 || len(pv.Outcomes) != 9 || pv.Rule != tally.RuleAdd1U {
+		t.Fatalf("preview %+v", pv)
+	}
+	byRule := map[string]PreviewOutcome{}
+	for _, o := range pv.Outcomes {
+		byRule[o.Rule] = o
+		for _, p := range o.Projects {
+			if p.Funded && p.Votes < 3 {
+				t.Errorf("%s funds %s with %d votes", o.Rule, p.ID, p.Votes)
+			}
+		}
+	}
+	// The same outcome as the published round of
+	// TestCountingOptionsPublishAndVerify: one counting implementation.
+	if o := byRule[tally.RuleAdd1U]; !o.Chosen || strings.Join(o.Funded, ",") != "shelter" || o.Spent != 15_000 {
+		t.Errorf("add1u: %+v", o)
+	}
+	// greedy: shelter (4 votes) first, legeplads then excluded.
+	if o := byRule[tally.RuleGreedy]; strings.Join(o.Funded, ",") != "shelter" || o.Projects[1].Reason != tally.ReasonExcluded || o.Projects[1].ExcludedBy != "shelter" {
+		t.Errorf("greedy: %+v", o)
+	}
+	// Refusals: a project the round lacks, too many approvals, a rule
+	// outside the table, another account's round.
+	for name, req := range map[string]PreviewRequest{
+		"unknown project":  {Ballots: []SampleBallot{{Approve: []string{"skatepark"}}}},
+		"too many":         {Ballots: []SampleBallot{{Approve: []string{"bibliotek", "legeplads", "shelter", "vaerksted"}}}},
+		"points":           {Ballots: []SampleBallot{{Points: map[string]int64{"shelter": 1}}}},
+		"rule for points":  {Rules: []string{tally.RuleGreedyPoints}},
+		"greedy-threshold": {Rules: []string{tally.RuleGreedyThreshold}},
+		"negative count":   {Ballots: []SampleBallot{{Approve: []string{"shelter"}, Count: -1}}},
+	} {
+		if _, err := e.svc.PreviewRound(ctx, coord, id, req); core.KindOf(err) != core.Invalid {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	other := &core.Identity{Name: "glud-coord", Role: core.RoleCoordinator, Community: "glud"}
+	if _, err := e.svc.PreviewRound(ctx, other, id, sample); core.KindOf(err) != core.Forbidden {
+		t.Errorf("other community: %v", err)
 	}
 }
