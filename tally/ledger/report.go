@@ -87,6 +87,7 @@ func (c Counts) Turnout() float64 {
 // funding as stated by the last result note.
 type ProjectTally struct {
 	ID     string `json:"id"`
+	Title  string `json:"title,omitempty"` // the manifest's title
 	Cost   int64  `json:"cost"`
 	Votes  int64  `json:"votes"`
 	Funded bool   `json:"funded"`
@@ -243,9 +244,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		n.Leaves, n.Ballots, n.Counted, n.Superseded, n.Voided, n.Invalid, n.Voids, n.Roll, n.Turnout())
 	if len(r.Projects) > 0 {
 		b.WriteString("\nprojects:\n")
-		fmt.Fprintf(&b, "  %-24s %12s %12s  %-10s %12s\n", "project", "cost", "votes", "funded", "amount")
+		fmt.Fprintf(&b, "  %-24s %12s %12s  %-10s %12s  %s\n", "project", "cost", "votes", "funded", "amount", "title")
 		for _, p := range r.Projects {
-			fmt.Fprintf(&b, "  %-24s %12d %12d  %-10s %12d\n", p.ID, p.Cost, p.Votes, fundedWord(p.Funded), p.Amount)
+			fmt.Fprintf(&b, "  %-24s %12d %12d  %-10s %12d  %s\n", p.ID, p.Cost, p.Votes, fundedWord(p.Funded), p.Amount, p.Title)
 		}
 		fmt.Fprintf(&b, "  spent %d of %d\n", r.Spent, r.Budget)
 	}

@@ -1208,7 +1208,7 @@ func (v *verifier) checkRecount() {
 	votes := Votes(v.m, counted)
 	v.rep.Projects = make([]ProjectTally, len(v.m.Projects))
 	for i, p := range v.m.Projects {
-		v.rep.Projects[i] = ProjectTally{ID: p.ID, Cost: p.Cost, Votes: votes[i]}
+		v.rep.Projects[i] = ProjectTally{ID: p.ID, Title: p.Title, Cost: p.Cost, Votes: votes[i]}
 	}
 	r := v.last
 	if r == nil {
