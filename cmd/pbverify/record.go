@@ -8,7 +8,10 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/tally/recount"
 )
@@ -63,7 +66,8 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	opts.Count = recount.Count
+	var why explained
+	opts.Count = why.count
 	opts.Attendance = *attendance
 	if *unused != "" {
 		b, err := os.ReadFile(*unused)
@@ -88,7 +92,60 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
+	if !*asJSON {
+		why.write(stdout)
+	}
 	return printReport(stdout, stderr, rep, *asJSON)
+}
+
+// explained keeps the recount's explanations: the rule's reason for every
+// project (docs/counting.md §4), the minimum and exclusion groups
+// included (§2.8), from the one count check recount makes.
+type explained struct {
+	m *ballot.Manifest
+	o *tally.Outcome
+}
+
+// count is the ledger.CountFunc of pbverify record: recount.Count, keeping
+// the explanations.
+func (x *explained) count(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, error) {
+	res, o, err := recount.Explain(m, counted, seed)
+	x.m, x.o = m, o
+	return res, err
+}
+
+// write prints why the recount funded each project or not, before the
+// report (whose last line stays the verdict); nothing when no recount ran.
+func (x *explained) write(w io.Writer) {
+	if x.o == nil {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "recount with %s, tie-break %s", x.m.Rule, x.m.Tiebreak)
+	if x.m.Minimum > 0 {
+		unit := "votes"
+		if x.m.Ballot.Kind == ballot.KindCumulative {
+			unit = "points"
+		}
+		fmt.Fprintf(&b, ", minimum %d %s to be funded", x.m.Minimum, unit)
+	}
+	for _, g := range x.m.Exclusive {
+		fmt.Fprintf(&b, ", at most one of %s", strings.Join(g, " "))
+	}
+	b.WriteString(":\n")
+	if x.o.Note != "" {
+		fmt.Fprintf(&b, "  %s\n", x.o.Note)
+	}
+	for i, p := range x.m.Projects {
+		e := x.o.Explanations[i]
+		word := "not funded"
+		if e.Funded {
+			word = "funded"
+		}
+		fmt.Fprintf(&b, "  %-24s %-10s %s (%s)\n", p.ID, word, e.Text, p.Title)
+	}
+	b.WriteString("\n")
+	io.WriteString(w, b.String())
 }
 
 // verifyPath verifies the record at path as it streams in. A record whose

@@ -50,9 +50,18 @@ func Tally(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*tally
 // total points for cumulative ballots) whatever the rule weighs; a funded
 // project's amount is its cost. It returns the errors of [Tally].
 func Count(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, error) {
+	res, _, err := Explain(m, counted, seed)
+	return res, err
+}
+
+// Explain is [Count] that also returns tally's outcome, with every
+// project's explanation (the minimum and exclusion groups of the manifest
+// included, docs/counting.md §2.8), from the same single count: pbverify
+// record prints it beside the verified result.
+func Explain(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledger.Outcome, *tally.Outcome, error) {
 	_, o, err := Tally(m, counted, seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	votes := ledger.Votes(m, counted)
 	res := &ledger.Outcome{Projects: make([]ledger.ResultProject, len(m.Projects)), Spent: o.Spent}
@@ -62,7 +71,7 @@ func Count(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.Hash) (*ledge
 			res.Projects[i].Amount = p.Cost
 		}
 	}
-	return res, nil
+	return res, o, nil
 }
 
 var _ ledger.CountFunc = Count
