@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/ui/core"
@@ -44,11 +45,64 @@ func (s *Service) record(ctx context.Context, round string) (*ledger.Record, err
 	return rec, nil
 }
 
+// recordCounted is [Service.record] with the ballots that count, read in
+// the same transaction from what the sequencer recorded of each key (its
+// last ballot, none when voided), in log order, without checking a
+// signature again: each was checked when it was cast. [Service.Publish]
+// verifies the whole record once afterwards, which counts again from the
+// leaves and refuses a result that differs.
+func (s *Service) recordCounted(ctx context.Context, round string) (*ledger.Record, []*ballot.Ballot, error) {
+	rec := &ledger.Record{}
+	var idx []int64
+	err := s.store.Read(ctx, func(tx core.Tx) error {
+		var err error
+		if rec.Roll, err = tx.Roll(round); err != nil {
+			return err
+		}
+		l := tx.RoundLog(round)
+		if err := l.ForEachLeaf(func(_ int64, leaf []byte) error {
+			rec.Leaves = append(rec.Leaves, bytes.Clone(leaf))
+			return nil
+		}); err != nil {
+			return err
+		}
+		if rec.Checkpoints, err = l.Checkpoints(); err != nil {
+			return err
+		}
+		if rec.Results, err = l.Results(); err != nil {
+			return err
+		}
+		return l.ForEachVoter(func(_ [32]byte, v core.Voter) error {
+			if v.Ballots > 0 && !v.Voided {
+				idx = append(idx, v.Last)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("ui: record of %s: %w", round, err)
+	}
+	slices.Sort(idx)
+	counted := make([]*ballot.Ballot, 0, len(idx))
+	for _, i := range idx {
+		if i < 0 || i >= int64(len(rec.Leaves)) {
+			return nil, nil, fmt.Errorf("ui: record of %s: counted leaf %d outside the log", round, i)
+		}
+		b, err := ballot.ParseBallot(rec.Leaves[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("ui: record of %s: counted leaf %d: %w", round, i, err)
+		}
+		counted = append(counted, b)
+	}
+	return rec, counted, nil
+}
+
 // Publish counts a closed round with its manifest's rule and tie-break
 // order, signs the result note with the council key, chains it after the
 // fund's previous result note, verifies the whole record exactly as
 // pbverify would, and only then stores the note and marks the round
-// published.
+// published. Signatures are verified once, by that verification; the
+// explanations of the count are kept for the results page.
 func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) (core.Round, error) {
 	fr, err := s.managedFrozen(ctx, actor, id)
 	if err != nil {
@@ -70,7 +124,7 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 	if r.Phase != core.PhaseClosed {
 		return r, core.Conflictf("round %s is in phase %s; only a closed round can be published", id, r.Phase)
 	}
-	rec, err := s.record(ctx, id)
+	rec, counted, err := s.recordCounted(ctx, id)
 	if err != nil {
 		return r, err
 	}
@@ -80,10 +134,6 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 	final, err := ledger.ParseCheckpointNote(rec.Checkpoints[len(rec.Checkpoints)-1])
 	if err != nil {
 		return r, fmt.Errorf("ui: final checkpoint of %s: %w", id, err)
-	}
-	counted := ledger.CountedBallots(rec, fr.Anchors)
-	if counted == nil && len(rec.Leaves) > 2 {
-		return r, fmt.Errorf("ui: round %s: record does not verify, cannot count", id)
 	}
 	out, err := s.count(fr.Manifest, counted, final.Root)
 	if err != nil {
@@ -144,7 +194,34 @@ func (s *Service) Publish(ctx context.Context, actor *core.Identity, id string) 
 		}
 		return s.audit(tx, core.ActorName(actor), "publish", r.ID, fmt.Sprintf("%d ballots counted, %d spent", res.Ballots, res.Spent))
 	})
-	return r, err
+	if err != nil {
+		return r, err
+	}
+	// The results page explains the count from what was just verified.
+	if why, err := explain(m, res, counted); err == nil {
+		s.resultMu.Lock()
+		s.why[id] = why
+		s.resultMu.Unlock()
+	}
+	return r, nil
+}
+
+// explain recounts counted with m's rule to explain every project of res
+// by the rule's own reasons, keyed by project ID; nil when the recount
+// does not reproduce res.
+func explain(m *ballot.Manifest, res *ledger.Result, counted []*ballot.Ballot) (map[string]tally.Explanation, error) {
+	e, out, err := recount.Tally(m, counted, res.Checkpoint.Root)
+	if err != nil {
+		return nil, err
+	}
+	why := map[string]tally.Explanation{}
+	for i, rp := range res.Projects {
+		if i >= len(out.Funded) || out.Funded[i] != rp.Funded || e.Projects[i].ID != rp.ID {
+			return nil, nil // the recount disagrees with the note: explain nothing by it
+		}
+		why[rp.ID] = out.Explanations[i]
+	}
+	return why, nil
 }
 
 // count runs the configured counting function.
@@ -160,7 +237,11 @@ func (s *Service) count(m *ballot.Manifest, counted []*ballot.Ballot, seed tlog.
 // not fit, supporters short of money, ...), keyed by project ID. It
 // returns nil when the recount does not reproduce the result note, so a
 // page never explains a result by a count that differs from it. The
-// explanations are cached per round: a published result never changes.
+// explanations are kept per round (a published result never changes):
+// [Service.Publish] keeps those it computed, and after a restart the
+// first view computes them again, from the ballots the log counts without
+// verifying a signature (publication verified them all); concurrent first
+// views share that one computation.
 func (s *Service) Explanations(ctx context.Context, id string) (map[string]tally.Explanation, error) {
 	s.resultMu.Lock()
 	why, ok := s.why[id]
@@ -168,33 +249,31 @@ func (s *Service) Explanations(ctx context.Context, id string) (map[string]tally
 	if ok {
 		return why, nil
 	}
-	res, _, err := s.Result(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	fr, err := s.FrozenRound(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := s.record(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	m := fr.Manifest
-	e, out, err := recount.Tally(m, ledger.CountedBallots(rec, fr.Anchors), res.Checkpoint.Root)
-	if err != nil {
-		return nil, err
-	}
-	why = map[string]tally.Explanation{}
-	for i, rp := range res.Projects {
-		if i >= len(out.Funded) || out.Funded[i] != rp.Funded || e.Projects[i].ID != rp.ID {
-			why = nil // the recount disagrees with the note: explain nothing by it
-			break
+	v, err, _ := s.whyFlight.Do(id, func() (any, error) {
+		res, _, err := s.Result(ctx, id)
+		if err != nil {
+			return nil, err
 		}
-		why[rp.ID] = out.Explanations[i]
+		fr, err := s.FrozenRound(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		_, counted, err := s.recordCounted(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		why, err := explain(fr.Manifest, res, counted)
+		if err != nil {
+			return nil, err
+		}
+		s.resultMu.Lock()
+		s.why[id] = why
+		s.resultMu.Unlock()
+		return why, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.resultMu.Lock()
-	s.why[id] = why
-	s.resultMu.Unlock()
+	why, _ = v.(map[string]tally.Explanation)
 	return why, nil
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/core"
 	"github.com/hedensted-pb/pb/ui/store"
+	"golang.org/x/sync/singleflight"
 )
 
 // Config is what [New] needs. Store, Keys and BaseURL are required.
@@ -81,9 +82,10 @@ type Service struct {
 	frozen   map[string]*FrozenRound // cache of immutable per-round data
 	intake   intakeState             // phases and voters of rounds in voting (intakestate.go)
 
-	resultMu sync.Mutex
-	results  map[string]cachedResult                 // verified result notes by round
-	why      map[string]map[string]tally.Explanation // rule explanations by round
+	resultMu  sync.Mutex
+	results   map[string]cachedResult                 // verified result notes by round
+	why       map[string]map[string]tally.Explanation // rule explanations by round
+	whyFlight singleflight.Group                      // first views of a round's explanations
 
 	argonSem     chan struct{} // bounds concurrent password hashing of anonymous sign-ins (memory)
 	argonKnown   chan struct{} // the lane of known devices and signed-in accounts
