@@ -171,3 +171,68 @@ func TestNoOtherLanguageInPages(t *testing.T) {
 		}
 	}
 }
+
+// TestProposalRefusedKeepsText: a refused proposal comes back on the
+// round page with the reason in the reader's language and everything the
+// resident typed still in the form.
+func TestProposalRefusedKeepsText(t *testing.T) {
+	e := newPageEnv(t)
+	for _, s := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/funds", url.Values{"id": {"landdistrikt"}, "name": {"Landdistriktspuljen"}, "total": {"300000"}, "years": {"2026"}, "formula": {"equal"}}},
+		{"/admin/communities", url.Values{"id": {"hornsyld"}, "name": {"Hornsyld"}, "population": {"1800"}, "fund": {"landdistrikt"}}},
+		{"/admin/rounds", url.Values{"id": {"hornsyld-2026"}, "title": {"Hornsyld 2026"}, "community": {"hornsyld"}, "year": {"2026"}, "budget": {"100000"}}},
+		{"/admin/rounds/hornsyld-2026/phase", url.Values{"to": {"proposals"}}},
+	} {
+		if res, body := e.adminPost(s.path, s.form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s = %d\n%s", s.path, res.StatusCode, body)
+		}
+	}
+	cat, _ := loadCatalog()
+	for _, tc := range []struct {
+		lang, cost, title, want string
+	}{
+		{"da", "mange penge", "Bålplads ved søen", "round.propose.bad.cost"},
+		{"en", "25.000,50", "Bålplads ved søen", "round.propose.bad.cost"},
+		{"da", "25000", "", "round.propose.bad.text"},
+	} {
+		desc := "En bålplads med bænke, så\nfamilier kan mødes om aftenen."
+		res, body := e.do("POST", "/r/hornsyld-2026/proposals", url.Values{"title": {tc.title}, "description": {desc},
+			"estimated_cost": {tc.cost}, "name": {"Karen"}, "contact": {"karen@example.dk"}}, "Accept-Language", tc.lang)
+		label := tc.lang + " " + tc.want
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", label, res.StatusCode)
+		}
+		text := visibleText(body)
+		if !strings.Contains(text, cat[tc.lang][tc.want]) {
+			t.Errorf("%s: the reason is not on the page:\n%s", label, text)
+		}
+		for _, typed := range []string{html.EscapeString(desc), html.EscapeString(tc.cost), `value="` + html.EscapeString(tc.title) + `"`, `value="Karen"`} {
+			if !strings.Contains(body, typed) {
+				t.Errorf("%s: %q was lost", label, typed)
+			}
+		}
+		if tc.lang == "da" && englishRE.MatchString(strings.ToLower(text)) {
+			t.Errorf("%s: English on the page: %s", label, englishRE.FindString(strings.ToLower(text)))
+		}
+	}
+}
+
+func TestParseKroner(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"25000", 25000, true}, {"25.000", 25000, true}, {"25,000", 25000, true}, {"25 000", 25000, true},
+		{"25.000 kr.", 25000, true}, {"DKK 1,500,000", 1500000, true}, {" 7 ", 7, true},
+		{"25,50", 0, false}, {"25.000,50", 0, false}, {"25.00", 0, false}, {"mange", 0, false}, {"", 0, false},
+		{"-5", 0, false}, {"1.2.3", 0, false}, {"99999999999999999999", 0, false},
+	} {
+		if got, ok := parseKroner(tc.in); got != tc.want || ok != tc.ok {
+			t.Errorf("parseKroner(%q) = %d, %v, want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

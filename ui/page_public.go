@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -233,12 +232,17 @@ func (p *pages) round(c *fiber.Ctx) error {
 	case "1":
 		v.Flash, v.FlashKind = v.T("round.propose.thanks"), "ok"
 	}
+	form, _ := c.Locals(localProposeForm).(*proposeForm)
+	if form != nil {
+		v.Flash, v.FlashKind = form.Error, "bad"
+	}
 	v.D = struct {
 		Round     core.Round
 		Community core.Community
 		Projects  []projectView
 		Proposals []core.Proposal
-	}{r, cm, projects, proposals}
+		Form      *proposeForm // a refused proposal, sent again with its error
+	}{r, cm, projects, proposals, form}
 	return p.render(c, http.StatusOK, "round", v)
 }
 
@@ -249,19 +253,19 @@ func (p *pages) propose(c *fiber.Ctx) error {
 	title := strings.Join(strings.Fields(c.FormValue("title")), " ")
 	desc := strings.TrimSpace(c.FormValue("description"))
 	cat := c.FormValue("category")
-	var cost int64
-	if _, err := fmt.Sscan(c.FormValue("estimated_cost"), &cost); err != nil || cost < 1 {
-		return core.Invalidf("the estimated cost must be a whole number of kroner")
+	cost, ok := parseKroner(c.FormValue("estimated_cost"))
+	if !ok || cost < 1 {
+		return p.proposeAgain(c, "round.propose.bad.cost", nil)
 	}
 	if title == "" || len(title) > 200 || desc == "" || len(desc) > 2000 {
-		return core.Invalidf("a proposal needs a title (at most 200 characters) and a description (at most 2000)")
+		return p.proposeAgain(c, "round.propose.bad.text", nil)
 	}
 	pr, secret, err := p.app.svc.Propose(c.UserContext(), id, service.ProposalRequest{Title: title,
 		Description: strings.Clone(desc), EstimatedCost: cost, Category: cat,
 		TitleEN: strings.Clone(c.FormValue("title_en")), DescriptionEN: strings.Clone(c.FormValue("description_en")),
 		Name: strings.Clone(c.FormValue("name")), Contact: strings.Clone(c.FormValue("contact"))})
 	if err != nil {
-		return err
+		return p.proposeAgain(c, "", err)
 	}
 	// The proposer's private page, with the link to keep (shown once).
 	return c.Redirect(service.FollowPath(id, pr.ID, secret)+"&new=1", http.StatusSeeOther)
