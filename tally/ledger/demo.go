@@ -38,6 +38,11 @@ type DemoOptions struct {
 	Community, Fund string
 	Budget          int64
 	Prev            [32]byte
+	// Minimum and Exclusive are the manifest's counting options
+	// (docs/record.md §5): a minimum of votes and groups of mutually
+	// exclusive projects (IDs of the demo's projects); zero for none.
+	Minimum   int64
+	Exclusive [][]string
 	// Count computes the result's funding. When nil, BuildDemo funds
 	// projects greedily by votes (most votes first, ties by project ID),
 	// skipping those that do not fit the budget.
@@ -228,6 +233,7 @@ func (d *Demo) setup(rng *rand.ChaCha8) error {
 		Budget: o.Budget, Ballot: spec, Rule: o.Rule, Tiebreak: o.Tiebreak, Revote: o.Revote,
 		LogOrigin: origin, LogKey: logVkey, CouncilKey: councilVkey,
 		RollHash: d.Roll.Hash(), RollCount: len(d.Roll.Keys), Projects: demoProjects(),
+		Minimum: o.Minimum, Exclusive: o.Exclusive,
 	}
 	if d.manifest, err = ballot.SignManifest(d.Manifest, d.councilS); err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -72,6 +73,24 @@ func withManifest(t *testing.T, d *ledger.Demo, old, new string) vector {
 	return vector{rec: &rec, anchors: &a}
 }
 
+// optionsVector is a round counted by equalshares/add1u with both counting
+// options of §5 (docs/counting.md §2.8): minimum 3 votes and the group
+// boldbane lektiecafe. Equal Shares funds spisefaellesskab (7 votes),
+// praktik (6) and lektiecafe (5); boldbane (3 votes, funded without the
+// group) is then out of the count; cykelsti and legeplads (2 votes each;
+// add1 would fund legeplads without the minimum) are below it. Spent
+// 45000 of 100000.
+func optionsVector(t *testing.T) vector {
+	t.Helper()
+	d, err := ledger.BuildDemo(ledger.DemoOptions{Seed: 13, Ballots: 12, Kind: ballot.KindApproval, Rule: "equalshares/add1u",
+		Tiebreak: ballot.TiebreakDefault, Count: recount.Count, Receipts: -1,
+		Minimum: 3, Exclusive: [][]string{{"boldbane", "lektiecafe"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vector{rec: d.Record, anchors: d.Anchors}
+}
+
 func specVectors(t *testing.T) map[string]vector {
 	approval := specDemo(t, ballot.KindApproval, "")
 	cumulative := specDemo(t, ballot.KindCumulative, "")
@@ -81,6 +100,7 @@ func specVectors(t *testing.T) map[string]vector {
 		v["rule-"+strings.ReplaceAll(rule, "/", "-")+"-verifies"] = vector{rec: d.Record, anchors: d.Anchors}
 	}
 	v["cumulative-points-verifies"] = vector{rec: cumulative.Record, anchors: cumulative.Anchors}
+	v["counting-options-verifies"] = optionsVector(t)
 	v["rule-points-on-approval"] = withManifest(t, approval, "\nrule greedy\n", "\nrule greedy-points\n")
 	v["rule-unknown"] = withManifest(t, approval, "\nrule greedy\n", "\nrule borda\n")
 	v["rule-greedy-threshold"] = withManifest(t, approval, "\nrule greedy\n", "\nrule greedy-threshold\n")
@@ -176,7 +196,7 @@ func TestSpecVectors(t *testing.T) {
 	}
 	// The decisions themselves.
 	for name, want := range map[string]string{
-		"rule-equalshares-add1u-verifies": "VERIFIED", "cumulative-points-verifies": "VERIFIED",
+		"rule-equalshares-add1u-verifies": "VERIFIED", "cumulative-points-verifies": "VERIFIED", "counting-options-verifies": "VERIFIED",
 		"rule-points-on-approval": ledger.CheckManifest, "rule-unknown": ledger.CheckManifest,
 		"rule-greedy-on-cumulative": ledger.CheckManifest, "budget-over-amount-limit": ledger.CheckManifest,
 		"points-total-over-limit": ledger.CheckManifest, "leaf0-line-malformed": ledger.CheckLeaves,
@@ -185,6 +205,24 @@ func TestSpecVectors(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, name, "want.txt"))
 		if got := strings.TrimSpace(string(b)); got != want {
 			t.Errorf("%s: want.txt %q, the spec says %q", name, got, want)
+		}
+	}
+	// The counting options: the manifest's lines and the result they give.
+	opt := filepath.Join(dir, "counting-options-verifies")
+	leaves, _ := os.ReadFile(filepath.Join(opt, ledger.LeavesFile))
+	leaf0, _ := base64.StdEncoding.DecodeString(string(leaves[:bytes.IndexByte(leaves, '\n')]))
+	for _, l := range []string{"\nrule equalshares/add1u\n", "\ntiebreak min-cost,max-votes,lot\nminimum 3\nrevote none\n", "\nexclusive boldbane lektiecafe\n"} {
+		if !bytes.Contains(leaf0, []byte(l)) {
+			t.Errorf("counting-options-verifies: manifest lacks %q", l)
+		}
+	}
+	results, _ := os.ReadFile(filepath.Join(opt, ledger.ResultsFile))
+	note, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(string(results)))
+	for _, l := range []string{"\nspent 45000\n", "\nproject boldbane 3 not-funded 0\n", "\nproject cykelsti 2 not-funded 0\n",
+		"\nproject legeplads 2 not-funded 0\n", "\nproject lektiecafe 5 funded 15000\n", "\nproject praktik 6 funded 20000\n",
+		"\nproject spisefaellesskab 7 funded 10000\n"} {
+		if !bytes.Contains(note, []byte(l)) {
+			t.Errorf("counting-options-verifies: result note lacks %q:\n%s", l, note)
 		}
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "manifest-fails-skips", "report.txt"))
