@@ -34,20 +34,7 @@ func buildPbverify(t *testing.T) string {
 // and a roll of n voters, and freezes it; with open it opens voting.
 func (e *testEnv) roundIn(community, id string, year, n int, open bool) (*client, voters) {
 	e.t.Helper()
-	co := e.coordinator(community)
-	co.must(201, "POST", "/api/rounds", service.RoundRequest{ID: id, Community: community, Year: year, Title: "Borgerbudget " + id})
-	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "proposals"})
-	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "review"})
-	for _, p := range testProjects {
-		co.must(200, "POST", "/api/rounds/"+id+"/projects", p)
-	}
-	v := newVoters(e.t, id, n)
-	co.must(200, "PUT", "/api/rounds/"+id+"/roll", v.roll.Bytes())
-	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "frozen"})
-	if open {
-		co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "voting"})
-	}
-	return co, v
+	return e.frozenRound(service.RoundRequest{ID: id, Community: community, Year: year}, n, open)
 }
 
 // TestFundLedgerEndToEnd is issue 10's end-to-end scenario on the real

@@ -248,8 +248,18 @@ var testProjects = []service.ProjectRequest{
 // the voters.
 func (e *testEnv) votingRound(id string, n int, req service.RoundRequest) (*client, voters) {
 	e.t.Helper()
-	co := e.coordinator("barrit")
 	req.ID, req.Community = id, "barrit"
+	return e.frozenRound(req, n, true)
+}
+
+// frozenRound creates round req (of req.Community; year 2026 and a title
+// by default) with the test projects and a roll of n voters, and freezes
+// it; with open it opens voting. It returns the community's coordinator
+// and the voters.
+func (e *testEnv) frozenRound(req service.RoundRequest, n int, open bool) (*client, voters) {
+	e.t.Helper()
+	co := e.coordinator(req.Community)
+	id := req.ID
 	if req.Year == 0 {
 		req.Year = 2026
 	}
@@ -265,7 +275,9 @@ func (e *testEnv) votingRound(id string, n int, req service.RoundRequest) (*clie
 	v := newVoters(e.t, id, n)
 	co.must(200, "PUT", "/api/rounds/"+id+"/roll", v.roll.Bytes())
 	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "frozen"})
-	co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "voting"})
+	if open {
+		co.must(200, "POST", "/api/rounds/"+id+"/phase", map[string]string{"phase": "voting"})
+	}
 	return co, v
 }
 
