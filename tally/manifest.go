@@ -38,7 +38,15 @@ func FromManifest(m *ballot.Manifest, counted []*ballot.Ballot) (*Election, erro
 		}
 		e.Exclusive = append(e.Exclusive, ig)
 	}
+	// Ballots passed more than once (ledger.Verify passes one shared value
+	// per distinct choice) share their lists; the cache stays small when
+	// every ballot is its own.
+	seen := make(map[*ballot.Ballot]Ballot)
 	for n, b := range counted {
+		if eb, ok := seen[b]; ok {
+			e.Ballots[n] = eb
+			continue
+		}
 		if b.Cumulative != cumulative {
 			return nil, fmt.Errorf("%w: ballot %d is not a %s ballot", ErrElection, n+1, m.Ballot.Kind)
 		}
@@ -65,6 +73,9 @@ func FromManifest(m *ballot.Manifest, counted []*ballot.Ballot) (*Election, erro
 			}
 		}
 		e.Ballots[n] = eb
+		if len(seen) < 4096 {
+			seen[b] = eb
+		}
 	}
 	if err := e.validate(); err != nil {
 		return nil, err

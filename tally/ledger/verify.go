@@ -411,6 +411,7 @@ type prepared struct {
 	isBallot bool // a ballot leaf that parses
 	isVoid   bool // a void leaf that parses
 	key      [32]byte
+	rollAt   int // 1 + the key's position in the roll; 0 when not in it
 	close    *Close
 	choices  *ballot.Ballot // a good ballot's choices, with the manifest's project IDs
 	line     string         // its choice line
@@ -438,10 +439,12 @@ func (v *verifier) prepare(p *prepared, i int64, leaf []byte) {
 			p.bad = true
 			return false
 		}
-		if !v.roll.Contains(k) {
+		j, ok := v.rollIndex(k)
+		if !ok {
 			p.fail(CheckKeys, i, "%s key %s is not in the roll", kindWord(p.kind), canon.EncodeB64(k[:]))
 			return false
 		}
+		p.rollAt = j + 1
 		return true
 	}
 	switch p.kind {
@@ -563,7 +566,7 @@ func (v *verifier) commit(p *prepared, i int64, leaf []byte) {
 	}
 	switch {
 	case p.isVoid && !p.bad:
-		ks := v.state(p.key)
+		ks := v.stateAt(p.key, p.rollAt)
 		ks.voidAt = i
 		if ks.current != 0 {
 			v.status[ks.current] = stVoided
@@ -580,7 +583,7 @@ func (v *verifier) commit(p *prepared, i int64, leaf []byte) {
 // leaf i.
 func (v *verifier) admit(p *prepared, i int64) {
 	const name = CheckOneBallot
-	ks := v.state(p.key)
+	ks := v.stateAt(p.key, p.rollAt)
 	same := int64(-1)
 	for _, j := range ks.leaves() {
 		if v.tree.leafHash(j) == p.hash {
@@ -630,16 +633,30 @@ func (v *verifier) admit(p *prepared, i int64) {
 	ks.choice = c
 }
 
+// rollIndex returns k's position in the roll.
+func (v *verifier) rollIndex(k [32]byte) (int, bool) {
+	return slices.BinarySearchFunc(v.roll.Keys, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+}
+
 // state returns the state of key k: its slot by roll position, or one of
 // the others.
 func (v *verifier) state(k [32]byte) *keyState {
 	if v.roll != nil {
-		if j, ok := slices.BinarySearchFunc(v.roll.Keys, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }); ok {
-			if v.keys == nil {
-				v.keys = make([]keyState, len(v.roll.Keys))
-			}
-			return &v.keys[j]
+		if j, ok := v.rollIndex(k); ok {
+			return v.stateAt(k, j+1)
 		}
+	}
+	return v.stateAt(k, 0)
+}
+
+// stateAt is state for a key whose roll position prepare found (rollAt
+// is 1 + the position, or 0 for a key not in the roll).
+func (v *verifier) stateAt(k [32]byte, rollAt int) *keyState {
+	if rollAt > 0 {
+		if v.keys == nil {
+			v.keys = make([]keyState, len(v.roll.Keys))
+		}
+		return &v.keys[rollAt-1]
 	}
 	ks, ok := v.others[k]
 	if !ok {
@@ -697,6 +714,8 @@ func (v *verifier) finish() {
 	v.checkTree()
 	v.checkCheckpoints()
 	v.checkResults()
+	// The tree's hashes (64 bytes a leaf) are not needed to count.
+	v.tree.chunks = nil
 	v.checkRecount()
 	if v.opts.Attendance > 0 {
 		v.checkAttendance()
