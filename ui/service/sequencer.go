@@ -124,6 +124,7 @@ func (s *sequencer) stop() {
 func (s *sequencer) run() {
 	defer close(s.done)
 	var pending []*entry
+	perRound := make(map[string]int) // entries of pending by round
 	var timer *time.Timer
 	var tick <-chan time.Time
 	flush := func() {
@@ -134,6 +135,7 @@ func (s *sequencer) run() {
 		if len(pending) > 0 {
 			s.flush(pending)
 			pending = nil
+			clear(perRound)
 			s.queued.Store(0)
 		}
 	}
@@ -148,7 +150,7 @@ func (s *sequencer) run() {
 				timer = time.NewTimer(s.period)
 				tick = timer.C
 			}
-			if n := countRound(pending, e.round); n >= batchFull {
+			if perRound[e.round]++; perRound[e.round] >= batchFull {
 				// This round's part leaves now; the others keep
 				// waiting for the period.
 				var part, rest []*entry
@@ -161,6 +163,7 @@ func (s *sequencer) run() {
 				}
 				s.flush(part)
 				pending = rest
+				delete(perRound, e.round)
 				s.queued.Store(int64(len(pending)))
 				if len(pending) == 0 {
 					timer.Stop()
@@ -171,6 +174,7 @@ func (s *sequencer) run() {
 			timer, tick = nil, nil
 			s.flush(pending)
 			pending = nil
+			clear(perRound)
 			s.queued.Store(0)
 		case op := <-s.ops:
 			flush()
@@ -187,17 +191,6 @@ func (s *sequencer) run() {
 // ends. The shuffle of a batch therefore covers every leaf of the round
 // that arrived within the period, or at least batchFull leaves.
 const batchFull = 512
-
-// countRound counts the entries of round in es.
-func countRound(es []*entry, round string) int {
-	n := 0
-	for _, e := range es {
-		if e.round == round {
-			n++
-		}
-	}
-	return n
-}
 
 // flush appends one batch: every round's entries in one transaction.
 func (s *sequencer) flush(batch []*entry) {
