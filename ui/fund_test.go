@@ -58,7 +58,7 @@ func TestFundDefectsHTTP(t *testing.T) {
 	co.must(409, "POST", "/api/rounds/barrit-2026/cancel", nil)
 }
 
-// TestFundPageWords: the home and community pages state the formula in
+// TestFundPageWords: the fund and community pages state the formula in
 // words, show reserved and left, and mark projections (issue 10: "Til
 // rådighed" next to "Brugt", a projected carry-over shown as fact).
 func TestFundPageWords(t *testing.T) {
@@ -69,7 +69,7 @@ func TestFundPageWords(t *testing.T) {
 		"da": {"efter indbyggertal", "Reserveret", "Tilbage", "fremskrivning", "25.000 kr."},
 		"en": {"shared by population", "Reserved", "Left", "projection", "DKK 25,000"},
 	} {
-		for _, path := range []string{"/", "/c/barrit"} {
+		for _, path := range []string{"/f/pulje", "/c/barrit"} {
 			body := e.client().must(200, "GET", path, nil, "Accept-Language", lang).Body
 			for _, w := range want {
 				if !strings.Contains(string(body), w) {
