@@ -146,6 +146,9 @@ func Seed(ctx context.Context, svc *service.Service, admin string) (*Info, error
 	if _, err := demoRound(ctx, svc, actor, "stouby-2026", "stouby", "Borgerbudget Stouby 2026", core.PhaseProposals, 0, []int{5, 7}); err != nil {
 		return nil, err
 	}
+	if err := demoCoCreation(ctx, svc, actor); err != nil {
+		return nil, err
+	}
 	if _, err := demoRound(ctx, svc, actor, "glud-2027", "glud", "Borgerbudget Glud 2027", core.PhaseDraft, 0, nil); err != nil {
 		return nil, err
 	}
