@@ -1,6 +1,7 @@
 package recount_test
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 
@@ -43,6 +44,38 @@ func TestEveryManifestRule(t *testing.T) {
 			for i, p := range rep.Projects {
 				if p.Votes != o.Votes[i] {
 					t.Errorf("%s %s: project %s: record votes %d, the rule's votes %d", kind, rule, p.ID, p.Votes, o.Votes[i])
+				}
+			}
+			// pbverify count on the round's .pb export (what it reads:
+			// tally.ReadPB, Election, Count) reports the same votes.
+			counted := ledger.CountedBallots(d.Record, d.Anchors)
+			pb, err := tally.RoundPB(d.Manifest, counted, tally.PBInfo{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if _, err := pb.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			back, err := tally.ReadPB(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := back.Election()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb, err := tally.NewTieBreak(d.Manifest.Tiebreak, rep.Tree.Root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			co, err := tally.Count(e, rule, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range rep.Projects {
+				if j := slices.IndexFunc(e.Projects, func(q tally.Project) bool { return q.ID == p.ID }); j < 0 || co.Votes[j] != p.Votes {
+					t.Errorf("%s %s: project %s: record votes %d, pbverify count's %v", kind, rule, p.ID, p.Votes, co.Votes)
 				}
 			}
 		}
