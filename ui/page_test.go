@@ -540,9 +540,9 @@ func TestAdminScheduleAndPassword(t *testing.T) {
 	if !strings.Contains(body, "planlagde afstemningen i") || !strings.Contains(body, "/admin/backup") {
 		t.Error("dashboard lacks the action log (in Danish)")
 	}
-	_, body = e.do("GET", "/", nil)
+	_, body = e.do("GET", "/f/landdistrikt", nil)
 	if !strings.Contains(body, "Fordeling 2026") || !strings.Contains(body, "300.000 kr.") {
-		t.Errorf("home page lacks the allocation\n%s", body)
+		t.Errorf("fund page lacks the allocation\n%s", body)
 	}
 }
 

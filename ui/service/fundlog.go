@@ -95,7 +95,7 @@ func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 // amendment changes; it is Conflict when every tranche has opened.
 func nextTranche(f core.Fund, what string) (int, error) {
 	if len(f.Openings) >= len(f.Tranches) {
-		return 0, core.Conflictf("every tranche of fund %s has opened, so %s would change nothing", f.ID, what)
+		return 0, core.ErrFundAllOpened.With("every tranche of fund %s has opened, so %s would change nothing", f.ID, what)
 	}
 	return f.Tranches[len(f.Openings)].Year, nil
 }

@@ -290,7 +290,7 @@ func checkAmendment(tx core.Tx, f core.Fund) error {
 		return err
 	}
 	if _, err := b.Plan(); err != nil {
-		return core.Conflictf("the change is refused: the fund's tranches not opened yet would not add up: %s", fundMsg(err))
+		return core.ErrFundAllocation.With("the change is refused: the fund's tranches not opened yet would not add up: %s", fundMsg(err))
 	}
 	return nil
 }
@@ -669,10 +669,17 @@ func fundErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, fund.ErrTrancheState):
-		return core.Conflictf("%s", fundMsg(err))
-	case errors.Is(err, fund.ErrLimit), errors.Is(err, fund.ErrCharter), errors.Is(err, fund.ErrNoTranche),
-		errors.Is(err, fund.ErrNotMember), errors.Is(err, fund.ErrOverBudget), errors.Is(err, tally.ErrAllocation):
-		return core.Invalidf("%s", fundMsg(err))
+		return core.ErrFundTrancheState.With("%s", fundMsg(err))
+	case errors.Is(err, fund.ErrLimit), errors.Is(err, fund.ErrCharter):
+		return core.ErrFundLimit.With("%s", fundMsg(err))
+	case errors.Is(err, fund.ErrNoTranche):
+		return core.ErrFundNoTranche.With("%s", fundMsg(err))
+	case errors.Is(err, fund.ErrNotMember):
+		return core.ErrFundNotMember.With("%s", fundMsg(err))
+	case errors.Is(err, fund.ErrOverBudget):
+		return core.ErrFundOverBudget.With("%s", fundMsg(err))
+	case errors.Is(err, tally.ErrAllocation):
+		return core.ErrFundAllocation.With("%s", fundMsg(err))
 	}
 	return err
 }
