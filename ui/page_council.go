@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,8 +163,8 @@ func (p *pages) minutes(c *fiber.Ctx) error {
 		}
 	}
 	if rep.Result != nil {
-		if slips := int64(r.TurnoutBase()); slips > 0 {
-			d.Turnout = v.T("minutes.turnout.of", v.Num(rep.Result.Ballots), v.Num(slips), min(rep.Result.Ballots, slips)*100/slips)
+		if pct, ok := core.Turnout(rep.Result.Ballots, r.TurnoutBase()); ok {
+			d.Turnout = v.T("minutes.turnout.of", v.Num(rep.Result.Ballots), v.Num(int64(r.TurnoutBase())), pct)
 		}
 	}
 	for _, dt := range []struct {
@@ -224,6 +225,15 @@ func percent(v *view, n, d int64) string {
 	return s + sep + string(rune('0'+tenths%10)) + " %"
 }
 
+// turnoutPercent is the turnout by its one definition ([core.Turnout]),
+// "81 %", or "" when no slip was handed out.
+func turnoutPercent(ballots int64, handedOut int) string {
+	if pct, ok := core.Turnout(ballots, handedOut); ok {
+		return strconv.FormatInt(pct, 10) + " %"
+	}
+	return ""
+}
+
 // statistics is GET /f/:fund/statistics.
 func (p *pages) statistics(c *fiber.Ctx) error {
 	st, err := p.app.svc.FundStats(c.UserContext(), c.Params("fund"))
@@ -265,7 +275,7 @@ func (p *pages) statistics(c *fiber.Ctx) error {
 		}
 		if row.Ballots >= 0 {
 			sr.OfPopulation = percent(v, row.Ballots, row.Community.Population)
-			sr.OfSlips = percent(v, row.Ballots, int64(row.HandedOut))
+			sr.OfSlips = turnoutPercent(row.Ballots, row.HandedOut)
 			b.PublishedRounds++
 			b.Ballots += row.Ballots
 			b.Population += row.Community.Population
@@ -274,7 +284,7 @@ func (p *pages) statistics(c *fiber.Ctx) error {
 		b.Rows = append(b.Rows, sr)
 	}
 	for _, b := range d.Years {
-		b.OfPopulation, b.OfSlips = percent(v, b.Ballots, b.Population), percent(v, b.Ballots, b.Slips)
+		b.OfPopulation, b.OfSlips = percent(v, b.Ballots, b.Population), turnoutPercent(b.Ballots, int(b.Slips))
 	}
 	for _, cs := range st.Categories {
 		d.CatNames[cs.ID] = categoryName(v.Lang, p.cat, core.Category{ID: cs.ID, Name: cs.Name})

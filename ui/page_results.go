@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/tally"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/core"
@@ -30,6 +31,10 @@ type resultProject struct {
 	Why       string
 	Ties      []string // each exact tie in words
 	step      int      // the rule's step (0: never examined)
+	// points: votes are points (cumulative ballots); excludedBy: the title
+	// of the project of the same exclusion group that was funded.
+	points     bool
+	excludedBy string
 }
 
 // results is GET /r/:round/results: the last result note of the round's
@@ -119,6 +124,11 @@ func (p *pages) result(c *fiber.Ctx, v *view, r core.Round, projects []projectVi
 		}
 		for i := range rows {
 			if ex, ok := why[rows[i].ID]; ok {
+				rows[i].points = r.Ballot.Kind == ballot.KindCumulative
+				rows[i].excludedBy = titles[ex.ExcludedBy]
+				if rows[i].excludedBy == "" {
+					rows[i].excludedBy = ex.ExcludedBy
+				}
 				rows[i].Why = ruleWhy(v, ex, rows[i])
 				rows[i].Ties = tieTexts(v, res.Rule, ex, titles)
 				rows[i].step = ex.Step
@@ -173,6 +183,13 @@ func ruleWhy(v *view, ex tally.Explanation, r resultProject) string {
 		return v.plural("why.fewer", r.Votes, v.Num(r.Votes))
 	case tally.ReasonStopped:
 		return v.T("why.stopped")
+	case tally.ReasonMinimum:
+		if r.points {
+			return v.T("why.minimum.points", v.Num(ex.Minimum), v.Num(r.Votes))
+		}
+		return v.T("why.minimum", v.Num(ex.Minimum), v.Num(r.Votes))
+	case tally.ReasonExcluded:
+		return v.T("why.excluded", r.excludedBy)
 	case tally.ReasonShortOfMoney:
 		if ex.Shares != nil && ex.Shares.Money != nil {
 			return v.plural("why.shortofmoney", ex.Shares.Supporters, ex.Shares.Supporters, v.Amount(ratFloor(ex.Shares.Money)), v.Amount(r.Cost))

@@ -34,6 +34,13 @@ func (s *Service) KeyStatus(ctx context.Context, round string, key [32]byte) (Ke
 	if !fr.Roll.Contains(key) {
 		return KeyStatus{Err: core.ErrNotOnRoll}, nil
 	}
+	// A key with nothing in the log of a round that is voting: taken,
+	// from memory (intakestate.go).
+	if iv, err := s.intakeView(ctx, round, key); err != nil {
+		return KeyStatus{}, err
+	} else if iv.fresh {
+		return KeyStatus{}, nil
+	}
 	var r core.Round
 	var v core.Voter
 	err = s.store.Read(ctx, func(tx core.Tx) error {
