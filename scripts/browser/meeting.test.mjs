@@ -318,3 +318,55 @@ it('results with nothing funded: one plain sentence, no empty "funded" section',
     await ctx.close();
   }
 });
+
+it('a refused proposal keeps what the resident typed, with the reason in Danish', async () => {
+  const round = 'ideas-2026';
+  if (!JSON.parse(await api('GET', '/api/funds')).some((f) => f.id === 'pulje')) {
+    await api('POST', '/api/funds', { id: 'pulje', name: 'Puljen', total: 1000000, years: [2026], formula: 'equal' });
+    await api('POST', '/api/communities', { id: 'by', name: 'Byen', population: 1000, fund: 'pulje' });
+  }
+  await api('POST', '/api/rounds', { id: round, community: 'by', year: 2026, title: 'Idéer 2026', budget: 50000 });
+  await api('POST', `/api/rounds/${round}/phase`, { phase: 'proposals' });
+  const { ctx, page, errors } = await phone();
+  await page.goto(server.url + '/r/' + round);
+  const desc = 'En bålplads med bænke, så familier kan mødes om aftenen.';
+  await page.fill('#p-title', 'Bålplads ved søen');
+  await page.fill('#p-desc', desc);
+  // The browser's own number check is bypassed, as an old phone would.
+  await page.evaluate(() => document.getElementById('p-cost').setAttribute('type', 'text'));
+  await page.fill('#p-cost', '25.000,50');
+  await Promise.all([page.waitForNavigation(), page.click('form[action$="/proposals"] button[type=submit]')]);
+  assert.equal(await page.locator('#propose-error').innerText(), TEXT.da['round.propose.bad.cost']);
+  assert.equal(await page.inputValue('#p-title'), 'Bålplads ved søen');
+  assert.equal(await page.inputValue('#p-desc'), desc);
+  assert.doesNotMatch(await page.locator('main').innerText(), /estimated cost|whole number/);
+  await axeCheck(browser, page, 'round page with a refused proposal');
+  // Corrected, it is sent.
+  await page.evaluate(() => document.getElementById('p-cost').setAttribute('type', 'text'));
+  await page.fill('#p-cost', '25.000');
+  await Promise.all([page.waitForNavigation(), page.click('form[action$="/proposals"] button[type=submit]')]);
+  assert.match(page.url(), /\/r\/ideas-2026\/follow\?/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+it('plain HTTP off this machine (no WebCrypto): an honest message instead of "no JavaScript"', async () => {
+  const round = 'http-2026';
+  const codes = await setupVoting(server.url, round, projects);
+  for (const lang of ['da', 'en']) {
+    const ctx = await newContext(browser, { locale: LOCALE[lang], viewport: { width: 390, height: 844 } });
+    await ctx.addInitScript(() => {
+      Object.defineProperty(globalThis, 'isSecureContext', { get: () => false });
+      Object.defineProperty(globalThis.crypto, 'subtle', { get: () => undefined });
+    });
+    const page = await ctx.newPage();
+    await page.goto(server.url + '/v/' + round + '#' + codes[0]);
+    await page.waitForFunction(() => document.getElementById('code').value !== '');
+    const note = await page.locator('#nojs-note').innerText();
+    assert.equal(note, TEXT[lang]['js.insecure']);
+    assert.ok(!note.includes(TEXT[lang]['vote.nojs']), 'not the no-JavaScript text');
+    await axeCheck(browser, page, 'vote on plain HTTP (' + lang + ')');
+    if (lang === 'da') await shot(page, 'insecure-phone');
+    await ctx.close();
+  }
+});
