@@ -172,6 +172,9 @@ func (p *pages) newView(c *fiber.Ctx, title string) *view {
 	v := &view{Lang: lang, OtherLang: otherLang(lang), Path: string(c.Request().URI().RequestURI()),
 		Account: AccountOf(c), CSRF: CSRFToken(c), cat: p.cat}
 	v.formErr, _ = c.Locals(localFormError).(*formError)
+	if v.formErr != nil && v.formErr.Top {
+		v.Flash, v.FlashKind = v.formErr.Text, "bad"
+	}
 	v.Title = v.T(title)
 	return v
 }

@@ -22,6 +22,9 @@ type formError struct {
 	Form   string
 	Text   string
 	Values map[string]string
+	// Top shows the error at the top of the page: the page has no such
+	// form (any more), as a delete button of a round frozen meanwhile.
+	Top bool
 }
 
 // localFormError is the fiber.Locals key of a *formError.
@@ -61,6 +64,9 @@ var adminErrs = []struct {
 	{regexp.MustCompile(`approval-cost ballot needs`), "ballot_limit"},
 	{regexp.MustCompile(`cumulative ballot needs`), "ballot_cumulative"},
 	{regexp.MustCompile(`is not a counting rule for`), "rule"},
+	{regexp.MustCompile(`minimum of votes must be`), "minimum"},
+	{regexp.MustCompile(`exclusion group|in two exclusion groups`), "exclusive"},
+	{regexp.MustCompile(`^sample ballot \d+`), "sample"},
 	{regexp.MustCompile(`years must be numbers|give the fund's years|cannot split`), "years"},
 	{regexp.MustCompile(`population out of range`), "population"},
 	{regexp.MustCompile(`role must be`), "role"},
@@ -75,8 +81,9 @@ var adminErrs = []struct {
 	{regexp.MustCompile(`count must be 1 to`), "count"},
 }
 
-// formErrorText is a refused form's message in lang: the reason's text,
-// else the matching "form.err.*" text, else one by kind.
+// formErrorText is a refused form's message in lang: the handler's own
+// text from the catalog, else the reason's text, else the matching
+// "form.err.*" text, else one by kind.
 func (p *pages) formErrorText(lang string, status int, msg string, reason core.Reason) string {
 	if reason == reasonPageText {
 		return msg // the handler's own text, in the page's language
@@ -123,14 +130,18 @@ func (p *pages) showFormError(c *fiber.Ctx, err error) (bool, error) {
 	})
 	c.Locals(localFormError, fe)
 	setRetryAfter(c, err)
-	var rerr error
+	page := p.dashboard
 	if strings.HasPrefix(c.Path(), "/admin/rounds/") && c.Params("round") != "" {
-		rerr = p.roundPage(c)
-	} else {
-		rerr = p.dashboard(c)
+		page = p.roundPage
 	}
-	if rerr != nil {
+	if page(c) != nil {
 		return false, nil
+	}
+	if !strings.Contains(string(c.Response().Body()), `id="form-error"`) {
+		fe.Top = true
+		if page(c) != nil {
+			return false, nil
+		}
 	}
 	c.Status(status)
 	return true, nil
