@@ -107,3 +107,41 @@ func TestIntakeMemory(t *testing.T) {
 		t.Error("repeat after close: another receipt")
 	}
 }
+
+// TestKeyStatusFromMemory: the voting page's check of a code answers from
+// memory for a fresh key and from the store otherwise, as before.
+func TestKeyStatusFromMemory(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	ctx := context.Background()
+	v := e.votingRound("barrit-2026", 3, RoundRequest{})
+	key := func(i int) [32]byte { return ballot.PublicKey(ballot.DeriveKey(v.codes[i], "barrit-2026")) }
+	status := func(i int) KeyStatus {
+		t.Helper()
+		st, err := e.svc.KeyStatus(ctx, "barrit-2026", key(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := status(0); st.Err != nil || st.Voted {
+		t.Errorf("fresh key: %+v", st)
+	}
+	e.cast("barrit-2026", e.ballotLeaf("barrit-2026", v, 0, "shelter"), false)
+	if st := status(0); !errors.Is(st.Err, core.ErrCodeUsed) || !st.Voted {
+		t.Errorf("key that voted: %+v", st)
+	}
+	k1 := key(1)
+	if _, err := e.svc.Void(ctx, coord, "barrit-2026", VoidRequest{Key: canon.EncodeB64(k1[:]), Reason: "Stjålet"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(1); !errors.Is(st.Err, core.ErrVoided) {
+		t.Errorf("voided key: %+v", st)
+	}
+	if _, err := e.svc.SetPhase(ctx, coord, "barrit-2026", core.PhaseClosed); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(2); st.Err == nil {
+		t.Errorf("fresh key after close: %+v", st)
+	}
+}
