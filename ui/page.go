@@ -337,6 +337,8 @@ func (a *App) pageRoutes() {
 	adm.Post("/accounts", p.adminAction(p.createAccount))
 	adm.Post("/rounds", p.adminAction(p.createRound))
 	adm.Get("/rounds/:round", z, h(p.roundPage))
+	adm.Get("/rounds/:round/preview", z, h(p.previewPage))
+	adm.Post("/rounds/:round/preview", h(p.previewPage))
 	adm.Post("/rounds/:round/phase", p.adminAction(p.setPhase))
 	adm.Post("/rounds/:round/settings", p.adminAction(p.roundSettings))
 	adm.Post("/rounds/:round/proposals/:pid", p.adminAction(p.decide))

@@ -239,6 +239,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		SlipCopy       bool              // a sealed copy of the slips can be downloaded again
 		FollowUps      map[int64]core.FollowUp
 		MeetingAt      string
+		Exclusive      string // the exclusion groups as the settings form takes them
 	}
 	rd, err := p.app.svc.RoundDetail(c.UserContext(), c.Params("round"))
 	if core.KindOf(err) == core.NotFound {
@@ -304,6 +305,7 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 	d.HandedOut = r.TurnoutBase()
 	d.OpensAt, d.ClosesAt, d.Zone = formTime(r.OpensAt), formTime(r.ClosesAt), meetingZone().String()
 	d.Rules = ruleOptions(v, r.Rule)
+	d.Exclusive = core.FormatExclusive(r.Exclusive)
 	if d.FollowUps, err = p.app.svc.FollowUps(c.UserContext(), id, r.ID); err != nil {
 		return err
 	}
@@ -332,6 +334,16 @@ func (p *pages) roundSettings(c *fiber.Ctx, id *core.Identity) (string, error) {
 	}
 	rule, tb, revote := strings.TrimSpace(c.FormValue("rule")), c.FormValue("tiebreak"), c.FormValue("revote")
 	s := service.RoundSettings{Title: &title, Description: &desc, Budget: &budget, Ballot: &rules, Rule: &rule, Tiebreak: &tb, Revote: &revote}
+	minimum := formInt(c, "minimum")
+	s.Minimum = &minimum
+	groups, err := core.ParseExclusive(c.FormValue("exclusive"))
+	if err != nil {
+		return "", err
+	}
+	if groups == nil {
+		groups = [][]string{}
+	}
+	s.Exclusive = &groups
 	r, err := p.app.svc.UpdateRound(c.UserContext(), id, c.Params("round"), s)
 	return "/admin/rounds/" + r.ID + "?done=settings", err
 }
