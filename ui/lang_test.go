@@ -101,12 +101,6 @@ func TestNoOtherLanguageInPages(t *testing.T) {
 		domain = append(domain, m[1])
 	}
 	admin := []string{"Cookie", SessionCookie + "=" + e.cookie}
-	type visit struct {
-		method, path string
-		form         url.Values
-		signedIn     bool
-		status       int
-	}
 	stranger := "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-234" // not a code: the check character is wrong
 	visits := []visit{
 		{"GET", "/", nil, false, 200},
@@ -128,9 +122,42 @@ func TestNoOtherLanguageInPages(t *testing.T) {
 		{"POST", "/admin/rounds/hornsyld-2026/settings", approvalRules, true, 409},
 		{"POST", "/admin/rounds/no-such-round/settings", approvalRules, true, 404},
 	}
-	for _, lang := range langs {
-		other := otherLang(lang)
-		foreign := only(lang, other)
+	check := func(visits []visit) {
+		t.Helper()
+		for _, lang := range langs {
+			checkLang(t, e, lang, only(lang, otherLang(lang)), domain, admin, visits)
+		}
+	}
+	check(visits)
+	// After publication: the results and the projector with its winners.
+	for _, to := range []string{"closed", "published"} {
+		if res, body := e.adminPost("/admin/rounds/hornsyld-2026/phase", url.Values{"to": {to}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("phase %s = %d\n%s", to, res.StatusCode, body)
+		}
+	}
+	check([]visit{
+		{"GET", "/r/hornsyld-2026/results", nil, false, 200},
+		{"GET", "/p/hornsyld-2026", nil, false, 200},
+		{"GET", "/v/hornsyld-2026", nil, false, 200},
+		{"GET", "/r/hornsyld-2026/record", nil, false, 200},
+	})
+}
+
+// visit is one request of TestNoOtherLanguageInPages.
+type visit struct {
+	method, path string
+	form         url.Values
+	signedIn     bool
+	status       int
+}
+
+// checkLang requests each visit in lang and fails on texts of the other
+// language (foreign), on the domain's English messages and on English
+// words in a Danish page.
+func checkLang(t *testing.T, e *pageEnv, lang string, foreign, domain, admin []string, visits []visit) {
+	t.Helper()
+	other := otherLang(lang)
+	{
 		for _, vi := range visits {
 			form := vi.form
 			hdr := []string{"Accept-Language", lang}
