@@ -163,7 +163,7 @@ func TestCoCreationPages(t *testing.T) {
 		t.Fatalf("merge = %d\n%s", res.StatusCode, body)
 	}
 	_, page := e.do("GET", "/admin/rounds/hornsyld-2026", nil, "Cookie", SessionCookie+"="+e.cookie)
-	for _, w := range []string{"Bo Hansen", "22 33 44 55", "Ved søen, tak", "Hvilken sø?", "slået sammen med p001", `id="meeting-place"`, "Hornsyld Idrætscenter", "/r/hornsyld-2026/poster"} {
+	for _, w := range []string{"Bo Hansen", "22 33 44 55", "Ved søen, tak", "Hvilken sø?", "slået sammen med Bænke", `id="meeting-place"`, "Hornsyld Idrætscenter", "/r/hornsyld-2026/poster"} {
 		if !strings.Contains(html.UnescapeString(page), w) {
 			t.Errorf("admin round page lacks %q", w)
 		}

@@ -239,7 +239,8 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		SlipCopy       bool              // a sealed copy of the slips can be downloaded again
 		FollowUps      map[int64]core.FollowUp
 		MeetingAt      string
-		Exclusive      string // the exclusion groups as the settings form takes them
+		ProjectTitles  map[string]string // project id → title, for proposals merged into one
+		Exclusive      string            // the exclusion groups as the settings form takes them
 	}
 	rd, err := p.app.svc.RoundDetail(c.UserContext(), c.Params("round"))
 	if core.KindOf(err) == core.NotFound {
@@ -310,6 +311,10 @@ func (p *pages) roundPage(c *fiber.Ctx) error {
 		return err
 	}
 	d.MeetingAt = formTime(r.MeetingAt)
+	d.ProjectTitles = map[string]string{}
+	for _, pv := range d.Projects {
+		d.ProjectTitles[pv.ID] = pv.Title
+	}
 	sort.Slice(d.Proposals, func(i, j int) bool { return d.Proposals[i].ID < d.Proposals[j].ID })
 	v.D = d
 	return p.render(c, http.StatusOK, "admin_round", v)

@@ -141,6 +141,12 @@ it('administration: contacts, messages, a refused form kept, ballot fields by ki
   await axeCheck(browser, page, 'dashboard', true);
   await shot(page, 'admin-dashboard');
   assert.ok((await page.locator('#accounts-table').innerText()).length > 0);
+  // A round in review: one proposal accepted as a project, one merged into it.
+  const review = byPhase('review');
+  await page.goto(server.url + '/admin/rounds/' + review.id);
+  assert.ok((await page.locator('#proposal-2').innerText()).includes('slået sammen med'));
+  await axeCheck(browser, page, 'admin round in review', true);
+  await page.locator('#proposal-2').screenshot({ path: path.join(outDir, 'council-admin-review.png') });
   await page.goto(server.url + '/admin/rounds/' + r.id);
   const body = await page.content();
   assert.ok(body.includes('karen@example.dk') && body.includes('Den ved broen er bedst.'), 'the contact and the message on the admin page');
