@@ -185,7 +185,7 @@ type Blocker struct {
 // BlockerReasons lists every reason [FreezeBlockers] can give, so that
 // pages can be checked to explain each.
 func BlockerReasons() []Reason {
-	return []Reason{"phase", "pending", "no_projects", "nothing_fits", "over_budget", "no_roll"}
+	return []Reason{"phase", "pending", "no_projects", "nothing_fits", "over_budget", "no_roll", "groups"}
 }
 
 // FreezeState is what the freeze checks about a round.
@@ -198,6 +198,9 @@ type FreezeState struct {
 	Left     int64 // the most the budget may be: what the community has left (tally/fund Headroom)
 	Cheapest int64 // the cost of the cheapest project (0 without projects)
 	Cost     int64 // the cost of all projects together
+	// Ungrouped is a project an exclusion group names that the round no
+	// longer has (deleted since the group was set); empty when none.
+	Ungrouped string
 }
 
 // FreezeBlockers lists every reason a round in state s cannot be frozen,
@@ -220,6 +223,9 @@ func FreezeBlockers(s FreezeState) []Blocker {
 	}
 	if !s.Roll {
 		bs = append(bs, Blocker{Reason: "no_roll"})
+	}
+	if s.Ungrouped != "" {
+		bs = append(bs, Blocker{Reason: "groups"})
 	}
 	return bs
 }
@@ -254,6 +260,8 @@ func BlockerError(round string, p Phase, b Blocker) *Error {
 		return Conflictf("cannot freeze round %s: its budget is more than its community has left in the fund after every other round's reservation", round)
 	case "no_roll":
 		return Conflictf("cannot freeze round %s: attach a roll first (freeze with codes, or upload roll.txt)", round)
+	case "groups":
+		return Conflictf("cannot freeze round %s: an exclusion group names a project that is no longer on the ballot; change the exclusion groups", round)
 	}
 	return Conflictf("cannot freeze round %s", round)
 }

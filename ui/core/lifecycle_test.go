@@ -125,6 +125,8 @@ func TestFreezeBlockers(t *testing.T) {
 		{FreezeState{Phase: PhaseReview, Projects: 2, Roll: true, Budget: 20_000, Left: 20_000, Cheapest: 12_000, Cost: 72_000}, ""},
 		// Regression (issue 10): the freeze re-checks the reservation.
 		{FreezeState{Phase: PhaseReview, Projects: 1, Roll: true, Budget: 25_000, Left: 24_999, Cheapest: 1, Cost: 1}, "over_budget"},
+		// An exclusion group naming a project deleted since it was set.
+		{FreezeState{Phase: PhaseReview, Projects: 1, Roll: true, Budget: 5, Left: 5, Cheapest: 1, Cost: 1, Ungrouped: "gone"}, "groups"},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -145,7 +147,7 @@ func TestFreezeBlockers(t *testing.T) {
 	// Every reason of BlockerReasons is given, in its order ("no_projects"
 	// and "nothing_fits" exclude each other, hence two states).
 	seen := map[Reason]bool{}
-	for _, s := range []FreezeState{{Phase: PhaseDraft, Pending: 1, Budget: 1},
+	for _, s := range []FreezeState{{Phase: PhaseDraft, Pending: 1, Budget: 1, Ungrouped: "gone"},
 		{Phase: PhaseReview, Projects: 1, Cheapest: 5, Budget: 1, Left: 1, Roll: true}} {
 		bs := FreezeBlockers(s)
 		for i, b := range bs {

@@ -143,8 +143,11 @@ func TestCountingOptionsSettings(t *testing.T) {
 	if _, err := e.svc.UploadRoll(ctx, coord, "r3", v.roll.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SetPhase(ctx, coord, "r3", core.PhaseFrozen); core.KindOf(err) != core.Conflict {
+	if _, err := e.svc.SetPhase(ctx, coord, "r3", core.PhaseFrozen); core.KindOf(err) != core.Conflict || !strings.Contains(err.Error(), "exclusion group") {
 		t.Fatalf("freeze with a group naming a deleted project: %v", err)
+	}
+	if bs, err := e.svc.FreezeBlockers(ctx, "r3", false); err != nil || len(bs) != 1 || bs[0].Reason != "groups" {
+		t.Fatalf("blockers %v, %v", bs, err)
 	}
 	none := [][]string{}
 	r, err := e.svc.UpdateRound(ctx, coord, "r3", RoundSettings{Exclusive: &none})

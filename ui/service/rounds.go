@@ -924,6 +924,17 @@ func freezeState(tx core.Tx, r *core.Round) (core.FreezeState, error) {
 	}
 	st.Projects = len(projects)
 	st.Budget = r.Budget
+	have := map[string]bool{}
+	for _, p := range projects {
+		have[p.ID] = true
+	}
+	for _, g := range r.Exclusive {
+		for _, id := range g {
+			if !have[id] && st.Ungrouped == "" {
+				st.Ungrouped = id
+			}
+		}
+	}
 	for i, p := range projects {
 		if i == 0 || p.Cost < st.Cheapest {
 			st.Cheapest = p.Cost
