@@ -74,7 +74,7 @@ async function castBallot(page, ids) {
   await page.waitForFunction(() => !document.getElementById('receipt').hidden && /ok|bad/.test(document.getElementById('status').className));
 }
 
-it('a voided code and a code not on the roll are refused before any choice, in Danish and English', async () => {
+it('a voided code is refused before any choice (not "used"), in Danish and English; another code typed in is taken', async () => {
   const round = 'void-2026';
   const codes = await setupVoting(server.url, round, projects);
   const { ctx, page } = await phone();
