@@ -646,3 +646,53 @@ func checkOptions(t *testing.T, e *Election, o *Outcome) {
 		}
 	}
 }
+
+// TestReferenceAdd1LargeOptions checks add1 and add1u with a minimum and
+// exclusion groups on elections that need hundreds of increments, where
+// the fast search skips most of them (docs/counting.md §2.8: the
+// exhaustion test ignores the mates of the outcome's projects).
+func TestReferenceAdd1LargeOptions(t *testing.T) {
+	n := 60
+	if testing.Short() {
+		n = 10
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range n {
+		e := &Election{Budget: int64(1000 + rng.IntN(4000))}
+		m := 3 + rng.IntN(7)
+		for p := range m {
+			c := int64(100 * (1 + rng.IntN(12)))
+			if rng.IntN(3) == 0 {
+				c += int64(rng.IntN(100))
+			}
+			e.Projects = append(e.Projects, Project{ID: fmt.Sprintf("p%02d", p), Cost: c})
+		}
+		for range 2 + rng.IntN(10) {
+			var b Ballot
+			for p := range m {
+				if rng.IntN(3) == 0 {
+					b.Projects = append(b.Projects, p)
+				}
+			}
+			e.Ballots = append(e.Ballots, b)
+		}
+		withOptions(rng, e)
+		e.Minimum = min(e.Minimum, 2)
+		for _, rule := range []string{RuleAdd1, RuleAdd1U, RuleAdd1Comparison} {
+			tb, _ := NewTieBreak(TieLexicographic, [32]byte{})
+			o, err := Count(e, rule, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := refCount(e, rule, tb)
+			var w []string
+			for _, p := range want {
+				w = append(w, e.Projects[p].ID)
+			}
+			if !slices.Equal(o.Order, w) {
+				t.Fatalf("case %d %s: %v, want %v\n%+v", i, rule, o.Order, w, e)
+			}
+			checkOptions(t, e, o)
+		}
+	}
+}
