@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"regexp"
 	"testing"
 )
@@ -25,5 +26,51 @@ func TestRecordExplainsOptions(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("output lacks %s:\n%s", re, out)
 		}
+	}
+}
+
+// TestRecordJSONExplainsOptions: -json carries the same explanations as
+// the report's last member "why", and stays one JSON object.
+func TestRecordJSONExplainsOptions(t *testing.T) {
+	dir := "../../tally/ledger/testdata/vectors/counting-options-verifies"
+	code, out, stderr := pbverify(t, "record", dir, "-anchors", dir+"/anchors.txt", "-json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	var rep struct {
+		OK  bool `json:"ok"`
+		Why struct {
+			Rule      string     `json:"rule"`
+			Minimum   int64      `json:"minimum"`
+			Exclusive [][]string `json:"exclusive"`
+			Projects  []struct {
+				ID, Reason string
+				ExcludedBy string `json:"excluded_by"`
+				Funded     bool
+			} `json:"projects"`
+		} `json:"why"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	w := rep.Why
+	if !rep.OK || w.Rule != "equalshares/add1u" || w.Minimum != 3 || len(w.Exclusive) != 1 || len(w.Projects) != 6 {
+		t.Fatalf("why %+v", w)
+	}
+	got := map[string]string{}
+	for _, p := range w.Projects {
+		got[p.ID] = p.Reason + " " + p.ExcludedBy
+	}
+	for id, want := range map[string]string{"boldbane": "excluded lektiecafe", "cykelsti": "below-minimum ", "legeplads": "below-minimum ", "lektiecafe": "selected "} {
+		if got[id] != want {
+			t.Errorf("%s: %q, want %q", id, got[id], want)
+		}
+	}
+	// A record without options: the report has a why too, and no option.
+	d := demoDir(t, 10)
+	code, out, _ = pbverify(t, "record", d, "-anchors", d+"/anchors.txt", "-json")
+	var plain map[string]json.RawMessage
+	if code != exitOK || json.Unmarshal([]byte(out), &plain) != nil || plain["why"] == nil || plain["checks"] == nil {
+		t.Fatalf("plain record: exit %d\n%s", code, out)
 	}
 }

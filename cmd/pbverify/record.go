@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -95,8 +97,72 @@ func cmdRecord(args []string, stdout, stderr io.Writer) int {
 	}
 	if !*asJSON {
 		why.write(stdout)
+	} else if why.o != nil {
+		return printJSONWhy(stdout, stderr, rep, why.json())
 	}
 	return printReport(stdout, stderr, rep, *asJSON)
+}
+
+// whyJSON is the recount's explanation in the JSON report ("why").
+type whyJSON struct {
+	Rule      string           `json:"rule"`
+	Tiebreak  string           `json:"tiebreak"`
+	Minimum   int64            `json:"minimum,omitempty"`
+	Exclusive [][]string       `json:"exclusive,omitempty"`
+	Note      string           `json:"note,omitempty"`
+	Projects  []whyProjectJSON `json:"projects"`
+}
+
+type whyProjectJSON struct {
+	ID          string `json:"id"`
+	Funded      bool   `json:"funded"`
+	Reason      string `json:"reason"`
+	Step        int    `json:"step,omitempty"`
+	Minimum     int64  `json:"minimum,omitempty"`
+	ExcludedBy  string `json:"excluded_by,omitempty"`
+	Explanation string `json:"explanation"`
+}
+
+// json returns the explanations for the JSON report.
+func (x *explained) json() whyJSON {
+	w := whyJSON{Rule: x.m.Rule, Tiebreak: x.m.Tiebreak, Minimum: x.m.Minimum, Exclusive: x.m.Exclusive, Note: x.o.Note}
+	for i, p := range x.m.Projects {
+		e := x.o.Explanations[i]
+		w.Projects = append(w.Projects, whyProjectJSON{ID: p.ID, Funded: e.Funded, Reason: string(e.Reason), Step: e.Step,
+			Minimum: e.Minimum, ExcludedBy: e.ExcludedBy, Explanation: e.Text})
+	}
+	return w
+}
+
+// printJSONWhy prints the JSON report with the recount's explanations as
+// its last member "why", and returns the exit code as printReport does.
+func printJSONWhy(stdout, stderr io.Writer, rep *ledger.Report, why whyJSON) int {
+	b, err := rep.JSON()
+	if err != nil {
+		errorf(stderr, "%v", err)
+		return exitUsage
+	}
+	w, err := json.MarshalIndent(why, "  ", "  ")
+	if err != nil {
+		errorf(stderr, "%v", err)
+		return exitUsage
+	}
+	b = bytes.TrimRight(b, "\n")
+	if len(b) == 0 || b[len(b)-1] != '}' {
+		errorf(stderr, "malformed JSON report")
+		return exitUsage
+	}
+	out := append(append(append([]byte(nil), b[:len(b)-1]...), []byte(",\n  \"why\": ")...), w...)
+	out = append(bytes.TrimRight(out, " \n"), []byte("\n}\n")...)
+	if _, err := stdout.Write(out); err != nil {
+		errorf(stderr, "%v", err)
+		return exitUsage
+	}
+	if !rep.OK() {
+		errorf(stderr, "verification failed: first failing check: %s", rep.FirstFailure())
+		return exitFailed
+	}
+	return exitOK
 }
 
 // explained keeps the recount's explanations: the rule's reason for every
