@@ -61,6 +61,7 @@ type App struct {
 	logGate                    service.LogGate // rate-limits repeated 5xx log lines
 	uploads                    *uploadGate     // the few large bodies read at once (limits.go)
 	perIP                      int             // connections per client address (Config.MaxConnsPerIP)
+	zipSem                     chan struct{}   // one fund archive built at a time (page_council.go)
 
 	shutdownOnce sync.Once
 }
@@ -76,6 +77,7 @@ func New(svc *service.Service, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{
+		zipSem:  make(chan struct{}, 1),
 		svc:     svc,
 		log:     cfg.Logger,
 		secure:  strings.HasPrefix(svc.BaseURL(), "https:"),

@@ -371,9 +371,17 @@ func (a *App) handleFundCSV(c *fiber.Ctx) error {
 	return sendDownload(c, "text/csv; charset=utf-8", id+".csv", b)
 }
 
-// handleFundZip is GET /funds/:fund/open-data.zip.
+// handleFundZip is GET /funds/:fund/open-data.zip. The archive holds
+// every closed round's record, so one is built at a time; others wait
+// for it (until their request's deadline: 503, try again).
 func (a *App) handleFundZip(c *fiber.Ctx) error {
 	id := c.Params("fund")
+	select {
+	case a.zipSem <- struct{}{}:
+		defer func() { <-a.zipSem }()
+	case <-c.UserContext().Done():
+		return core.Errorf(core.Unavailable, "the server is busy building open data: try again in a moment")
+	}
 	b, err := a.svc.FundArchive(c.UserContext(), id)
 	if err != nil {
 		return noFund(id, err)
