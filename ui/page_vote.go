@@ -58,7 +58,7 @@ func idleSeconds(c *fiber.Ctx) int {
 var voteTexts = []string{"tooFew", "tooMany", "overBudget", "overCap", "overTotal", "badChoice", "meterCost",
 	"meterPoints", "meterCount", "codeTypo", "codeLength", "codeChar", "codeFromLinkBad", "pointsFor", "signing", "used", "superseded",
 	"revoteLimit", "voided", "wrongCode", "closed", "serverError", "chkSigned", "chkIncluded", "chkLogKey", "verified",
-	"chkFailed", "notVerified", "idle", "full", "noRoom", "offline", "retry", "sign", "insecure"}
+	"chkFailed", "notVerified", "idle", "full", "noRoom", "offline", "retry", "sign", "insecure", "revote"}
 
 var checkTexts = []string{"noRound", "fork", "none", "checking", "notReceipt", "chkSigned", "chkIncluded",
 	"chkBallotSig", "round", "choice", "fingerprint", "chkStill", "chkStillFailed", "notVerified", "verified",

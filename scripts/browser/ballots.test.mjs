@@ -103,6 +103,11 @@ it('revote last: A, B, then A again is a new ballot that counts, with its own re
   const leaves = [];
   for (const [i, choice] of ['bench', 'library', 'bench'].entries()) {
     const { ctx, page, errors } = await votePage(round, codes[0], true);
+    if (i > 0) {
+      // Said before the choice: this code has voted, and a new ballot replaces the old.
+      await page.waitForFunction(() => /warn/.test(document.getElementById('status').className));
+      assert.match(await page.locator('#status').innerText(), /already voted with this code.*the last one counts/);
+    }
     const sent = [];
     let lost = false;
     await page.route('**/v/' + round + '/ballot', async (route) => {

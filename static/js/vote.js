@@ -202,12 +202,13 @@ function review(ev) {
 // it is sent.
 async function checkKey() {
   const code = state.code;
+  let st = null;
   if (!code) return;
   try {
     if (!state.key) state.key = await deriveKey(code, state.manifest.round);
     document.documentElement.dataset.backend = state.key.backend;
     const res = await fetch(data.keyStatus + b64url(state.key.publicKey), { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-    const st = await res.json();
+    st = await res.json();
     if (state.code !== code) return;
     state.refused = st.state && st.state !== 'ok' ? st.state : '';
     document.documentElement.dataset.key = st.state || 'unknown';
@@ -222,7 +223,8 @@ async function checkKey() {
     if (state.refused === 'closed') $('ballot').hidden = true;
   } else {
     $('code-ok').hidden = false;
-    status('', '');
+    // Under "last ballot counts" a code may vote again: say so before the choice.
+    status(st.voted ? 'warn' : '', st.voted ? T.revote : '');
   }
 }
 
