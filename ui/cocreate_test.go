@@ -217,7 +217,7 @@ func TestDisableAccountPages(t *testing.T) {
 	}
 	e.coordinator("glud").must(403, "POST", "/api/accounts/barrit-coord/enable", nil)
 	page := html.UnescapeString(string(admin.must(200, "GET", "/admin", nil, "Cookie", SessionCookie+"="+admin.cookie+"; "+langCookie+"=da").Body))
-	for _, w := range []string{"lukkede brugeren barrit-coord", "Åbn brugeren igen", "<td>Barrit</td>", " CET", "oprettede runden barrit-2026"} {
+	for _, w := range []string{"lukkede brugeren barrit-coord", "(afsluttede sessioner: 1)", "budget 10000 kr.", "Åbn brugeren igen", "<td>Barrit</td>", " CET", "oprettede runden barrit-2026"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("dashboard lacks %q", w)
 		}

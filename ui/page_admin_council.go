@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -65,4 +66,45 @@ func (v *view) AuditAction(action string) string {
 		return t
 	}
 	return action
+}
+
+// auditDetails put the commonest action log details into the page's
+// language ("audit.detail.<name>" with the captured values); others stay
+// as recorded. The log itself keeps the recorded English.
+var auditDetails = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^(\d+) (?:other )?sessions ended$`), "sessions"},
+	{regexp.MustCompile(`^project ([a-z0-9-]+), cost (\d+)$`), "project"},
+	{regexp.MustCompile(`^cost (\d+)$`), "cost"},
+	{regexp.MustCompile(`^into project ([a-z0-9-]+)$`), "into"},
+	{regexp.MustCompile(`^community ([a-z0-9-]+), year (\d+), budget (\d+)$`), "round"},
+	{regexp.MustCompile(`^(\d+) codes, (\d+) reserve$`), "codes"},
+	{regexp.MustCompile(`^(\d+) keys$`), "keys"},
+	{regexp.MustCompile(`^budget (\d+) released$`), "released"},
+	{regexp.MustCompile(`^population (\d+), fund ([a-z0-9-]+)$`), "community"},
+	{regexp.MustCompile(`^manifest ([0-9A-Z-]+)$`), "manifest"},
+	{regexp.MustCompile(`^locked for (.+)$`), "locked"},
+}
+
+// AuditDetail is an action log entry's detail in the page's language when
+// it is one of [auditDetails], or as recorded.
+func (v *view) AuditDetail(detail string) string {
+	for _, d := range auditDetails {
+		if m := d.re.FindStringSubmatch(detail); m != nil {
+			if _, ok := v.cat[v.Lang]["audit.detail."+d.key]; !ok {
+				break
+			}
+			args := make([]any, len(m)-1)
+			for i, s := range m[1:] {
+				args[i] = s
+			}
+			return v.T("audit.detail."+d.key, args...)
+		}
+	}
+	if t, ok := v.cat[v.Lang]["phase."+detail]; ok {
+		return t // "phase" entries record the phase reached
+	}
+	return detail
 }
