@@ -58,6 +58,7 @@ func (p *pages) results(c *fiber.Ctx) error {
 		Left     int64
 		Turnout  string
 		RuleName string
+		Options  []string // the manifest's counting options in words
 		Chart    template.HTML
 	}{Round: r, Result: res, Projects: rows}
 	if res != nil {
@@ -73,9 +74,35 @@ func (p *pages) results(c *fiber.Ctx) error {
 			}
 		}
 		d.Chart = barChart(v, rows)
+		titles := map[string]string{}
+		for _, row := range rows {
+			titles[row.ID] = row.Title
+		}
+		d.Options = optionTexts(v, r, titles)
 	}
 	v.D = d
 	return p.render(c, http.StatusOK, "results", v)
+}
+
+// optionTexts says a round's counting options (docs/counting.md §2.8)
+// in words: the minimum of votes (or points) and each exclusion group.
+func optionTexts(v *view, r core.Round, titles map[string]string) []string {
+	var out []string
+	if r.Minimum > 0 {
+		key := "preview.minimum"
+		if r.Ballot.Kind == ballot.KindCumulative {
+			key = "preview.minimum.points"
+		}
+		out = append(out, v.T(key, v.Num(r.Minimum)))
+	}
+	for _, g := range r.Exclusive {
+		var names []string
+		for _, id := range g {
+			names = append(names, "»"+cmpTitle(titles, id)+"«")
+		}
+		out = append(out, v.T("preview.group", andList(v, names)))
+	}
+	return out
 }
 
 // turnoutText is the turnout in words by the one definition
