@@ -7,7 +7,9 @@
 // ballot, waits for its receipt, posts the next) and prints ballots/s,
 // latency p50/p95/p99, the server's CPU time per ballot (from
 // /proc/PID/stat) and the ratio to the 2-core Ed25519 verification bound,
-// measured in the same run just before. Then it starts a server with the
+// measured in the same run, before and after. After the runs of a batch
+// period it closes and publishes the round (timing each request) and
+// opens its results page 8 times at once. Then it starts a server with the
 // demo data and measures GET / (the fund overview), a round's page and
 // its projector with -conns connections. It prints the load average with
 // every table: the machine may be shared.
@@ -116,6 +118,13 @@ func run() error {
 		ratio, cpuRatio float64
 	}
 	var rows []row
+	type pubRow struct {
+		batch                string
+		ballots, views, errs int
+		close, publish, view time.Duration
+		load                 string
+	}
+	var pubs []pubRow
 	for _, batch := range strings.Split(*batchFlag, ",") {
 		batch = strings.TrimSpace(batch)
 		var env []string
@@ -126,7 +135,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		leaves, err := setupRound(s.base, *keys)
+		leaves, adm, err := setupRound(s.base, *keys)
 		if err != nil {
 			s.stop()
 			return err
@@ -159,6 +168,26 @@ func run() error {
 				break
 			}
 		}
+		// Close and publish the round, then 8 first views of its
+		// results page at once.
+		ballots := int(min(next.Load(), int64(len(leaves))))
+		ld := loadavg()
+		t0 := time.Now()
+		st, b := adm.do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": "closed"})
+		closeTime := time.Since(t0)
+		t0 = time.Now()
+		if st == 200 {
+			st, b = adm.do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": "published"})
+		}
+		publishTime := time.Since(t0)
+		if st != 200 {
+			s.stop()
+			return fmt.Errorf("close and publish: %d %s", st, b)
+		}
+		t0 = time.Now()
+		_, views, verrs := getFor(s.base+"/r/"+round+"/results", 8, 0)
+		firstView := time.Since(t0)
+		pubs = append(pubs, pubRow{batch: batch, ballots: ballots, close: closeTime, publish: publishTime, view: firstView, views: views, errs: verrs, load: ld})
 		s.stop()
 	}
 	fmt.Println()
@@ -172,6 +201,15 @@ func run() error {
 	for _, r := range rows {
 		fmt.Printf("| %-6s | %7d | %8d | %9.0f | %7s | %7s | %7s | %10s | %4.1f | %6.2f | %8.0f | %5.2f | %4d | %-16s |\n",
 			r.batch, r.clients, r.n, r.rate, ms(r.p50), ms(r.p95), ms(r.p99), r.cpu.Round(time.Microsecond), r.cpuRatio, 1/r.cpuRatio, r.boundRate, r.ratio, r.errs, r.loadText)
+	}
+	fmt.Println()
+	fmt.Println("Closing and publishing the round of each batch period (one HTTP request each), then 8 first views")
+	fmt.Println("of its results page at once")
+	fmt.Println()
+	fmt.Printf("| %-6s | %8s | %9s | %9s | %16s | %4s | %-16s |\n", "batch", "ballots", "close", "publish", "8 first views", "errs", "load average")
+	fmt.Println("|--------|----------|-----------|-----------|------------------|------|------------------|")
+	for _, p := range pubs {
+		fmt.Printf("| %-6s | %8d | %9s | %9s | %16s | %4d | %-16s |\n", p.batch, p.ballots, ms(p.close), ms(p.publish), ms(p.view), p.errs, p.load)
 	}
 	if *conns <= 0 {
 		return nil
@@ -326,7 +364,8 @@ func castFor(base string, leaves [][]byte, next *atomic.Int64, c int, d time.Dur
 	return lat, len(lat), int(errs.Load())
 }
 
-// getFor runs c connections getting url for d, anonymous, in Danish.
+// getFor runs c connections getting url for d (at least once each),
+// anonymous, in Danish.
 func getFor(url string, c int, d time.Duration) ([]time.Duration, int, int) {
 	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
 	defer tr.CloseIdleConnections()
@@ -341,7 +380,7 @@ func getFor(url string, c int, d time.Duration) ([]time.Duration, int, int) {
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			for time.Now().Before(stop) {
+			for first := true; first || time.Now().Before(stop); first = false {
 				req, _ := http.NewRequest("GET", url, nil)
 				req.Header.Set("Accept-Language", "da")
 				t0 := time.Now()
@@ -471,14 +510,14 @@ func (c *admin) do(method, path string, body any) (int, []byte) {
 
 // setupRound makes a round with three projects and a roll of n random
 // keys, freezes it, opens voting and returns a signed ballot leaf for
-// every key (signed on every core).
-func setupRound(base string, n int) ([][]byte, error) {
+// every key (signed on every core) and the administrator's client.
+func setupRound(base string, n int) ([][]byte, *admin, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &admin{base: base, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute}}
 	var s struct{ CSRF string }
 	st, b := c.do("POST", "/api/login", map[string]string{"name": "admin", "password": password})
 	if st != 200 {
-		return nil, fmt.Errorf("login: %d %s", st, b)
+		return nil, nil, fmt.Errorf("login: %d %s", st, b)
 	}
 	json.Unmarshal(b, &s)
 	c.csrf = s.CSRF
@@ -498,7 +537,7 @@ func setupRound(base string, n int) ([][]byte, error) {
 	}
 	for _, s := range steps {
 		if st, b := c.do(s.method, s.path, s.body); st != s.want {
-			return nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
+			return nil, nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
 		}
 	}
 	privs := make([]ed25519.PrivateKey, n)
@@ -511,7 +550,7 @@ func setupRound(base string, n int) ([][]byte, error) {
 	}
 	roll, err := ballot.NewRoll(round, pubs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, s := range []struct {
 		method, path string
@@ -522,12 +561,12 @@ func setupRound(base string, n int) ([][]byte, error) {
 		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "voting"}},
 	} {
 		if st, b := c.do(s.method, s.path, s.body); st != 200 {
-			return nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
+			return nil, nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
 		}
 	}
 	st, manifest := c.do("GET", "/rounds/"+round+"/manifest", nil)
 	if st != 200 {
-		return nil, fmt.Errorf("manifest: %d", st)
+		return nil, nil, fmt.Errorf("manifest: %d", st)
 	}
 	mh := ballot.ManifestHash(manifest)
 	leaves := make([][]byte, n)
@@ -546,5 +585,5 @@ func setupRound(base string, n int) ([][]byte, error) {
 		}()
 	}
 	wg.Wait()
-	return leaves, nil
+	return leaves, c, nil
 }
