@@ -128,10 +128,11 @@ func TestCountingOptionsPages(t *testing.T) {
 	co.must(200, "POST", base+"/phase", map[string]string{"phase": "closed"})
 	co.must(200, "POST", base+"/phase", map[string]string{"phase": "published"})
 	for lang, want := range map[string][]string{
-		"da": {"Får ikke penge: udelukket, fordi »Shelter i skoven« fra samme gruppe fik penge",
+		"da": {"Får ikke penge: udelukket, fordi »Shelter i skoven« fra samme gruppe fik penge", "Særlige regler for optællingen",
+			"Et projekt skal have mindst 3 stemmer for at få penge. Højst ét af disse kan få penge: »Legeplads ved skolen« og »Shelter i skoven«.",
 			"Får ikke penge: fik for få stemmer (mindst 3; det fik 2).", "Får ikke penge: fik for få stemmer (mindst 3; det fik 1)."},
 		"en": {"Not funded: excluded, because »Shelter i skoven« from the same group was funded",
-			"Not funded: too few votes (at least 3 needed; it got 2)."},
+			"Not funded: too few votes (at least 3 needed; it got 2).", "Special counting rules", "A project needs at least 3 votes to be funded."},
 	} {
 		r := e.client().must(200, "GET", "/r/"+id+"/results", nil, "Cookie", langCookie+"="+lang)
 		body := html.UnescapeString(string(r.Body))

@@ -67,20 +67,7 @@ func (p *pages) previewPage(c *fiber.Ctx) error {
 	for _, pr := range rd.Projects {
 		d.Projects = append(d.Projects, pr.ID)
 	}
-	if r.Minimum > 0 {
-		key := "preview.minimum"
-		if points {
-			key = "preview.minimum.points"
-		}
-		d.Settings = append(d.Settings, v.T(key, v.Num(r.Minimum)))
-	}
-	for _, g := range r.Exclusive {
-		var names []string
-		for _, pid := range g {
-			names = append(names, "»"+cmpTitle(titles, pid)+"«")
-		}
-		d.Settings = append(d.Settings, v.T("preview.group", andList(v, names)))
-	}
+	d.Settings = optionTexts(v, r, titles)
 	if c.Method() == fiber.MethodPost {
 		d.Text = c.FormValue("ballots")
 		samples, line, perr := parseSamples(d.Text, points)
