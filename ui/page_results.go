@@ -194,7 +194,7 @@ func sortResults(rows []resultProject) {
 func ruleWhy(v *view, ex tally.Explanation, r resultProject) string {
 	switch ex.Reason {
 	case tally.ReasonSelected:
-		if ex.Step > 0 && ex.Shares == nil {
+		if ex.Step > 0 && ex.Shares == nil && ex.Left > 0 { // a greedy rule: Left is what was left
 			return v.plural("why.selected.left", r.Votes, ex.Step, v.Num(r.Votes), v.Amount(r.Cost), v.Amount(ex.Left))
 		}
 		return v.plural("why.selected", r.Votes, ex.Step, v.Num(r.Votes), v.Amount(r.Cost))
