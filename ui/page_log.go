@@ -33,6 +33,7 @@ type projectorScript struct {
 	Proof      string            `json:"proof"`
 	QR         string            `json:"qr"`
 	Slips      int               `json:"slips"`           // handed out: the turnout base
+	Voters     int64             `json:"voters"`          // slips voted with, as the page was rendered
 	Voids      []int64           `json:"voids,omitempty"` // log indexes of void leaves
 	Lang       string            `json:"lang"`
 	Texts      map[string]string `json:"texts"`
@@ -76,11 +77,11 @@ func (p *pages) projector(c *fiber.Ctx) error {
 			winners = append(winners, row)
 		}
 	}
-	// Leaves after the manifest are ballots, except the council's void
-	// leaves and a final close leaf.
-	ballots := size - 1 - voidsBefore(r.VoidLeaves, size)
-	if r.Phase.Order() >= core.PhaseClosed.Order() {
-		ballots--
+	// The slips voted with: keys with a ballot, not voided (a revote
+	// under "last ballot counts" is the same slip).
+	ballots, err := p.app.svc.Voters(c.UserContext(), fr.ID)
+	if err != nil {
+		return err
 	}
 	slips := r.TurnoutBase()
 	turnout := "–"
@@ -113,19 +114,8 @@ func (p *pages) projector(c *fiber.Ctx) error {
 		roundURL, roundQR, r.Phase == core.PhasePublished, winners,
 		projectorScript{Manifest: base64.StdEncoding.EncodeToString(fr.Leaf0), Checkpoint: base64.StdEncoding.EncodeToString(cp),
 			Events: "/p/" + fr.ID + "/events", Proof: "/api/rounds/" + fr.ID + "/consistency",
-			QR: "/p/" + fr.ID + "/qr.png", Slips: slips, Voids: r.VoidLeaves, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
+			QR: "/p/" + fr.ID + "/qr.png", Slips: slips, Voters: max(ballots, 0), Voids: r.VoidLeaves, Lang: v.Lang, Texts: scriptTexts(v, projectorTexts)}}
 	return p.render(c, http.StatusOK, "projector", v)
-}
-
-// voidsBefore counts the void leaves in a log of the given size.
-func voidsBefore(voids []int64, size int64) int64 {
-	n := int64(0)
-	for _, i := range voids {
-		if i < size {
-			n++
-		}
-	}
-	return n
 }
 
 // sseHeartbeat is how often the event stream sends a comment, which also
@@ -133,8 +123,10 @@ func voidsBefore(voids []int64, size int64) int64 {
 const sseHeartbeat = 5 * time.Second
 
 // events is GET /p/:round/events: server-sent events, one "checkpoint"
-// event (data: the b64 checkpoint note) per new signed checkpoint, and a
-// "published" event once the result is out. The projector checks each
+// event (data: the b64 checkpoint note) per new signed checkpoint, each
+// after a "voters" event (the slips voted with, [service.Service.Voters])
+// and, when they changed, a "voids" event; and a "published" event once
+// the result is out. The projector checks each
 // checkpoint's consistency proof before it shows it.
 func (p *pages) events(c *fiber.Ctx) error {
 	fr, err := p.app.svc.FrozenRound(c.UserContext(), c.Params("round"))
@@ -182,6 +174,9 @@ func (p *pages) events(c *fiber.Ctx) error {
 					return
 				}
 				round()
+				if n, err := svc.Voters(context.Background(), id); err == nil {
+					fmt.Fprintf(w, "event: voters\ndata: %d\n\n", n)
+				}
 				fmt.Fprintf(w, "event: checkpoint\ndata: %s\n\n", base64.StdEncoding.EncodeToString(ev.Checkpoint))
 			case <-tick.C:
 				if !published {

@@ -56,13 +56,13 @@ async function accept(noteB64) {
   say(fmt(first ? T.first : T.checked, cp.size, new Date().toLocaleTimeString(data.lang === 'da' ? 'da-DK' : 'en-GB')));
 }
 
-// count shows the ballots of the shown head: the leaves after the
-// manifest except the council's void leaves (their indexes come from the
-// server) and a final close leaf; turnout is against the slips handed out.
+// count shows the slips voted with (keys with a ballot, not voided; the
+// server counts them and sends the number with each checkpoint) and the
+// turnout by its one definition: of the slips handed out, whole percent,
+// rounded down (core.Turnout).
 function count() {
   if (!shown) return;
-  const voids = (data.voids || []).filter((i) => i < shown.size).length;
-  const ballots = Math.max(0, shown.size - 1 - voids - (shown.closed ? 1 : 0));
+  const ballots = Math.max(0, data.voters || 0);
   $('ballots').textContent = String(ballots);
   if (data.slips > 0) $('turnout').textContent = Math.floor((100 * Math.min(ballots, data.slips)) / data.slips) + ' %';
 }
@@ -81,6 +81,12 @@ async function start() {
       /* the data is the b64 note itself */
     }
     queue = queue.then(() => accept(b64)).catch((e) => say(fmt(T.failed, e.message), true));
+  });
+  es.addEventListener('voters', (ev) => {
+    const n = Number(ev.data);
+    if (!Number.isInteger(n)) return;
+    data.voters = n;
+    count();
   });
   es.addEventListener('voids', (ev) => {
     try {

@@ -67,3 +67,21 @@ func (s *Service) KeyStatus(ctx context.Context, round string, key [32]byte) (Ke
 	}
 	return st, nil
 }
+
+// Voters returns how many slips of round have voted: the keys with a
+// ballot in the log that the council has not voided (under revote last
+// a key that voted again is one). It is the numerator of the turnout
+// ([core.Turnout]) while voting is open; after publication the result
+// note's counted ballots are the same number.
+func (s *Service) Voters(ctx context.Context, round string) (int64, error) {
+	var n int64
+	err := s.store.Read(ctx, func(tx core.Tx) error {
+		return tx.RoundLog(round).ForEachVoter(func(_ [32]byte, v core.Voter) error {
+			if v.Ballots > 0 && !v.Voided {
+				n++
+			}
+			return nil
+		})
+	})
+	return n, err
+}
