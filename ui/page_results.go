@@ -93,7 +93,7 @@ func optionTexts(v *view, r core.Round, titles map[string]string) []string {
 		if r.Ballot.Kind == ballot.KindCumulative {
 			key = "preview.minimum.points"
 		}
-		out = append(out, v.T(key, v.Num(r.Minimum)))
+		out = append(out, v.plural(key, r.Minimum, v.Num(r.Minimum)))
 	}
 	for _, g := range r.Exclusive {
 		var names []string
