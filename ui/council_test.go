@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally/fund"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/ui/service"
 )
@@ -160,6 +161,18 @@ func TestFundExports(t *testing.T) {
 	}
 	if !bytes.Contains(files["barrit-2026/round.pb"], []byte("Nyt bibliotek")) {
 		t.Errorf("round.pb without titles")
+	}
+	// The fund's ledger in the zip verifies with the fund's anchors.
+	fa, err := fund.ParseAnchors(files["funds/pulje/anchors.txt"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := fund.ParseLedger(func(name string) ([]byte, error) { return files["funds/pulje/ledger/"+name], nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frep := fund.VerifyLedger(fl, fund.VerifyOptions{Anchors: &fa}); !frep.OK() || len(frep.Rounds) != 1 {
+		t.Errorf("the zip's fund ledger: first failure %q, %d rounds", frep.FirstFailure(), len(frep.Rounds))
 	}
 	e.client().must(404, "GET", "/funds/nowhere/open-data.zip", nil)
 	e.client().must(404, "GET", "/funds/nowhere/projects.csv", nil)

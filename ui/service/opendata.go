@@ -233,6 +233,25 @@ func (s *Service) FundArchive(ctx context.Context, id string) ([]byte, error) {
 	if err := put("projects.csv", all); err != nil {
 		return nil, err
 	}
+	// The fund's ledger, laid out as pbverify fund reads a directory.
+	leaves, cps, err := s.FundLedger(ctx, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	anchors, err := s.FundAnchors(ctx, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, file := range []struct {
+		name string
+		data []byte
+	}{{"funds/" + f.ID + "/ledger/leaves.txt", ledger.EncodeLines(leaves)},
+		{"funds/" + f.ID + "/ledger/checkpoints.txt", ledger.EncodeLines(cps)},
+		{"funds/" + f.ID + "/anchors.txt", anchors}} {
+		if err := put(file.name, file.data); err != nil {
+			return nil, err
+		}
+	}
 	for _, rep := range closed {
 		r := rep.Round
 		rec, err := s.Record(ctx, r.ID)
@@ -283,11 +302,18 @@ func fundReadme(f core.Fund, closed []*RoundReport, base string) []byte {
   RUNDE/round.pb        stemmerne i Pabulib-formatet (pabulib.org/format).
   RUNDE/results.csv     rundens linjer fra projects.csv.
   RUNDE/anchors.txt     rundens tillidsankre, som serveren oplyser dem.
+  funds/PULJE/ledger/   puljens protokol (docs/record.md §14): fordelingen, hver rundes reservation og
+                        resultat, aflysninger og overførsler, underskrevet med puljens nøgle.
+  funds/PULJE/anchors.txt  puljens nøgle, som serveren oplyser den.
 
 Tjek en runde med pbverify (go build ./cmd/pbverify), med ankrene fra rundens plakat, ikke fra
 denne fil, som kommer fra den server, du tjekker:
 
   pbverify record RUNDE/record.tar --anchors plakatens-anchors.txt
+
+Tjek puljens protokol med ankrene fra puljens plakat:
+
+  pbverify fund funds/PULJE/ledger --anchors puljeplakatens-anchors.txt
 
 Tal stemmerne med en anden regel (en sammenligning, ikke resultatet):
 
@@ -305,11 +331,18 @@ Open data of the fund: every round's projects and results.
   ROUND/round.pb        the ballots in the Pabulib format (pabulib.org/format).
   ROUND/results.csv     the round's lines of projects.csv.
   ROUND/anchors.txt     the round's trust anchors as the server states them.
+  funds/FUND/ledger/    the fund's ledger (docs/record.md §14): the allocation, every round's
+                        reservation and result, cancellations and carry-over, signed by the fund key.
+  funds/FUND/anchors.txt  the fund's key as the server states it.
 
 Verify a round with pbverify (go build ./cmd/pbverify), with the anchors from the round's poster,
 not from this file, which comes from the server you are checking:
 
   pbverify record ROUND/record.tar --anchors anchors-from-the-poster.txt
+
+Verify the fund's ledger with the anchors from the fund's poster:
+
+  pbverify fund funds/FUND/ledger --anchors anchors-from-the-fund-poster.txt
 
 Count the ballots with another rule (a comparison, not the result):
 
