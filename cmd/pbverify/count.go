@@ -17,7 +17,7 @@ import (
 	"github.com/hedensted-pb/pb/tally"
 )
 
-const countUsage = `usage: pbverify count FILE.pb [-rule RULE] [-tiebreak ORDER] [-seed SEED] [-json]
+const countUsage = `usage: pbverify count FILE.pb [-rule RULE] [-tiebreak ORDER] [-seed SEED] [-minimum N] [-exclusive "ID ID ..."]... [-json]
 
 Counts a pabulib .pb file (https://pabulib.org/format) with a counting rule
 and prints the funded projects, the amount spent, and why each project was or
@@ -28,6 +28,12 @@ Rules: %s.
 Tie-breaking orders: lexicographic (project IDs in byte order, pabutools'
 default) and min-cost,max-votes,lot (the platform default; its lot is drawn
 from SEED, 32 bytes in hex or base64, zero by default).
+
+-minimum and -exclusive add a round's counting options (docs/counting.md
+§2.8), which a .pb file cannot carry: the least votes (points for a points
+rule) a project needs to be funded, and a group of project IDs of which at
+most one is funded (repeatable), as in the manifest's minimum and exclusive
+lines.
 
 With -json it prints one JSON object: "selected" is the array of funded
 project IDs in byte order; "spent" and "budget" are exact decimals.
@@ -49,6 +55,9 @@ func cmdCount(args []string, stdout, stderr io.Writer) int {
 	order := fl.String("tiebreak", tally.TieLexicographic, "tie-breaking `ORDER`")
 	seedText := fl.String("seed", "", "lot `SEED` for min-cost,max-votes,lot: 32 bytes, hex or base64")
 	asJSON := fl.Bool("json", false, "print one JSON object")
+	minimum := fl.Int64("minimum", 0, "the least votes (points for a points rule) a project needs to be funded, `N`")
+	var groups listFlag
+	fl.Var(&groups, "exclusive", "a group of project IDs, \"`ID ID ...`\", of which at most one is funded; repeatable")
 	pos, code := parseInterleaved(fl, args, stderr)
 	if code >= 0 {
 		return code
@@ -85,6 +94,25 @@ func cmdCount(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		errorf(stderr, "%s: %v", path, err)
 		return exitUsage
+	}
+	if *minimum < 0 {
+		return usageError(stderr, "count", "-minimum must not be negative")
+	}
+	e.Minimum = *minimum
+	index := map[string]int{}
+	for i, p := range e.Projects {
+		index[p.ID] = i
+	}
+	for _, g := range groups {
+		var ig []int
+		for _, id := range strings.FieldsFunc(g, func(r rune) bool { return r == ' ' || r == ',' }) {
+			i, ok := index[id]
+			if !ok {
+				return usageError(stderr, "count", "-exclusive: the file has no project %q", id)
+			}
+			ig = append(ig, i)
+		}
+		e.Exclusive = append(e.Exclusive, ig)
 	}
 	if *rule == "" {
 		meta, _ := pb.MetaValue("rule")
@@ -130,6 +158,12 @@ func printCountText(w io.Writer, path string, e *tally.Election, o *tally.Outcom
 	amount := func(v int64) string { return tally.FormatAmount(v, e.Scale) }
 	fmt.Fprintf(w, "file:      %s\n", path)
 	fmt.Fprintf(w, "rule:      %s (tie-break %s)\n", o.Rule, o.TieBreak)
+	if o.Minimum > 0 {
+		fmt.Fprintf(w, "minimum:   %d\n", o.Minimum)
+	}
+	for _, g := range o.Exclusive {
+		fmt.Fprintf(w, "exclusive: %s\n", strings.Join(g, " "))
+	}
 	fmt.Fprintf(w, "ballots:   %d, projects: %d\n", len(e.Ballots), len(e.Projects))
 	fmt.Fprintf(w, "budget:    %s\n", amount(e.Budget))
 	fmt.Fprintf(w, "spent:     %s\n", amount(o.Spent))

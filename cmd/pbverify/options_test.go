@@ -2,8 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/tally"
+	"github.com/hedensted-pb/pb/tally/ledger"
 )
 
 // TestRecordExplainsOptions: pbverify record on the §13 vector with a
@@ -72,5 +79,70 @@ func TestRecordJSONExplainsOptions(t *testing.T) {
 	var plain map[string]json.RawMessage
 	if code != exitOK || json.Unmarshal([]byte(out), &plain) != nil || plain["why"] == nil || plain["checks"] == nil {
 		t.Fatalf("plain record: exit %d\n%s", code, out)
+	}
+}
+
+// TestCountOptions: the round's .pb export (which cannot carry the
+// counting options) counted by pbverify count with -minimum and
+// -exclusive gives the round's result; without them, another one.
+func TestCountOptions(t *testing.T) {
+	dir := "../../tally/ledger/testdata/vectors/counting-options-verifies"
+	rec, err := ledger.ReadRecord(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := os.ReadFile(dir + "/anchors.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ledger.ParseAnchors(ab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	council, err := ledger.NewVerifier(a.CouncilKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ballot.OpenManifest(rec.Leaves[0], council)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "round.pb")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tally.WritePB(f, m, ledger.CountedBallots(rec, a), tally.PBInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	selected := func(args ...string) string {
+		t.Helper()
+		code, out, stderr := pbverify(t, append([]string{"count", file, "-rule", "equalshares/add1u", "-json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("count %v: exit %d\n%s", args, code, stderr)
+		}
+		var o struct {
+			Selected []string `json:"selected"`
+		}
+		if err := json.Unmarshal([]byte(out), &o); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(o.Selected, " ")
+	}
+	if got := selected("-minimum", "3", "-exclusive", "boldbane lektiecafe"); got != "lektiecafe praktik spisefaellesskab" {
+		t.Errorf("with the options: %s", got)
+	}
+	if got := selected(); got != "boldbane lektiecafe praktik spisefaellesskab" {
+		t.Errorf("without the options: %s", got)
+	}
+	code, out, _ := pbverify(t, "count", file, "-rule", "greedy", "-minimum", "6", "-exclusive", "praktik,spisefaellesskab")
+	if code != exitOK || !strings.Contains(out, "minimum:   6\nexclusive: praktik spisefaellesskab\n") || !strings.Contains(out, "excluded: spisefaellesskab") {
+		t.Errorf("text output:\n%s", out)
+	}
+	for _, bad := range [][]string{{"-exclusive", "boldbane zz"}, {"-exclusive", "boldbane"}, {"-minimum", "-1"}} {
+		if code, _, _ := pbverify(t, append([]string{"count", file, "-rule", "greedy"}, bad...)...); code != exitUsage {
+			t.Errorf("%v: exit %d", bad, code)
+		}
 	}
 }
