@@ -713,15 +713,17 @@ func TestProjectorTurnout(t *testing.T) {
 		turnout = regexp.MustCompile(`id="turnout">([^<]*)<`).FindStringSubmatch(body)[1]
 		return
 	}
-	// Log: manifest, 3 ballots, 1 void leaf.
+	// Log: manifest, 3 ballots, 1 void leaf of a slip that had voted:
+	// 2 slips voted with (the voided slip's ballot does not count, as in
+	// the result), the turnout by core.Turnout.
 	b, tu, d := projector()
-	if b != "3" || tu != "60 %" || d.Slips != 5 || len(d.Voids) != 1 || d.Voids[0] != 4 {
-		t.Errorf("projector: ballots %s, turnout %s, script %+v; want 3, 60 %% of 5 slips, void at 4", b, tu, d)
+	if b != "2" || tu != "40 %" || d.Slips != 5 || d.Voters != 2 || len(d.Voids) != 1 || d.Voids[0] != 4 {
+		t.Errorf("projector: ballots %s, turnout %s, script %+v; want 2, 40 %% of 5 slips, void at 4", b, tu, d)
 	}
 	if res, body := e.adminPost("/admin/rounds/hornsyld-2026/handed-out", url.Values{"handed_out": {"4"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("handed out = %d\n%s", res.StatusCode, body)
 	}
-	if b, tu, d = projector(); b != "3" || tu != "75 %" || d.Slips != 4 {
+	if b, tu, d = projector(); b != "2" || tu != "50 %" || d.Slips != 4 {
 		t.Errorf("after 4 handed out: ballots %s, turnout %s, slips %d", b, tu, d.Slips)
 	}
 	if res, _ := e.adminPost("/admin/rounds/hornsyld-2026/handed-out", url.Values{"handed_out": {"7"}}); res.StatusCode != http.StatusBadRequest {
