@@ -74,9 +74,11 @@ type Counts struct {
 	Roll       int64 `json:"roll"`       // keys in the roll
 }
 
-// Turnout returns the counted ballots as a percentage of the roll, or 0
-// for an empty roll.
-func (c Counts) Turnout() float64 {
+// OfRoll returns the counted ballots as a percentage of the roll (every
+// slip printed, reserve slips included), or 0 for an empty roll. It is not
+// the turnout the platform's pages state, which is of the slips handed
+// out at the meeting (core.Turnout): the record does not hold that number.
+func (c Counts) OfRoll() float64 {
 	if c.Roll == 0 {
 		return 0
 	}
@@ -194,14 +196,14 @@ type jsonReport struct {
 	FirstFailure string  `json:"first_failure,omitempty"`
 	TreeSize     int64   `json:"tree_size"`
 	TreeRoot     string  `json:"tree_root"`
-	Turnout      float64 `json:"turnout_percent"`
+	OfRoll       float64 `json:"counted_of_roll_percent"`
 	*Report
 }
 
 // JSON returns the machine-readable report, indented, ending in LF.
 func (r *Report) JSON() ([]byte, error) {
 	j := jsonReport{OK: r.OK(), FirstFailure: r.FirstFailure(), TreeSize: r.Tree.Size,
-		TreeRoot: canon.EncodeB64(r.Tree.Root[:]), Turnout: float64(int64(r.Counts.Turnout()*10+0.5)) / 10, Report: r}
+		TreeRoot: canon.EncodeB64(r.Tree.Root[:]), OfRoll: float64(int64(r.Counts.OfRoll()*10+0.5)) / 10, Report: r}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return nil, err
@@ -240,8 +242,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	n := r.Counts
-	fmt.Fprintf(&b, "\ncounts: leaves %d, ballots %d, counted %d, superseded %d, voided %d, invalid %d, voids %d, roll %d, turnout %.1f%%\n",
-		n.Leaves, n.Ballots, n.Counted, n.Superseded, n.Voided, n.Invalid, n.Voids, n.Roll, n.Turnout())
+	fmt.Fprintf(&b, "\ncounts: leaves %d, ballots %d, counted %d, superseded %d, voided %d, invalid %d, voids %d, roll %d (counted: %.1f%% of the roll)\n",
+		n.Leaves, n.Ballots, n.Counted, n.Superseded, n.Voided, n.Invalid, n.Voids, n.Roll, n.OfRoll())
+	b.WriteString("  (the turnout the pages state is of the slips handed out, which the record does not hold; --attendance N checks the count against a head count)\n")
 	if len(r.Projects) > 0 {
 		b.WriteString("\nprojects:\n")
 		fmt.Fprintf(&b, "  %-24s %12s %12s  %-10s %12s  %s\n", "project", "cost", "votes", "funded", "amount", "title")
