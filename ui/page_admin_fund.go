@@ -17,7 +17,6 @@ import (
 // its publication. Every form is an operation of the service, which
 // writes it to the fund's ledger.
 
-
 // adminFundPage is GET /admin/funds/:fund.
 func (p *pages) adminFundPage(c *fiber.Ctx) error {
 	id := AccountOf(c)
