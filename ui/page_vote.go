@@ -187,6 +187,8 @@ func (p *pages) voteView(c *fiber.Ctx, kiosk bool) (*view, *voteData, *service.F
 	if kiosk {
 		d.Script.KioskIdle = idleSeconds(c)
 		v.BodyClass = "kiosk"
+		// The kiosk is the council's tablet, not the resident's phone.
+		d.Script.Texts["offline"] = v.T("js.offline.kiosk")
 		d.Action = "/k/" + r.ID
 	}
 	v.D = d
