@@ -126,6 +126,7 @@ type engRound struct {
 	U      int64
 	D      big.Int
 	capped int64
+	ties   []int // candidates exactly as cheap as p, ordered after it by the tie-break (non-parametric runs)
 }
 
 func (s *mesSetup) newEngine(param bool) *engine {
@@ -723,7 +724,7 @@ func (en *engine) toRun() *mesRun {
 		den := new(big.Int).Mul(&rd.D, big.NewInt(rd.U))
 		// The capped supporters paid what the others did not: cost − x·U.
 		paid := new(big.Rat).SetFrac(&rd.X, &rd.D)
-		r.rounds = append(r.rounds, mesRound{p: rd.p,
+		r.rounds = append(r.rounds, mesRound{p: rd.p, ties: slices.Clone(rd.ties),
 			x:          new(big.Rat).SetFrac(&rd.X, den),
 			capped:     rd.capped,
 			cappedPaid: paid.Sub(new(big.Rat).SetInt64(pr.cost[rd.p]), paid),
@@ -914,7 +915,22 @@ func (en *engine) fullRound(t int, b *big.Rat) bool {
 		en.winnerRoots(best, &bestX, &bestXS, bestU)
 		en.losersRoots(cands, best, &bestX, &bestXS, bestU, evaluated)
 	}
+	// The candidates exactly as cheap as the winner, which the tie-break
+	// put after it (for the explanations; a tied candidate's estimate
+	// cannot exceed bestHigh, so its price is exact here).
+	var ties []int
+	if !en.paramEngine {
+		for _, c := range conts {
+			if c.exact && c.p != best && en.cmpPrice(&c.X, c.U, c.p, &bestX, bestU, best) == 0 {
+				ties = append(ties, c.p)
+			}
+		}
+	}
 	en.pay(best, &bestX, &bestXS, bestU)
+	if len(ties) > 0 {
+		rd := &en.rounds[len(en.rounds)-1]
+		rd.ties = append(rd.ties, ties...)
+	}
 	if en.param {
 		en.closeRound(b, false)
 	} else if en.paramEngine {
@@ -1242,7 +1258,7 @@ func (en *engine) pay(p int, X, XS *big.Int, U int64) {
 		en.rounds = append(en.rounds, engRound{})
 	}
 	rd = &en.rounds[len(en.rounds)-1]
-	rd.p, rd.U, rd.capped = p, U, 0
+	rd.p, rd.U, rd.capped, rd.ties = p, U, 0, rd.ties[:0]
 	if !en.paramEngine {
 		rd.X.Set(X)
 		rd.XS.Set(XS)

@@ -115,8 +115,9 @@ func (c *counter) newMES(util utilKind) *mesSetup {
 
 // mesRound records one round of a run: the chosen project and its price.
 type mesRound struct {
-	p int
-	x *big.Rat // payment per unit of weight
+	p    int
+	ties []int    // candidates exactly as cheap as p that the tie-break put after it
+	x    *big.Rat // payment per unit of weight
 	// capped supporters paid all they had (less than x·u)
 	capped     int64
 	cappedPaid *big.Rat
@@ -154,6 +155,7 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 	for _, p := range s.free {
 		res.expl[p] = Explanation{Reason: ReasonSelected, Text: "costs nothing and has supporters, so Equal Shares funds it first"}
 	}
+	later := map[int][]Tie{} // ties of projects whose explanation comes later
 	for i, rd := range r.rounds {
 		p := rd.p
 		price := new(big.Rat).Quo(rd.x, new(big.Rat).SetInt64(s.f[p]))
@@ -179,6 +181,11 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 			text += fmt.Sprintf(", %d of them paid all they had left (%s together)", rd.capped, fmtRat(d.CappedPaid))
 		}
 		res.expl[p] = Explanation{Reason: ReasonSelected, Step: i + 1, Shares: d, Text: text}
+		for _, q := range rd.ties {
+			by := c.tb.decidedBy(pr.e, c.votes, p, q)
+			res.expl[p].Ties = append(res.expl[p].Ties, Tie{Project: pr.e.Projects[q].ID, First: true, By: by})
+			later[q] = append(later[q], Tie{Project: pr.e.Projects[p].ID, First: false, By: by})
+		}
 	}
 	funded := make([]bool, pr.m)
 	for _, p := range r.order {
@@ -201,6 +208,9 @@ func (s *mesSetup) explain(r *mesRun, b *big.Rat) *result {
 			Shares: &SharesDetail{Supporters: pr.votes[p], Money: money},
 			Text: fmt.Sprintf("its %d supporters had %s left, less than its cost %s",
 				pr.votes[p], fmtRat(money), c.fmtAmount(pr.cost[p]))}
+	}
+	for q, ts := range later {
+		res.expl[q].Ties = append(res.expl[q].Ties, ts...)
 	}
 	return res
 }

@@ -154,6 +154,13 @@ func (c *counter) phragmen() *result {
 		} else {
 			e.Text = fmt.Sprintf("chosen in round %d: its %d supporters' load became %s, the least possible", round, pr.votes[p], c.fmtFrac(bestNum, bestDen))
 			ph.fund(p)
+			// The projects that would have given the same least load,
+			// which the tie-break put after p.
+			for _, q := range tied[1:] {
+				by := c.tb.decidedBy(pr.e, c.votes, p, q)
+				e.Ties = append(e.Ties, Tie{Project: pr.e.Projects[q].ID, First: true, By: by})
+				res.expl[q].Ties = append(res.expl[q].Ties, Tie{Project: pr.e.Projects[p].ID, First: false, By: by})
+			}
 		}
 		i := slices.Index(remaining, p)
 		remaining = slices.Delete(remaining, i, i+1)

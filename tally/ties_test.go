@@ -69,3 +69,70 @@ func indexOf(e *Election, id string) int {
 	}
 	return -1
 }
+
+// TestEqualSharesTies: Equal Shares records, for a round in which two
+// candidates are exactly as cheap, the other candidate and the tie-break
+// step that put the winner first; a project tied with nothing has no
+// ties.
+func TestEqualSharesTies(t *testing.T) {
+	// a and b: one supporter each, the same cost, so the same price in
+	// the first round; c: supported by both, more than the budget.
+	e := &Election{Budget: 120,
+		Projects: []Project{{ID: "a", Cost: 40}, {ID: "b", Cost: 40}, {ID: "c", Cost: 200}},
+		Ballots:  []Ballot{{Projects: []int{0, 2}}, {Projects: []int{1, 2}}},
+	}
+	for _, order := range []string{TieDefault, TieLexicographic} {
+		tb, err := NewTieBreak(order, [32]byte{7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Count(e, RuleEqualShares, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := map[string]Explanation{}
+		for i, p := range e.Projects {
+			ex[p.ID] = o.Explanations[i]
+		}
+		wantBy := TieByLot
+		if order == TieLexicographic {
+			wantBy = TieByID
+		}
+		// a and b tie in round 1; c is never affordable.
+		ta, tb2 := ex["a"].Ties, ex["b"].Ties
+		if len(ta) != 1 || len(tb2) != 1 || ta[0].Project != "b" || tb2[0].Project != "a" || ta[0].By != wantBy ||
+			tb2[0].By != wantBy || ta[0].First == tb2[0].First {
+			t.Errorf("%s: a ties %+v, b ties %+v", order, ta, tb2)
+		}
+		if order == TieLexicographic && !ta[0].First {
+			t.Errorf("%s: a should come first by its id: %+v", order, ta)
+		}
+		if ex["c"].Ties != nil {
+			t.Errorf("%s: c is tied with nothing, Ties = %+v", order, ex["c"].Ties)
+		}
+	}
+}
+
+// TestPhragmenTies: Phragmén records the projects that would have given
+// the same least load in the round, with the tie-break step.
+func TestPhragmenTies(t *testing.T) {
+	e := &Election{Budget: 120,
+		Projects: []Project{{ID: "a", Cost: 40}, {ID: "b", Cost: 40}, {ID: "c", Cost: 200}},
+		Ballots:  []Ballot{{Projects: []int{0, 2}}, {Projects: []int{1, 2}}},
+	}
+	tb, err := NewTieBreak(TieLexicographic, [32]byte{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Count(e, RulePhragmen, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := o.Explanations[0].Ties, o.Explanations[1].Ties
+	if want := []Tie{{Project: "b", First: true, By: TieByID}}; !reflect.DeepEqual(a, want) {
+		t.Errorf("a ties %+v, want %+v", a, want)
+	}
+	if want := []Tie{{Project: "a", First: false, By: TieByID}}; !reflect.DeepEqual(b, want) {
+		t.Errorf("b ties %+v, want %+v", b, want)
+	}
+}

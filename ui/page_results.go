@@ -229,8 +229,9 @@ func ruleWhy(v *view, ex tally.Explanation, r resultProject) string {
 	return v.T("why.notfunded")
 }
 
-// tieTexts says, for each group of projects a greedy rule found exactly as
-// good as this one and ordered by the same tie-break step on the same
+// tieTexts says, for each group of projects a rule found exactly as
+// good as this one (a greedy rule: as many votes; Equal Shares: as cheap
+// for its supporters in the same round) and ordered by the same tie-break step on the same
 // side, which step decided and whether this project came first.
 func tieTexts(v *view, rule string, ex tally.Explanation, titles map[string]string) []string {
 	type group struct {
@@ -258,6 +259,12 @@ func tieTexts(v *view, rule string, ex tally.Explanation, titles map[string]stri
 		same = "tie.same.points"
 	case tally.RuleGreedyPointsPerCost:
 		same = "tie.same.pointspercost"
+	}
+	if strings.HasPrefix(rule, "equalshares") {
+		same = "tie.same.shares"
+	}
+	if rule == tally.RulePhragmen {
+		same = "tie.same.load"
 	}
 	var out []string
 	for _, g := range order {
