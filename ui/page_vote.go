@@ -386,8 +386,10 @@ func (p *pages) ballotPost(c *fiber.Ctx) error {
 	return c.Status(status).Send(cast.Receipt.Bytes())
 }
 
-// keyStatus is GET /v/:round/key/:key (the public key in unpadded
-// base64url): {"state": "ok"} when a ballot of the key would be taken
+// keyStatus is GET /v/:round/key/:key?sig=SIG (the public key and its
+// Ed25519 signature of service.KeyStatusMessage, both in unpadded
+// base64url; without a valid signature 400 key_status_sig, so that only
+// the code's holder learns the key's state): {"state": "ok"} when a ballot of the key would be taken
 // now, else the reason vote.js shows (castCode's: used, voided,
 // not-in-roll, closed, too-many-ballots), and "voted" when the key has a
 // ballot already (under revote last). The voting page asks it as soon as
@@ -396,6 +398,10 @@ func (p *pages) keyStatus(c *fiber.Ctx) error {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(c.Params("key"))
 	if err != nil || len(raw) != 32 {
 		return core.Invalidf("key must be a public key in unpadded base64url")
+	}
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(c.Query("sig"))
+	if err != nil || !service.KeyStatusSigned(c.Params("round"), [32]byte(raw), sig) {
+		return core.ErrKeyStatusSig
 	}
 	st, err := p.app.svc.KeyStatus(c.UserContext(), c.Params("round"), [32]byte(raw))
 	if err != nil {

@@ -10,7 +10,7 @@
 //   form#ballot with input#code, checkboxes name=p or number inputs name=pt-<id>
 //   section#review, section#receipt, div#status
 
-import { b64decode, b64encode } from './bytes.js';
+import { b64decode, b64encode, utf8 } from './bytes.js';
 import { CodeError, compactCode, parseCode } from './code.js';
 import { deriveKey } from './ed25519.js';
 import { buildBallot, checkLimits, parseManifest } from './ballot.js';
@@ -207,7 +207,12 @@ async function checkKey() {
   try {
     if (!state.key) state.key = await deriveKey(code, state.manifest.round);
     document.documentElement.dataset.backend = state.key.backend;
-    const res = await fetch(data.keyStatus + b64url(state.key.publicKey), { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    // Only the holder of the code may ask: the request carries the key's
+    // signature of "pb-key-status/v1", the round and the key (docs/api.md),
+    // so nobody can poll the public roll's keys to see who has voted.
+    const pub = b64url(state.key.publicKey);
+    const sig = await state.key.sign(utf8('pb-key-status/v1\n' + state.manifest.round + '\n' + pub + '\n'));
+    const res = await fetch(data.keyStatus + pub + '?sig=' + b64url(sig), { headers: { accept: 'application/json' }, credentials: 'same-origin' });
     st = await res.json();
     if (state.code !== code) return;
     state.refused = st.state && st.state !== 'ok' ? st.state : '';

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 
 	"github.com/hedensted-pb/pb/ballot"
 	"github.com/hedensted-pb/pb/ui/core"
@@ -17,6 +19,26 @@ type KeyStatus struct {
 	// Voted: the key has a ballot in the log (under revote last a new
 	// ballot replaces it).
 	Voted bool
+}
+
+// KeyStatusMessage is what the holder of a voting code signs with its key
+// to ask for the key's state ([Service.KeyStatus]):
+//
+//	pb-key-status/v1 LF <round> LF <key, unpadded base64url> LF
+//
+// Its first line differs from a ballot's, so the signature can never be
+// taken for one.
+func KeyStatusMessage(round string, key [32]byte) []byte {
+	return []byte("pb-key-status/v1\n" + round + "\n" + base64.RawURLEncoding.EncodeToString(key[:]) + "\n")
+}
+
+// KeyStatusSigned reports whether sig is key's signature of
+// [KeyStatusMessage] for round: only the code's holder may learn its
+// key's state, so that nobody can poll the public roll's keys during the
+// vote to see when each one voted.
+func KeyStatusSigned(round string, key [32]byte, sig []byte) bool {
+	return ballot.CheckKey(key[:]) == nil && len(sig) == ed25519.SignatureSize &&
+		ed25519.Verify(ed25519.PublicKey(key[:]), KeyStatusMessage(round, key), sig)
 }
 
 // KeyStatus answers, for the public key of a voting code, what
