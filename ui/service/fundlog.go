@@ -135,16 +135,8 @@ func (s *Service) checkLedger(tx core.Tx, f core.Fund) error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("service: fund %s: the ledger and the database disagree: "+format, append([]any{f.ID}, args...)...)
 	}
-	l := &fund.Ledger{}
-	log := tx.FundLog(f.ID)
-	if err := log.ForEachLeaf(func(_ int64, leaf []byte) error {
-		l.Leaves = append(l.Leaves, slices.Clone(leaf))
-		return nil
-	}); err != nil {
-		return err
-	}
-	var err error
-	if l.Checkpoints, err = log.Checkpoints(); err != nil {
+	l, err := ledgerIn(tx, f.ID)
+	if err != nil {
 		return err
 	}
 	rep := fund.VerifyLedger(l, fund.VerifyOptions{Anchors: &fund.Anchors{Fund: f.ID, FundKey: f.FundKey}})
@@ -243,17 +235,32 @@ func (s *Service) FundLedger(ctx context.Context, id string) (leaves, checkpoint
 		if err != nil {
 			return err
 		}
-		l := tx.FundLog(id)
-		if err := l.ForEachLeaf(func(_ int64, leaf []byte) error {
-			leaves = append(leaves, slices.Clone(leaf))
-			return nil
-		}); err != nil {
+		l, err := ledgerIn(tx, id)
+		if err != nil {
 			return err
 		}
-		checkpoints, err = l.Checkpoints()
-		return err
+		leaves, checkpoints = l.Leaves, l.Checkpoints
+		return nil
 	})
 	return leaves, checkpoints, err
+}
+
+// ledgerIn reads fund id's ledger within tx: its leaves and its signed
+// checkpoints in size order.
+func ledgerIn(tx core.Tx, id string) (*fund.Ledger, error) {
+	l := &fund.Ledger{}
+	log := tx.FundLog(id)
+	if err := log.ForEachLeaf(func(_ int64, leaf []byte) error {
+		l.Leaves = append(l.Leaves, slices.Clone(leaf))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var err error
+	if l.Checkpoints, err = log.Checkpoints(); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // FundAnchors returns fund id's anchors file (pb-fund-anchors/v1), or

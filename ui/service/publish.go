@@ -20,27 +20,37 @@ import (
 // record assembles a round's public record from the store: the roll, every
 // leaf, every checkpoint and every result note.
 func (s *Service) record(ctx context.Context, round string) (*ledger.Record, error) {
-	rec := &ledger.Record{}
+	var rec *ledger.Record
 	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		if rec.Roll, err = tx.Roll(round); err != nil {
-			return err
-		}
-		l := tx.RoundLog(round)
-		if err := l.ForEachLeaf(func(_ int64, leaf []byte) error {
-			rec.Leaves = append(rec.Leaves, bytes.Clone(leaf))
-			return nil
-		}); err != nil {
-			return err
-		}
-		if rec.Checkpoints, err = l.Checkpoints(); err != nil {
-			return err
-		}
-		rec.Results, err = l.Results()
+		rec, err = recordIn(tx, round)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ui: record of %s: %w", round, err)
+	}
+	return rec, nil
+}
+
+// recordIn reads round's record within tx.
+func recordIn(tx core.Tx, round string) (*ledger.Record, error) {
+	rec := &ledger.Record{}
+	var err error
+	if rec.Roll, err = tx.Roll(round); err != nil {
+		return nil, err
+	}
+	l := tx.RoundLog(round)
+	if err := l.ForEachLeaf(func(_ int64, leaf []byte) error {
+		rec.Leaves = append(rec.Leaves, bytes.Clone(leaf))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if rec.Checkpoints, err = l.Checkpoints(); err != nil {
+		return nil, err
+	}
+	if rec.Results, err = l.Results(); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }
@@ -52,27 +62,14 @@ func (s *Service) record(ctx context.Context, round string) (*ledger.Record, err
 // verifies the whole record once afterwards, which counts again from the
 // leaves and refuses a result that differs.
 func (s *Service) recordCounted(ctx context.Context, round string) (*ledger.Record, []*ballot.Ballot, error) {
-	rec := &ledger.Record{}
+	var rec *ledger.Record
 	var idx []int64
 	err := s.store.Read(ctx, func(tx core.Tx) error {
 		var err error
-		if rec.Roll, err = tx.Roll(round); err != nil {
+		if rec, err = recordIn(tx, round); err != nil {
 			return err
 		}
-		l := tx.RoundLog(round)
-		if err := l.ForEachLeaf(func(_ int64, leaf []byte) error {
-			rec.Leaves = append(rec.Leaves, bytes.Clone(leaf))
-			return nil
-		}); err != nil {
-			return err
-		}
-		if rec.Checkpoints, err = l.Checkpoints(); err != nil {
-			return err
-		}
-		if rec.Results, err = l.Results(); err != nil {
-			return err
-		}
-		return l.ForEachVoter(func(_ [32]byte, v core.Voter) error {
+		return tx.RoundLog(round).ForEachVoter(func(_ [32]byte, v core.Voter) error {
 			if v.Ballots > 0 && !v.Voided {
 				idx = append(idx, v.Last)
 			}
