@@ -69,20 +69,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ChainHead != "" {
 		fmt.Fprintf(&b, "result chain head %s\n", r.ChainHead)
 	}
-	b.WriteString("\nchecks:\n")
-	for _, c := range r.Checks {
-		status := map[ledger.Status]string{ledger.StatusPass: "ok", ledger.StatusFail: "FAIL", ledger.StatusSkip: "skipped"}[c.Status]
-		fmt.Fprintf(&b, "  %-20s %s\n", c.Name, status)
-		for _, m := range c.Messages {
-			fmt.Fprintf(&b, "      %s\n", m)
-		}
-		if c.Omitted > 0 {
-			fmt.Fprintf(&b, "      ... and %d more\n", c.Omitted)
-		}
-		for _, m := range c.Notes {
-			fmt.Fprintf(&b, "      note: %s\n", m)
-		}
-	}
+	ledger.WriteChecks(&b, r.Checks)
 	if len(r.Tranches) > 0 {
 		b.WriteString("\ntranches (* a projection, not fixed yet):\n")
 	}

@@ -211,6 +211,26 @@ func (r *Report) JSON() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// WriteChecks writes the "checks:" section of a text report: each check's
+// name and status (ok, FAIL, skipped), its messages, how many more were
+// left out, and its notes. The fund ledger's report uses it too.
+func WriteChecks(b *strings.Builder, checks []Check) {
+	b.WriteString("\nchecks:\n")
+	for _, c := range checks {
+		status := map[Status]string{StatusPass: "ok", StatusFail: "FAIL", StatusSkip: "skipped"}[c.Status]
+		fmt.Fprintf(b, "  %-20s %s\n", c.Name, status)
+		for _, m := range c.Messages {
+			fmt.Fprintf(b, "      %s\n", m)
+		}
+		if c.Omitted > 0 {
+			fmt.Fprintf(b, "      ... and %d more\n", c.Omitted)
+		}
+		for _, m := range c.Notes {
+			fmt.Fprintf(b, "      note: %s\n", m)
+		}
+	}
+}
+
 // WriteText writes the human-readable report: each check with its
 // failures, the counts, the per-project tally, fork proofs, receipts and
 // the verdict.
@@ -227,20 +247,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Tree.Size > 0 {
 		fmt.Fprintf(&b, "tree %d %s\n", r.Tree.Size, canon.EncodeB64(r.Tree.Root[:]))
 	}
-	b.WriteString("\nchecks:\n")
-	for _, c := range r.Checks {
-		status := map[Status]string{StatusPass: "ok", StatusFail: "FAIL", StatusSkip: "skipped"}[c.Status]
-		fmt.Fprintf(&b, "  %-20s %s\n", c.Name, status)
-		for _, m := range c.Messages {
-			fmt.Fprintf(&b, "      %s\n", m)
-		}
-		if c.Omitted > 0 {
-			fmt.Fprintf(&b, "      ... and %d more\n", c.Omitted)
-		}
-		for _, m := range c.Notes {
-			fmt.Fprintf(&b, "      note: %s\n", m)
-		}
-	}
+	WriteChecks(&b, r.Checks)
 	n := r.Counts
 	fmt.Fprintf(&b, "\ncounts: leaves %d, ballots %d, counted %d, superseded %d, voided %d, invalid %d, voids %d, roll %d (counted: %.1f%% of the roll)\n",
 		n.Leaves, n.Ballots, n.Counted, n.Superseded, n.Voided, n.Invalid, n.Voids, n.Roll, n.OfRoll())
