@@ -2,7 +2,9 @@ package ballot
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
 	"runtime"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 
 	"github.com/hedensted-pb/pb/ballot/canon"
 )
@@ -22,13 +25,28 @@ import (
 type Roll struct {
 	Round string
 	Keys  [][32]byte
+
+	// xs holds, for each key, the x coordinate of its curve point as
+	// decoded by the key checks, so that [Roll.Verify] need not decode the
+	// point again (a tenth of a signature check). Nil for a Roll made as a
+	// literal.
+	xs [][32]byte
+	// starts[b] is the position of the first key whose top bits are b or
+	// more, for the 2^bits prefixes b (so a lookup binary-searches about
+	// one key's bucket rather than the whole roll); nil for a literal.
+	starts []int32
+	bits   uint
 }
 
 // CheckKey reports whether k is an acceptable Ed25519 public key: exactly 32
 // bytes, the canonical encoding of a curve point (decoding and re-encoding
 // gives k), and not of small order (8·k is not the identity). Errors wrap
 // [ErrBadKey].
-func CheckKey(k []byte) error {
+func CheckKey(k []byte) error { return checkKey(k, nil) }
+
+// checkKey is [CheckKey]; when x is not nil and the key passes, it also
+// stores the point's x coordinate in *x.
+func checkKey(k []byte, x *[32]byte) error {
 	if len(k) != 32 {
 		return fmt.Errorf("%w: %d bytes, want 32", ErrBadKey, len(k))
 	}
@@ -42,7 +60,55 @@ func CheckKey(k []byte) error {
 	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return fmt.Errorf("%w: small-order point", ErrBadKey)
 	}
+	if x != nil {
+		// SetBytes leaves Z = 1, so X is the affine x.
+		X, _, _, _ := p.ExtendedCoordinates()
+		copy(x[:], X.Bytes())
+	}
 	return nil
+}
+
+// Verify reports whether sig is a valid Ed25519 signature of msg by the
+// roll's key i: exactly ed25519.Verify(r.Keys[i][:], msg, sig) (RFC 8032
+// without the cofactor, S below the group order, as crypto/ed25519), but
+// with the key's point rebuilt from the x coordinate the key checks found
+// instead of decoded from the key again. It panics when i is out of range.
+func (r *Roll) Verify(i int, msg, sig []byte) bool {
+	if r.xs == nil {
+		return ed25519.Verify(r.Keys[i][:], msg, sig)
+	}
+	if len(sig) != ed25519.SignatureSize {
+		return false
+	}
+	key := &r.Keys[i]
+	x, err := new(field.Element).SetBytes(r.xs[i][:])
+	if err != nil {
+		return false
+	}
+	y, err := new(field.Element).SetBytes(key[:]) // ignores the sign bit
+	if err != nil {
+		return false
+	}
+	a, err := new(edwards25519.Point).SetExtendedCoordinates(x, y, new(field.Element).One(), new(field.Element).Multiply(x, y))
+	if err != nil {
+		return false
+	}
+	h := sha512.New()
+	h.Write(sig[:32])
+	h.Write(key[:])
+	h.Write(msg)
+	var digest [64]byte
+	k, err := new(edwards25519.Scalar).SetUniformBytes(h.Sum(digest[:0]))
+	if err != nil {
+		return false
+	}
+	sc, err := new(edwards25519.Scalar).SetCanonicalBytes(sig[32:])
+	if err != nil {
+		return false
+	}
+	// R = [S]B − [k]A, which must encode to the signature's R.
+	rr := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(k, new(edwards25519.Point).Negate(a), sc)
+	return bytes.Equal(rr.Bytes(), sig[:32])
 }
 
 // canonicalPoint reports whether k, the encoding of a curve point, is the
@@ -83,7 +149,8 @@ func NewRoll(round string, keys [][32]byte) (*Roll, error) {
 	}
 	ks := slices.Clone(keys)
 	slices.SortFunc(ks, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
-	if i, err := checkKeys(ks); err != nil {
+	xs := make([][32]byte, len(ks))
+	if i, err := checkKeys(ks, xs); err != nil {
 		return nil, fmt.Errorf("roll: key %s: %w", canon.EncodeB64(ks[i][:]), err)
 	}
 	for i := range ks {
@@ -91,7 +158,9 @@ func NewRoll(round string, keys [][32]byte) (*Roll, error) {
 			return nil, fmt.Errorf("roll: duplicate key %s", canon.EncodeB64(ks[i][:]))
 		}
 	}
-	return &Roll{Round: round, Keys: ks}, nil
+	r := &Roll{Round: round, Keys: ks, xs: xs}
+	r.index()
+	return r, nil
 }
 
 // ParseRoll parses roll.txt strictly: it accepts b only when it is the
@@ -142,24 +211,27 @@ func ParseRoll(b []byte) (*Roll, error) {
 			}
 		}
 	}
-	if i, err := checkKeys(r.Keys); err != nil {
+	r.xs = make([][32]byte, len(r.Keys))
+	if i, err := checkKeys(r.Keys, r.xs); err != nil {
 		return nil, perr(i+3, err.Error(), err)
 	}
 	if syntax != nil {
 		return nil, syntax
 	}
+	r.index()
 	return r, nil
 }
 
 // checkKeys applies [CheckKey] to every key, on every core (a city's roll
 // has a million keys), and returns the first failure in key order: its
-// index and error.
-func checkKeys(keys [][32]byte) (int, error) {
+// index and error. It stores each good key's x coordinate in xs[i], which
+// must be as long as keys.
+func checkKeys(keys, xs [][32]byte) (int, error) {
 	const chunk = 4096
 	workers := min(runtime.GOMAXPROCS(0), (len(keys)+chunk-1)/chunk)
 	if workers <= 1 {
 		for i := range keys {
-			if err := CheckKey(keys[i][:]); err != nil {
+			if err := checkKey(keys[i][:], &xs[i]); err != nil {
 				return i, err
 			}
 		}
@@ -179,7 +251,7 @@ func checkKeys(keys [][32]byte) (int, error) {
 					return
 				}
 				for i := c * chunk; i < min((c+1)*chunk, len(keys)); i++ {
-					if err := CheckKey(keys[i][:]); err != nil {
+					if err := checkKey(keys[i][:], &xs[i]); err != nil {
 						first[c], firstAt[c] = err, i
 						break
 					}
@@ -214,8 +286,44 @@ func (r *Roll) Bytes() []byte {
 // Hash returns the roll hash, SHA-256 of [Roll.Bytes].
 func (r *Roll) Hash() [32]byte { return sha256.Sum256(r.Bytes()) }
 
-// Contains reports whether k is in the roll (binary search).
+// Contains reports whether k is in the roll.
 func (r *Roll) Contains(k [32]byte) bool {
-	_, ok := slices.BinarySearchFunc(r.Keys, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	_, ok := r.Index(k)
 	return ok
+}
+
+// Index returns k's position in r.Keys, or where it would be, and whether
+// it is there: a binary search within the keys that share k's leading bits.
+func (r *Roll) Index(k [32]byte) (int, bool) {
+	lo, hi := 0, len(r.Keys)
+	if r.starts != nil {
+		b := prefix(k, r.bits)
+		lo, hi = int(r.starts[b]), int(r.starts[b+1])
+	}
+	j, ok := slices.BinarySearchFunc(r.Keys[lo:hi], k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return lo + j, ok
+}
+
+// prefix returns the top bits of k (bits ≤ 24), read big-endian.
+func prefix(k [32]byte, bits uint) uint32 {
+	return (uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])) >> (32 - bits)
+}
+
+// index builds starts for the sorted r.Keys: about one key per bucket, at
+// most 2^20 buckets (4 MiB).
+func (r *Roll) index() {
+	r.bits = 1
+	for r.bits < 20 && 1<<r.bits < len(r.Keys) {
+		r.bits++
+	}
+	r.starts = make([]int32, 1<<r.bits+1)
+	b := uint32(0)
+	for i, k := range r.Keys {
+		for p := prefix(k, r.bits); b <= p; b++ {
+			r.starts[b] = int32(i)
+		}
+	}
+	for ; int(b) < len(r.starts); b++ {
+		r.starts[b] = int32(len(r.Keys))
+	}
 }

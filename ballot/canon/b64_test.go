@@ -125,6 +125,18 @@ func FuzzDecodeB64(f *testing.F) {
 		} else if b != nil {
 			t.Fatalf("DecodeB64(%q) = %x, false", s, b)
 		}
+		for _, scratch := range [][]byte{nil, make([]byte, 0, 2*len(s)+4)} {
+			if bb, okb := DecodeB64Bytes([]byte(s), scratch); okb != ok || !bytes.Equal(bb, b) {
+				t.Fatalf("DecodeB64Bytes(%q) = %x, %v; DecodeB64 gives %x, %v", s, bb, okb, b, ok)
+			}
+		}
+		if ok {
+			for _, c := range []byte(s) {
+				if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+					t.Fatalf("DecodeB64 accepted %q, with %q outside the alphabet", s, c)
+				}
+			}
+		}
 		h, ok32 := Decode32(s)
 		if want := ok && len(b) == 32; ok32 != want || ok32 && !bytes.Equal(h[:], b) {
 			t.Fatalf("Decode32(%q) = %x, %v; DecodeB64 gives %x, %v", s, h, ok32, b, ok)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 )
 
 // Exit codes shared by every subcommand.
@@ -58,6 +59,22 @@ func commands() map[string]command {
 }
 
 func main() {
+	// PB_CPUPROFILE=FILE writes a CPU profile of the whole run to FILE, for
+	// go tool pprof (scripts/bench-verify -profile uses it).
+	if path := os.Getenv("PB_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pbverify: error: PB_CPUPROFILE: %v\n", err)
+			os.Exit(exitUsage)
+		}
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -48,7 +48,7 @@ func PaperBallots(rec *Record, a *Anchors) []PaperBallot {
 			continue
 		}
 		delete(want, h)
-		pos, _ := slices.BinarySearchFunc(roll.Keys, b.Key, func(x, y [32]byte) int { return bytes.Compare(x[:], y[:]) })
+		pos, _ := roll.Index(b.Key)
 		out = append(out, PaperBallot{Index: int64(i), Position: pos + 1, Tag: ballot.KeyTag(b.Key), Ballot: b})
 	}
 	return out

@@ -118,14 +118,29 @@ func readWhole(fsys fs.FS, name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxRecordFile+1))
-	if err != nil {
-		return nil, err
+	// Read into a buffer of the file's size, plus one byte to see the end
+	// without growing it: io.ReadAll would copy a 50 MB roll several times.
+	size := 512
+	if st, err := f.Stat(); err == nil && st.Size() > 0 && st.Size() <= MaxRecordFile {
+		size = int(st.Size()) + 1
 	}
-	if len(b) > MaxRecordFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, MaxRecordFile)
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > MaxRecordFile {
+			return nil, fmt.Errorf("%s: larger than %d bytes", name, MaxRecordFile)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return b, nil
 }
 
 // StreamDir opens a record directory (the four files at the root of fsys)

@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"cmp"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -462,8 +463,9 @@ func (v *verifier) prepare(p *prepared, i int64, leaf []byte) {
 		}
 		if inRoll(b.Key) {
 			// The roll check has already applied the key checks of §4 to
-			// every key of the roll: only the signature is left.
-			if !ed25519.Verify(b.Key[:], signedPart(leaf), b.Sig[:]) {
+			// every key of the roll, and decoded its point: only the
+			// signature is left.
+			if !v.roll.Verify(p.rollAt-1, signedPart(leaf), b.Sig[:]) {
 				p.fail(CheckSignatures, i, "ballot: %v", ballot.ErrBadSignature)
 			}
 		} else if err := b.VerifySignature(); err != nil {
@@ -635,7 +637,7 @@ func (v *verifier) admit(p *prepared, i int64) {
 
 // rollIndex returns k's position in the roll.
 func (v *verifier) rollIndex(k [32]byte) (int, bool) {
-	return slices.BinarySearchFunc(v.roll.Keys, k, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	return v.roll.Index(k)
 }
 
 // state returns the state of key k: its slot by roll position, or one of
@@ -1046,11 +1048,20 @@ func (v *verifier) addFork(source string, msg []byte, c Checkpoint) {
 
 func (v *verifier) checkCheckpoints() {
 	const name = CheckCheckpoints
+	// A city's record has tens of thousands of checkpoints: their
+	// signatures are checked on every core, the rest in order.
+	type opened struct {
+		c   Checkpoint
+		err error
+	}
+	all := make([]opened, len(v.cps))
+	forEach(len(v.cps), func(i int) {
+		all[i].c, all[i].err = v.openCheckpoint(v.cps[i], i == len(v.cps)-1)
+	})
 	prev := int64(-1)
 	for i, msg := range v.cps {
 		src := fmt.Sprintf("%s line %d", CheckpointsFile, i+1)
-		final := i == len(v.cps)-1
-		c, err := v.openCheckpoint(msg, final)
+		c, err := all[i].c, all[i].err
 		if err != nil {
 			v.fail(name, "%s: %v", src, err)
 			continue
@@ -1336,4 +1347,35 @@ func (v *verifier) fillCounts() {
 	} else if v.m != nil {
 		c.Roll = int64(v.m.RollCount)
 	}
+}
+
+// forEach calls f(0) … f(n−1) on every core, in chunks, and returns when all
+// calls have returned. f must be safe to call concurrently.
+func forEach(n int, f func(i int)) {
+	const chunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c := int(next.Add(1)-1) * chunk
+				if c >= n {
+					return
+				}
+				for i := c; i < min(c+chunk, n); i++ {
+					f(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
