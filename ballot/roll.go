@@ -77,21 +77,97 @@ func (r *Roll) Verify(i int, msg, sig []byte) bool {
 	if r.xs == nil {
 		return ed25519.Verify(r.Keys[i][:], msg, sig)
 	}
+	rr, ok := r.signedR(i, msg, sig)
+	return ok && bytes.Equal(rr.Bytes(), sig[:32])
+}
+
+// A SigCheck is one signature for [Roll.VerifyMany]: the signature Sig of
+// Msg by the roll's key at position Key. VerifyMany sets OK.
+type SigCheck struct {
+	Key      int
+	Msg, Sig []byte
+	OK       bool
+}
+
+// VerifyMany sets each check's OK to [Roll.Verify] of it. It gives the
+// same verdicts as Verify (and so as ed25519.Verify) but encodes the points
+// it computes with one shared field inversion (Montgomery's trick) rather
+// than one per signature, which saves a thirteenth of the work.
+func (r *Roll) VerifyMany(checks []SigCheck) {
+	if r.xs == nil || len(checks) < 2 {
+		for j := range checks {
+			c := &checks[j]
+			c.OK = r.Verify(c.Key, c.Msg, c.Sig)
+		}
+		return
+	}
+	points := make([]edwards25519.Point, len(checks))
+	// zs[j] is the product of the Z coordinates of the points before and
+	// including j that are to be compared (those whose S was canonical).
+	zs := make([]field.Element, len(checks))
+	acc := new(field.Element).One()
+	for j := range checks {
+		c := &checks[j]
+		rr, ok := r.signedR(c.Key, c.Msg, c.Sig)
+		c.OK = ok
+		if ok {
+			points[j] = *rr
+			_, _, z, _ := rr.ExtendedCoordinates()
+			acc.Multiply(acc, z)
+		}
+		zs[j] = *acc
+	}
+	// A point's Z is never zero; were it so, fall back to one at a time.
+	if acc.Equal(new(field.Element).Zero()) == 1 {
+		for j := range checks {
+			c := &checks[j]
+			c.OK = r.Verify(c.Key, c.Msg, c.Sig)
+		}
+		return
+	}
+	inv := new(field.Element).Invert(acc) // 1 / (Z_0 ⋯ Z_j) as j descends
+	var zInv, x, y field.Element
+	for j := len(checks) - 1; j >= 0; j-- {
+		c := &checks[j]
+		if !c.OK {
+			continue
+		}
+		X, Y, Z, _ := points[j].ExtendedCoordinates()
+		if j > 0 {
+			zInv.Multiply(inv, &zs[j-1]) // 1/Z_j
+		} else {
+			zInv.Set(inv)
+		}
+		inv.Multiply(inv, Z)
+		x.Multiply(X, &zInv)
+		y.Multiply(Y, &zInv)
+		var enc [32]byte
+		copy(enc[:], y.Bytes())
+		enc[31] |= byte(x.IsNegative() << 7)
+		c.OK = bytes.Equal(enc[:], c.Sig[:32])
+	}
+}
+
+// signedR computes R = [S]B − [k]A for sig = (R, S) by key i, with k =
+// SHA-512(R ‖ A ‖ msg): the signature is valid when R encodes to its
+// first half. It reports false when sig has the wrong length or S is not
+// below the group order. r.xs must not be nil.
+func (r *Roll) signedR(i int, msg, sig []byte) (*edwards25519.Point, bool) {
 	if len(sig) != ed25519.SignatureSize {
-		return false
+		return nil, false
 	}
 	key := &r.Keys[i]
 	x, err := new(field.Element).SetBytes(r.xs[i][:])
 	if err != nil {
-		return false
+		return nil, false
 	}
 	y, err := new(field.Element).SetBytes(key[:]) // ignores the sign bit
 	if err != nil {
-		return false
+		return nil, false
 	}
 	a, err := new(edwards25519.Point).SetExtendedCoordinates(x, y, new(field.Element).One(), new(field.Element).Multiply(x, y))
 	if err != nil {
-		return false
+		return nil, false
 	}
 	h := sha512.New()
 	h.Write(sig[:32])
@@ -100,15 +176,13 @@ func (r *Roll) Verify(i int, msg, sig []byte) bool {
 	var digest [64]byte
 	k, err := new(edwards25519.Scalar).SetUniformBytes(h.Sum(digest[:0]))
 	if err != nil {
-		return false
+		return nil, false
 	}
 	sc, err := new(edwards25519.Scalar).SetCanonicalBytes(sig[32:])
 	if err != nil {
-		return false
+		return nil, false
 	}
-	// R = [S]B − [k]A, which must encode to the signature's R.
-	rr := new(edwards25519.Point).VarTimeDoubleScalarBaseMult(k, new(edwards25519.Point).Negate(a), sc)
-	return bytes.Equal(rr.Bytes(), sig[:32])
+	return new(edwards25519.Point).VarTimeDoubleScalarBaseMult(k, a.Negate(a), sc), true
 }
 
 // canonicalPoint reports whether k, the encoding of a curve point, is the

@@ -88,9 +88,28 @@ func TestRollVerifyMatchesCrypto(t *testing.T) {
 	}
 	r, at := rollOf(t, keys...)
 	literal := &Roll{Round: "r", Keys: r.Keys}
+	var many []SigCheck
+	var wants []bool
+	var names []string
+	defer func() {
+		// Every case again, all at once, and then in runs of 1 to 7.
+		for _, size := range []int{len(many), 1, 2, 3, 7} {
+			for lo := 0; lo < len(many); lo += size {
+				batch := slices.Clone(many[lo:min(lo+size, len(many))])
+				r.VerifyMany(batch)
+				for j, c := range batch {
+					if c.OK != wants[lo+j] {
+						t.Fatalf("VerifyMany (runs of %d): %s: %v, ed25519.Verify = %v", size, names[lo+j], c.OK, wants[lo+j])
+					}
+				}
+			}
+		}
+	}()
 	check := func(name string, key []byte, msg, sig []byte) {
 		t.Helper()
 		want := ed25519.Verify(key, msg, sig)
+		many = append(many, SigCheck{Key: at[[32]byte(key)], Msg: msg, Sig: sig})
+		wants, names = append(wants, want), append(names, name)
 		if got := r.Verify(at[[32]byte(key)], msg, sig); got != want {
 			t.Fatalf("%s: Roll.Verify = %v, ed25519.Verify = %v", name, got, want)
 		}
@@ -134,7 +153,7 @@ func TestRollVerifyMatchesCrypto(t *testing.T) {
 	}
 }
 
-// FuzzRollVerify: Roll.Verify agrees with ed25519.Verify on any message
+// FuzzRollVerify: Roll.Verify and VerifyMany agree with ed25519.Verify on any message
 // and signature bytes, for a fixed roll key.
 func FuzzRollVerify(f *testing.F) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, 32))
@@ -143,8 +162,15 @@ func FuzzRollVerify(f *testing.F) {
 	f.Add([]byte{}, make([]byte, 64))
 	r, at := rollOf(f, pub)
 	f.Fuzz(func(t *testing.T, msg, sig []byte) {
-		if got, want := r.Verify(at[[32]byte(pub)], msg, sig), ed25519.Verify(pub, msg, sig); got != want {
+		want := ed25519.Verify(pub, msg, sig)
+		if got := r.Verify(at[[32]byte(pub)], msg, sig); got != want {
 			t.Fatalf("Roll.Verify = %v, ed25519.Verify = %v", got, want)
+		}
+		good := []byte("good")
+		batch := []SigCheck{{Msg: good, Sig: ed25519.Sign(priv, good)}, {Msg: msg, Sig: sig}, {Msg: good, Sig: ed25519.Sign(priv, good)}}
+		r.VerifyMany(batch)
+		if !batch[0].OK || batch[1].OK != want || !batch[2].OK {
+			t.Fatalf("VerifyMany = %v %v %v, want true %v true", batch[0].OK, batch[1].OK, batch[2].OK, want)
 		}
 	})
 }

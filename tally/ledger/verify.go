@@ -373,11 +373,14 @@ func (v *verifier) pipeline(next func() ([]byte, error)) (*FileError, error) {
 	}()
 	for range workers {
 		go func() {
+			var sigs []ballot.SigCheck
 			for b := range work {
 				b.out = make([]prepared, len(b.leaves))
+				sigs = sigs[:0]
 				for j, leaf := range b.leaves {
-					v.prepare(&b.out[j], b.start+int64(j), leaf)
+					v.prepare(&b.out[j], b.start+int64(j), leaf, &sigs)
 				}
+				v.checkSigs(b, sigs)
 				close(b.done)
 			}
 		}()
@@ -416,6 +419,7 @@ type prepared struct {
 	close    *Close
 	choices  *ballot.Ballot // a good ballot's choices, with the manifest's project IDs
 	line     string         // its choice line
+	sigAt    int            // 1 + the index of its signature in the batch's checks; 0 for none
 }
 
 func (p *prepared) fail(check string, i int64, f string, a ...any) {
@@ -425,8 +429,10 @@ func (p *prepared) fail(check string, i int64, f string, a ...any) {
 
 // prepare runs the per-leaf parts of checks leaves, keys, signatures and
 // limits on leaf i. It reads only what is fixed before the leaves (the
-// manifest, roll and keys), so it runs on many leaves at once.
-func (v *verifier) prepare(p *prepared, i int64, leaf []byte) {
+// manifest, roll and keys), so it runs on many leaves at once. The
+// signature of a ballot by a roll key is not checked here but appended to
+// sigs, for [verifier.checkSigs].
+func (v *verifier) prepare(p *prepared, i int64, leaf []byte, sigs *[]ballot.SigCheck) {
 	p.kind = KindOf(leaf)
 	p.hash = tlog.RecordHash(leaf)
 	if v.m == nil {
@@ -464,10 +470,9 @@ func (v *verifier) prepare(p *prepared, i int64, leaf []byte) {
 		if inRoll(b.Key) {
 			// The roll check has already applied the key checks of §4 to
 			// every key of the roll, and decoded its point: only the
-			// signature is left.
-			if !v.roll.Verify(p.rollAt-1, signedPart(leaf), b.Sig[:]) {
-				p.fail(CheckSignatures, i, "ballot: %v", ballot.ErrBadSignature)
-			}
+			// signature is left, checked with the batch's others.
+			*sigs = append(*sigs, ballot.SigCheck{Key: p.rollAt - 1, Msg: signedPart(leaf), Sig: b.Sig[:]})
+			p.sigAt = len(*sigs)
 		} else if err := b.VerifySignature(); err != nil {
 			p.fail(CheckSignatures, i, "%v", err)
 		}
@@ -520,6 +525,24 @@ func (v *verifier) prepare(p *prepared, i int64, leaf []byte) {
 		p.fail(CheckLeaves, i, "a second manifest")
 	default:
 		p.fail(CheckLeaves, i, "unknown leaf kind")
+	}
+}
+
+// checkSigs checks the signatures prepare left in sigs for batch b, all at
+// once ([ballot.Roll.VerifyMany]), and fails the leaves whose signature
+// is bad.
+func (v *verifier) checkSigs(b *batch, sigs []ballot.SigCheck) {
+	if len(sigs) == 0 {
+		return
+	}
+	v.roll.VerifyMany(sigs)
+	for j := range b.out {
+		p := &b.out[j]
+		if p.sigAt == 0 || sigs[p.sigAt-1].OK {
+			continue
+		}
+		p.fail(CheckSignatures, b.start+int64(j), "ballot: %v", ballot.ErrBadSignature)
+		p.choices, p.line = nil, ""
 	}
 }
 
