@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -248,26 +247,34 @@ func ParseRoll(b []byte) (*Roll, error) {
 	if len(b) == 0 || b[len(b)-1] != '\n' {
 		return nil, perr(0, "missing final newline", nil)
 	}
-	lines := strings.Split(string(b[:len(b)-1]), "\n")
-	if lines[0] != "pb-roll/v1" {
+	// The roll is read line by line in place: a city's roll is 50 MB.
+	nl := []byte{'\n'}
+	first, rest, more := bytes.Cut(b[:len(b)-1], nl)
+	if string(first) != "pb-roll/v1" {
 		return nil, perr(1, "want pb-roll/v1", nil)
 	}
-	if len(lines) < 2 {
+	if !more {
 		return nil, perr(2, "missing round line", nil)
 	}
-	round, ok := strings.CutPrefix(lines[1], "round ")
-	if !ok || !ValidID(round) {
+	second, rest, more := bytes.Cut(rest, nl)
+	round, ok := bytes.CutPrefix(second, []byte("round "))
+	if !ok || !ValidID(string(round)) {
 		return nil, perr(2, "want round <id>", nil)
 	}
 	// The first syntax error (a line that is no key, a key out of order)
 	// ends the reading; the key checks then run on the keys before it, on
 	// every core, and the first problem by line is reported (a bad key
 	// before an order problem on the same line).
-	r := &Roll{Round: round, Keys: make([][32]byte, 0, len(lines)-2)}
+	nkeys := 0
+	if more {
+		nkeys = bytes.Count(rest, nl) + 1
+	}
+	r := &Roll{Round: string(round), Keys: make([][32]byte, 0, nkeys)}
 	var syntax error
-	for i, line := range lines[2:] {
-		n := i + 3
-		k, ok := canon.Decode32(line)
+	var line []byte
+	for n := 3; more; n++ {
+		line, rest, more = bytes.Cut(rest, nl)
+		k, ok := canon.Decode32Bytes(line)
 		if !ok {
 			syntax = perr(n, "want b64 of a 32-byte key", nil)
 			break

@@ -54,12 +54,25 @@ func DecodeB64(s string) ([]byte, bool) {
 // 44 characters that [DecodeB64] accepts and that decode to 32 bytes. Used
 // for hashes and public keys; it does not allocate the result.
 func Decode32(s string) ([32]byte, bool) {
-	var out [32]byte
 	if len(s) != 44 || !noNewline(s) {
-		return out, false
+		return [32]byte{}, false
 	}
+	return decode32([]byte(s))
+}
+
+// Decode32Bytes is [Decode32] for a byte slice, without converting it.
+func Decode32Bytes(b []byte) ([32]byte, bool) {
+	if len(b) != 44 || !noNewlineBytes(b) {
+		return [32]byte{}, false
+	}
+	return decode32(b)
+}
+
+// decode32 decodes 44 characters of the alphabet to 32 bytes.
+func decode32(b []byte) ([32]byte, bool) {
+	var out [32]byte
 	var buf [33]byte // Decode needs room for DecodedLen(44) = 33 bytes
-	n, err := strict.Decode(buf[:], []byte(s))
+	n, err := strict.Decode(buf[:], b)
 	if err != nil || n != 32 {
 		return out, false
 	}

@@ -141,6 +141,9 @@ func FuzzDecodeB64(f *testing.F) {
 		if want := ok && len(b) == 32; ok32 != want || ok32 && !bytes.Equal(h[:], b) {
 			t.Fatalf("Decode32(%q) = %x, %v; DecodeB64 gives %x, %v", s, h, ok32, b, ok)
 		}
+		if hb, okb := Decode32Bytes([]byte(s)); okb != ok32 || hb != h {
+			t.Fatalf("Decode32Bytes(%q) = %x, %v; Decode32 gives %x, %v", s, hb, okb, h, ok32)
+		}
 		if !ok32 && h != ([32]byte{}) {
 			t.Fatalf("Decode32(%q) = %x, false", s, h)
 		}
