@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hedensted-pb/pb/ballot/canon"
@@ -53,36 +55,47 @@ const CastSize = 16
 // SignedBytes returns the bytes the signature covers: the canonical leaf up
 // to and including the LF ending the cast line, or the source line when
 // b.Paper is set.
-func (b *Ballot) SignedBytes() []byte {
-	var buf bytes.Buffer
-	buf.WriteString("pb-ballot/v1\nround ")
-	buf.WriteString(b.Round)
-	buf.WriteString("\nmanifest ")
-	buf.WriteString(canon.EncodeB64(b.Manifest[:]))
-	buf.WriteString("\nkey ")
-	buf.WriteString(canon.EncodeB64(b.Key[:]))
+func (b *Ballot) SignedBytes() []byte { return b.appendSigned(nil) }
+
+// appendSigned appends [Ballot.SignedBytes] to out, which it first grows
+// to hold the whole leaf (the verifier encodes every ballot it reads).
+func (b *Ballot) appendSigned(out []byte) []byte {
+	n := len("pb-ballot/v1\nround \nmanifest \nkey \napprove\ncast \nsource paper\nsig \n") + len(b.Round) + 44 + 44 + 24 + 88
+	for _, id := range b.Approve {
+		n += 1 + len(id)
+	}
+	for _, p := range b.Points {
+		n += 2 + len(p.Project) + 20
+	}
+	out = slices.Grow(out, n)
+	out = append(out, "pb-ballot/v1\nround "...)
+	out = append(out, b.Round...)
+	out = append(out, "\nmanifest "...)
+	out = canon.AppendB64(out, b.Manifest[:])
+	out = append(out, "\nkey "...)
+	out = canon.AppendB64(out, b.Key[:])
 	if b.Cumulative {
-		buf.WriteString("\npoints")
+		out = append(out, "\npoints"...)
 		for _, p := range b.Points {
-			buf.WriteByte(' ')
-			buf.WriteString(p.Project)
-			buf.WriteByte(':')
-			buf.WriteString(canon.FormatDecimal(p.N))
+			out = append(out, ' ')
+			out = append(out, p.Project...)
+			out = append(out, ':')
+			out = strconv.AppendInt(out, p.N, 10)
 		}
 	} else {
-		buf.WriteString("\napprove")
+		out = append(out, "\napprove"...)
 		for _, id := range b.Approve {
-			buf.WriteByte(' ')
-			buf.WriteString(id)
+			out = append(out, ' ')
+			out = append(out, id...)
 		}
 	}
-	buf.WriteString("\ncast ")
-	buf.WriteString(canon.EncodeB64(b.Cast[:]))
-	buf.WriteByte('\n')
+	out = append(out, "\ncast "...)
+	out = canon.AppendB64(out, b.Cast[:])
+	out = append(out, '\n')
 	if b.Paper {
-		buf.WriteString("source " + SourcePaper + "\n")
+		out = append(out, "source "+SourcePaper+"\n"...)
 	}
-	return buf.Bytes()
+	return out
 }
 
 // Sign sets b.Key to the public key of priv and b.Sig to the Ed25519
@@ -95,7 +108,7 @@ func (b *Ballot) Sign(priv ed25519.PrivateKey) {
 // Bytes returns the full canonical leaf: [Ballot.SignedBytes] followed by
 // the sig line.
 func (b *Ballot) Bytes() []byte {
-	out := b.SignedBytes()
+	out := b.appendSigned(nil)
 	out = append(out, "sig "...)
 	out = canon.AppendB64(out, b.Sig[:])
 	return append(out, '\n')
