@@ -302,11 +302,22 @@ func (m *Manifest) CheckBallot(b *Ballot, manifestHash [32]byte, roll *Roll) err
 	if b.Manifest != manifestHash {
 		return fmt.Errorf("ballot: %w", ErrWrongManifest)
 	}
-	if roll == nil || !roll.Contains(b.Key) {
+	var at int
+	var ok bool
+	if roll != nil {
+		at, ok = roll.Index(b.Key)
+	}
+	if !ok {
 		return fmt.Errorf("ballot key %s: %w", canon.EncodeB64(b.Key[:]), ErrUnknownKey)
 	}
-	if err := b.VerifySignature(); err != nil {
-		return err
+	if roll.xs == nil {
+		// A Roll made as a literal: its keys were never checked.
+		if err := b.VerifySignature(); err != nil {
+			return err
+		}
+	} else if !roll.Verify(at, b.SignedBytes(), b.Sig[:]) {
+		// The roll's key checks passed and decoded the key's point.
+		return fmt.Errorf("ballot: %w", ErrBadSignature)
 	}
 	return m.CheckChoices(b)
 }
