@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -89,7 +92,108 @@ func check(path string, fi os.FileInfo) (err error) {
 		}
 		return fmt.Errorf("%s: %w", msg, ErrDamaged)
 	}
+	if problems := checkLogs(tx); len(problems) > 0 {
+		msg := fmt.Sprintf("store: %s: the logs' records contradict each other (%d problems)", path, len(problems))
+		for i, p := range problems {
+			if i == maxProblems {
+				break
+			}
+			msg += "\n  " + p
+		}
+		return fmt.Errorf("%s: %w", msg, ErrDamaged)
+	}
 	return nil
+}
+
+// checkLogs checks what [Open] relies on to build a log's memory
+// (logmem.go) in the schema the file has: in schema 2 the voter journal
+// (every entry well formed, at a size the log has reached, pointing back
+// to an earlier entry of the same key that exists), and a level-0 stored
+// hash for every leaf (the leaf index is built from them); a file of
+// schema 1 is upgraded by Open and is checked as before.
+func checkLogs(tx *bolt.Tx) []string {
+	meta := tx.Bucket(bMeta)
+	if meta == nil {
+		return nil // a file from before the buckets (Open creates them)
+	}
+	v := meta.Get([]byte("schema"))
+	if len(v) != 8 || binary.BigEndian.Uint64(v) < 2 {
+		return nil
+	}
+	var problems []string
+	add := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	for _, old := range [][]byte{bLeafIndex, bVoters} {
+		if tx.Bucket(old) != nil {
+			add("bucket %s of schema 1 in a file of schema 2", old)
+		}
+	}
+	sizes, journal, hashes := tx.Bucket(bLogSize), tx.Bucket(bVoterLog), tx.Bucket(bHashes)
+	if sizes == nil || journal == nil || hashes == nil {
+		add("bucket log_size, voter_log or hashes missing")
+		return problems
+	}
+	size := func(round string) int64 {
+		sv := sizes.Get([]byte(round))
+		if len(sv) != 8 {
+			return 0
+		}
+		return int64(binary.BigEndian.Uint64(sv))
+	}
+	_ = journal.ForEach(func(k, v []byte) error {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			add("voter journal key %x without a log name", k)
+			return nil
+		}
+		round := string(k[:i])
+		at, key, _, prev, err := parseJournal(round, k, v)
+		if err != nil {
+			add("log %s: voter journal entry %x: %v", round, k, err)
+			return nil
+		}
+		if n := size(round); at > n {
+			add("log %s: voter journal entry at size %d, the log has %d leaves", round, at, n)
+		}
+		if prev > 0 && journal.Get(rkey(round, u64(uint64(prev)), key[:])) == nil {
+			add("log %s: voter journal entry at size %d points back to a missing entry at %d", round, at, prev)
+		}
+		return nil
+	})
+	_ = sizes.ForEach(func(k, v []byte) error {
+		if len(v) != 8 {
+			add("log %s: size of %d bytes", k, len(v))
+			return nil
+		}
+		n := int64(binary.BigEndian.Uint64(v))
+		if n == 0 {
+			return nil
+		}
+		// Every leaf's stored hash (the leaf index is built from
+		// them), in one pass over the log's stored hashes.
+		prefix := rkey(string(k))
+		c := hashes.Cursor()
+		next := int64(0)
+		for hk, hv := c.Seek(prefix); hk != nil && hasPrefix(hk, prefix) && next < n; hk, hv = c.Next() {
+			if len(hk) != len(prefix)+8 || len(hv) != len(tlog.Hash{}) {
+				add("log %s: stored hash %x malformed", k, hk)
+				return nil
+			}
+			switch x := int64(binary.BigEndian.Uint64(hk[len(prefix):])); {
+			case x == tlog.StoredHashIndex(0, next):
+				next++
+			case x > tlog.StoredHashIndex(0, next):
+				add("log %s: the stored hash of leaf %d is missing", k, next)
+				return nil
+			}
+		}
+		if next < n {
+			add("log %s: stored hashes for %d of its %d leaves", k, next, n)
+		}
+		return nil
+	})
+	return problems
 }
 
 // recoverTx turns a panic inside a transaction (bbolt asserting on a

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+
 	"github.com/hedensted-pb/pb/ui/core"
 
 	bolt "go.etcd.io/bbolt"
@@ -65,14 +68,19 @@ func (l *Log) Append(start int64, leaves [][]byte, hashes []tlog.Hash) error {
 	if int64(len(hashes)) != tlog.StoredHashCount(end)-tlog.StoredHashCount(start) {
 		return fmt.Errorf("store: log %s: %d hashes for leaves [%d, %d)", l.round, len(hashes), start, end)
 	}
-	li := l.tx.b(bLeafIndex)
 	seen := make(map[tlog.Hash]bool, len(leaves))
-	for _, leaf := range leaves {
+	rh := make([]tlog.Hash, len(leaves))
+	for i, leaf := range leaves {
 		h := tlog.RecordHash(leaf)
-		if seen[h] || li.Get(rkey(l.round, h[:])) != nil {
+		if seen[h] {
 			return fmt.Errorf("store: leaf %s of %s: %w", h, l.round, ErrExists)
 		}
-		seen[h] = true
+		if _, err := l.Find(h); err == nil {
+			return fmt.Errorf("store: leaf %s of %s: %w", h, l.round, ErrExists)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		seen[h], rh[i] = true, h
 	}
 	hb := l.tx.b(bHashes)
 	base := tlog.StoredHashCount(start)
@@ -83,15 +91,25 @@ func (l *Log) Append(start int64, leaves [][]byte, hashes []tlog.Hash) error {
 	}
 	for i, leaf := range leaves {
 		idx := start + int64(i)
-		h := tlog.RecordHash(leaf)
 		if err := l.tx.b(bLeaves).Put(rkey(l.round, u64(uint64(idx))), leaf); err != nil {
 			return err
 		}
-		if err := li.Put(rkey(l.round, h[:]), u64(uint64(idx))); err != nil {
-			return err
-		}
 	}
-	return l.tx.b(bLogSize).Put([]byte(l.round), u64(uint64(end)))
+	if err := l.tx.b(bLogSize).Put([]byte(l.round), u64(uint64(end))); err != nil {
+		return err
+	}
+	// The leaf index is kept in memory (logmem.go): note the hashes for
+	// this transaction's lookups and for the memory after the commit.
+	lw := l.tx.writes(l.round)
+	if lw.start < 0 {
+		lw.start = start
+	}
+	for i, h := range rh {
+		lw.hashes = append(lw.hashes, h)
+		lw.index[h] = start + int64(i)
+	}
+	lw.end = end
+	return nil
 }
 
 // ReadLeaves returns the leaves with indexes start ≤ i < end; it
@@ -146,16 +164,42 @@ func (l *Log) ForEachLeaf(fn func(i int64, leaf []byte) error) error {
 }
 
 // Find returns the index of the leaf whose record hash is h, or
-// ErrNotFound.
+// ErrNotFound. The leaf index is kept in memory (logmem.go); the answer is
+// the transaction's snapshot's.
 func (l *Log) Find(h tlog.Hash) (int64, error) {
-	v := l.tx.b(bLeafIndex).Get(rkey(l.round, h[:]))
-	if v == nil {
-		return 0, ErrNotFound
+	committed, err := l.Size()
+	if err != nil {
+		return 0, err
 	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("store: log %s leaf index: %w", l.round, ErrLogCorrupt)
+	if lw := l.tx.logWrites(l.round); lw != nil {
+		if i, ok := lw.index[h]; ok {
+			return i, nil
+		}
+		if lw.start >= 0 {
+			committed = lw.start
+		}
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	m, unlock, err := l.mem()
+	if err != nil {
+		return 0, err
+	}
+	from := int64(0)
+	if m != nil {
+		cands, n := m.candidates(h), m.n
+		unlock()
+		for _, i := range cands {
+			if i < committed && l.leafHashIs(i, h) {
+				return i, nil
+			}
+		}
+		from = n
+	}
+	// Leaves the memory does not hold yet (a commit whose extension has
+	// not run, or no memory).
+	if i := l.scanHashes(h, from, committed); i >= 0 {
+		return i, nil
+	}
+	return 0, ErrNotFound
 }
 
 // LeafHashes returns the record hashes of leaves [0, n).
@@ -185,53 +229,145 @@ func (l *Log) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // TreeHash returns the root hash of the log's first n leaves.
 func (l *Log) TreeHash(n int64) (tlog.Hash, error) { return tlog.TreeHash(n, l) }
 
-// Voter returns what the log records for a roll key (zero when nothing).
+// Voter returns what the log records for a roll key (zero when nothing),
+// as of the transaction's snapshot. The states are kept in memory
+// (logmem.go), built from the voter journal.
 func (l *Log) Voter(key [32]byte) (core.Voter, error) {
-	v := l.tx.b(bVoters).Get(rkey(l.round, key[:]))
-	if v == nil {
-		return core.Voter{}, nil
+	if lw := l.tx.logWrites(l.round); lw != nil {
+		if jw, ok := lw.voters[key]; ok {
+			return jw.v, nil
+		}
 	}
-	if len(v) != 17 {
-		return core.Voter{}, fmt.Errorf("store: log %s voter: %w", l.round, ErrLogCorrupt)
+	v, _, err := l.committedVoter(key)
+	return v, err
+}
+
+// committedVoter returns key's state as of the transaction's snapshot
+// without its own writes, and the size of the journal entry it comes
+// from (0: none).
+func (l *Log) committedVoter(key [32]byte) (core.Voter, int64, error) {
+	committed, err := l.Size()
+	if err != nil {
+		return core.Voter{}, 0, err
 	}
-	return core.Voter{
-		Ballots: int(binary.BigEndian.Uint64(v[0:8])),
-		Last:    int64(binary.BigEndian.Uint64(v[8:16])),
-		Voided:  v[16] == 1,
-	}, nil
+	if lw := l.tx.logWrites(l.round); lw != nil && lw.start >= 0 {
+		committed = lw.start
+	}
+	m, unlock, err := l.mem()
+	if err != nil {
+		return core.Voter{}, 0, err
+	}
+	var va voterAt
+	from := int64(0)
+	if m != nil {
+		va, from = m.voters[key], m.n
+		unlock()
+	}
+	// Entries the memory does not hold yet (or no memory).
+	if committed > from {
+		err := l.forEachJournal(from, committed, func(at int64, k [32]byte, v core.Voter, prev int64) error {
+			if k == key {
+				va = voterAt{v: v, at: at, prev: prev}
+			}
+			return nil
+		})
+		if err != nil {
+			return core.Voter{}, 0, err
+		}
+	}
+	if va.at <= committed {
+		return va.v, va.at, nil
+	}
+	// The memory is newer than this snapshot: the entry before, when
+	// the snapshot holds it, else the snapshot's journal (a rare, slower
+	// case: the key changed twice since the snapshot).
+	if va.prev == 0 {
+		return core.Voter{}, 0, nil
+	}
+	if va.prev <= committed {
+		v, _, err := l.journalAt(va.prev, key)
+		return v, va.prev, err
+	}
+	va = voterAt{}
+	err = l.forEachJournal(0, committed, func(at int64, k [32]byte, v core.Voter, _ int64) error {
+		if k == key {
+			va = voterAt{v: v, at: at}
+		}
+		return nil
+	})
+	return va.v, va.at, err
 }
 
 // ForEachVoter calls fn for every roll key the log records something
-// for, in key order. An error from fn stops the iteration and is
-// returned.
+// for, in key order, with its state as of the transaction's snapshot
+// (read from the voter journal). An error from fn stops the iteration and
+// is returned.
 func (l *Log) ForEachVoter(fn func(key [32]byte, v core.Voter) error) error {
-	prefix := rkey(l.round)
-	c := l.tx.b(bVoters).Cursor()
-	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-		if len(k) != len(prefix)+32 || len(v) != 17 {
-			return fmt.Errorf("store: log %s voter: %w", l.round, ErrLogCorrupt)
+	size, err := l.Size()
+	if err != nil {
+		return err
+	}
+	latest := make(map[[32]byte]core.Voter)
+	if err := l.forEachJournal(0, size, func(_ int64, k [32]byte, v core.Voter, _ int64) error {
+		latest[k] = v
+		return nil
+	}); err != nil {
+		return err
+	}
+	if lw := l.tx.logWrites(l.round); lw != nil {
+		for k, jw := range lw.voters {
+			latest[k] = jw.v
 		}
-		err := fn([32]byte(k[len(prefix):]), core.Voter{
-			Ballots: int(binary.BigEndian.Uint64(v[0:8])),
-			Last:    int64(binary.BigEndian.Uint64(v[8:16])),
-			Voided:  v[16] == 1,
-		})
-		if err != nil {
+	}
+	keys := make([][32]byte, 0, len(latest))
+	for k := range latest {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, k := range keys {
+		if err := fn(k, latest[k]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// PutVoter records what the log holds for a roll key.
+// PutVoter records what the log holds for a roll key: an entry of the
+// voter journal at the log's current size (normally after the
+// transaction's appends), pointing back to the key's previous entry.
 func (l *Log) PutVoter(key [32]byte, v core.Voter) error {
-	b := make([]byte, 17)
-	binary.BigEndian.PutUint64(b[0:8], uint64(v.Ballots))
-	binary.BigEndian.PutUint64(b[8:16], uint64(v.Last))
-	if v.Voided {
-		b[16] = 1
+	size, err := l.Size()
+	if err != nil {
+		return err
 	}
-	return l.tx.b(bVoters).Put(rkey(l.round, key[:]), b)
+	if size == 0 {
+		return fmt.Errorf("store: log %s: voter state of an empty log", l.round)
+	}
+	lw := l.tx.writes(l.round)
+	var prev int64
+	if jw, ok := lw.voters[key]; ok {
+		prev = jw.at
+		if jw.at == size {
+			prev = jw.prev
+		}
+	} else {
+		_, at, err := l.committedVoter(key)
+		if err != nil {
+			return err
+		}
+		prev = at
+		if at == size {
+			if _, prev, err = l.journalAt(at, key); err != nil {
+				return err
+			}
+		}
+	}
+	if err := l.tx.b(bVoterLog).Put(l.journalKey(size, key), journalValue(v, prev)); err != nil {
+		return err
+	}
+	lw.voters[key] = journalW{v: v, at: size, prev: prev}
+	lw.end = max(lw.end, size)
+	return nil
 }
 
 // PutCheckpoint stores the signed checkpoint note for tree size size.
@@ -325,7 +461,7 @@ type LogStorage struct {
 func (s *Store) LogStorage(round string) *LogStorage { return &LogStorage{s: s, round: round} }
 
 func (ls *LogStorage) view(fn func(l *Log) error) error {
-	return ls.s.db.View(func(btx *bolt.Tx) error { return fn((&Tx{tx: btx}).Log(ls.round)) })
+	return ls.s.db.View(func(btx *bolt.Tx) error { return fn((&Tx{tx: btx, s: ls.s}).Log(ls.round)) })
 }
 
 // ReadHashes implements ledger.Storage.
@@ -348,13 +484,7 @@ func (ls *LogStorage) Size() (n int64, err error) {
 
 // Append implements ledger.Storage in its own Update transaction.
 func (ls *LogStorage) Append(start int64, leaves [][]byte, hashes []tlog.Hash) error {
-	err := ls.s.db.Update(func(btx *bolt.Tx) error {
-		return (&Tx{tx: btx}).Log(ls.round).Append(start, leaves, hashes)
-	})
-	if err == nil {
-		ls.s.gen.Add(1)
-	}
-	return err
+	return ls.s.update(func(tx *Tx) error { return tx.Log(ls.round).Append(start, leaves, hashes) })
 }
 
 // Find returns the index of the leaf whose record hash is h, or an error

@@ -41,8 +41,12 @@ var (
 	ErrExists = core.ErrExists
 )
 
-// schemaVersion is written to the meta bucket; Open refuses newer files.
-const schemaVersion = 1
+// schemaVersion is written to the meta bucket; Open refuses newer files
+// and upgrades older ones. Schema 2 (this one) keeps each log's leaf
+// index and voter states in memory and appends the voter journal
+// (voter_log) instead of the buckets leaf_index and voters of schema 1
+// (logmem.go).
+const schemaVersion = 2
 
 // Bucket names. The layout is described in docs/operations.md.
 var (
@@ -58,6 +62,8 @@ var (
 	bLogSize     = []byte("log_size")
 	bLeaves      = []byte("leaves")
 	bHashes      = []byte("hashes")
+	bVoterLog    = []byte("voter_log")
+	// Schema 1's buckets, removed by the upgrade to schema 2.
 	bLeafIndex   = []byte("leaf_index")
 	bVoters      = []byte("voters")
 	bCheckpoints = []byte("checkpoints")
@@ -68,15 +74,16 @@ var (
 	bFollowUps   = []byte("followups")
 
 	allBuckets = [][]byte{bMeta, bFunds, bCommunities, bRounds, bProposals, bProjects, bManifests,
-		bRolls, bLogSize, bLeaves, bHashes, bLeafIndex, bVoters, bCheckpoints, bResults, bAccounts,
+		bRolls, bLogSize, bLeaves, bHashes, bVoterLog, bCheckpoints, bResults, bAccounts,
 		bSessions, bAudit, bSlips, bFollowUps}
 )
 
 // Store is an open database. Its methods are safe for concurrent use;
 // bbolt allows many readers and one writer at a time.
 type Store struct {
-	db  *bolt.DB
-	gen atomic.Uint64 // write transactions committed since Open
+	db   *bolt.DB
+	gen  atomic.Uint64 // write transactions committed since Open
+	mems logMems       // the logs' leaf index and voter states (logmem.go)
 }
 
 // Open opens (creating if needed) the database file at path and its
@@ -113,10 +120,18 @@ func Open(path string) (*Store, error) {
 			if len(v) != 8 {
 				return errors.New("corrupt schema version")
 			}
-			if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+			got := binary.BigEndian.Uint64(v)
+			if got > schemaVersion {
 				return fmt.Errorf("database schema %d is newer than this server (%d)", got, schemaVersion)
 			}
-			return nil
+			if got == schemaVersion {
+				return nil
+			}
+		}
+		// A new file, or one of schema 1: its voters move into the
+		// journal, its leaf index is dropped (both are kept in memory).
+		if err := upgradeV2(tx); err != nil {
+			return err
 		}
 		return meta.Put([]byte("schema"), u64(schemaVersion))
 	})
@@ -145,7 +160,7 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return err
 	}
 	defer recoverTx(&err)
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) })
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, s: s}) })
 }
 
 // Update runs fn in a read-write transaction and commits it (with fsync)
@@ -157,8 +172,20 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		return err
 	}
 	defer recoverTx(&err)
-	err = noSpace(s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx}) }))
+	return s.update(fn)
+}
+
+// update is Update without the checks: one write transaction, then,
+// after the commit, the logs' memory (logmem.go) is extended with what it
+// appended and the generation grows.
+func (s *Store) update(fn func(tx *Tx) error) error {
+	w := &txWrites{}
+	err := noSpace(s.db.Update(func(btx *bolt.Tx) error {
+		clear(w.logs) // bbolt does not run fn twice, but be exact
+		return fn(&Tx{tx: btx, s: s, w: w})
+	}))
 	if err == nil {
+		s.applied(w)
 		s.gen.Add(1)
 	}
 	return err
@@ -229,6 +256,8 @@ func (tx *Tx) Digest() [32]byte {
 // [Store.Update]. It must not be used after that function returns.
 type Tx struct {
 	tx *bolt.Tx
+	s  *Store
+	w  *txWrites // what a write transaction wrote to logs (nil in reads)
 }
 
 func (tx *Tx) b(name []byte) *bolt.Bucket { return tx.tx.Bucket(name) }

@@ -499,6 +499,10 @@ func TestCheckpointsAndVoters(t *testing.T) {
 		}
 		var k [32]byte
 		k[0] = 7
+		// A voter's state belongs to the log's size: leaves first.
+		if _, err := appendLeaves(tx, "r", []byte("a"), []byte("b"), []byte("c")); err != nil {
+			return err
+		}
 		if err := l.PutVoter(k, core.Voter{Ballots: 2, Last: 8, Voided: true}); err != nil {
 			return err
 		}
