@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hedensted-pb/pb/ui/core"
+
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // filledDB writes a closed database with enough leaves that the leaves
@@ -171,4 +174,56 @@ func digest(t *testing.T, s *Store) [32]byte {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestCheckJournal: Check refuses a schema-2 file whose voter journal
+// contradicts its logs (an entry beyond its log, one pointing back to a
+// missing entry, a malformed value) or whose leaves lack their stored
+// hashes, and the upgrade's leftovers; a whole one passes.
+func TestCheckJournal(t *testing.T) {
+	damage := map[string]func(tx *bolt.Tx) error{
+		"beyond the log": func(tx *bolt.Tx) error {
+			return tx.Bucket(bVoterLog).Put(rkey("r", u64(9), make([]byte, 32)), journalValue(core.Voter{Ballots: 1}, 0))
+		},
+		"missing previous entry": func(tx *bolt.Tx) error {
+			return tx.Bucket(bVoterLog).Put(rkey("r", u64(2), make([]byte, 32)), journalValue(core.Voter{Ballots: 1}, 1))
+		},
+		"malformed value": func(tx *bolt.Tx) error {
+			return tx.Bucket(bVoterLog).Put(rkey("r", u64(2), make([]byte, 32)), []byte("short"))
+		},
+		"stored hash missing": func(tx *bolt.Tx) error {
+			return tx.Bucket(bHashes).Delete(rkey("r", u64(uint64(tlog.StoredHashIndex(0, 1)))))
+		},
+		"schema 1 bucket": func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucket(bVoters)
+			return err
+		},
+	}
+	for name, fn := range damage {
+		t.Run(name, func(t *testing.T) {
+			s := MustOpen(t)
+			update(t, s, func(tx *Tx) error {
+				if _, err := appendLeaves(tx, "r", []byte("a"), []byte("b"), []byte("c")); err != nil {
+					return err
+				}
+				return tx.Log("r").PutVoter([32]byte{1}, core.Voter{Ballots: 1, Last: 1})
+			})
+			path := s.Path()
+			s.Close()
+			if err := Check(path); err != nil {
+				t.Fatalf("whole file: %v", err)
+			}
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Update(fn); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if err := Check(path); !errors.Is(err, ErrDamaged) {
+				t.Errorf("Check = %v, want ErrDamaged", err)
+			}
+		})
+	}
 }

@@ -184,3 +184,40 @@ func TestLeafIndexPrefixes(t *testing.T) {
 		t.Errorf("candidates of an unknown hash = %v", got)
 	}
 }
+
+// TestVoterOfOldSnapshot: a snapshot older than two changes of a key
+// finds the key's state from its own journal.
+func TestVoterOfOldSnapshot(t *testing.T) {
+	s := MustOpen(t)
+	k := [32]byte{9}
+	put := func(leaf string, v core.Voter) {
+		t.Helper()
+		update(t, s, func(tx *Tx) error {
+			if _, err := appendLeaves(tx, "r", []byte(leaf)); err != nil {
+				return err
+			}
+			return tx.Log("r").PutVoter(k, v)
+		})
+	}
+	put("a", core.Voter{Ballots: 1, Last: 0})
+	old, err := s.db.Begin(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Rollback()
+	r := &Tx{tx: old, s: s}
+	if v, err := r.Log("r").Voter(k); err != nil || v.Ballots != 1 {
+		t.Fatalf("Voter = %+v, %v", v, err)
+	}
+	put("b", core.Voter{Ballots: 2, Last: 1})
+	put("c", core.Voter{Ballots: 3, Last: 2, Voided: true})
+	if v, err := r.Log("r").Voter(k); err != nil || v != (core.Voter{Ballots: 1, Last: 0}) {
+		t.Errorf("old snapshot: Voter = %+v, %v, want the first state", v, err)
+	}
+	view(t, s, func(tx *Tx) error {
+		if v, err := tx.Log("r").Voter(k); err != nil || v != (core.Voter{Ballots: 3, Last: 2, Voided: true}) {
+			t.Errorf("Voter = %+v, %v, want the last state", v, err)
+		}
+		return nil
+	})
+}
