@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,12 @@ import (
 // key keep their arrival order (a revote follows the ballot it replaces,
 // a void follows the ballots it cancels).
 //
+// Collecting and committing overlap: a submission only appends to the
+// batch being collected (under a mutex, never waiting for a commit), and
+// one committer goroutine appends the batches that are complete, one
+// after the other, in order. So while a batch is written and synced, the
+// next one fills, and the handlers go on verifying and queueing ballots.
+//
 // The authoritative one-ballot-per-key checks run inside the transaction,
 // serialised with every other append: a repeated leaf gets the index it
 // already has, a second ballot of a key under revote none is refused, and
@@ -35,12 +42,25 @@ import (
 type sequencer struct {
 	svc    *Service
 	period time.Duration
-	in     chan *entry
-	ops    chan *seqOp
+
+	mu       sync.Mutex
+	pending  []*entry       // the batch being collected
+	perRound map[string]int // entries of pending by round
+	gen      uint64         // grows when pending is taken; a period's timer holds the gen it began in
+	work     []seqWork      // complete batches and ops, for the committer in order
+	closed   bool
+	seq      uint64 // arrival counter
+
+	kick   chan struct{} // cap 1: work was added
 	quit   chan struct{}
 	done   chan struct{}
-	seq    uint64       // arrival counter, owned by run
 	queued atomic.Int64 // entries waiting for the next batch (for tests)
+}
+
+// seqWork is a batch to append or an op to run.
+type seqWork struct {
+	batch []*entry
+	op    *seqOp
 }
 
 // entry is one leaf waiting for its batch.
@@ -67,27 +87,48 @@ type outcome struct {
 	err     error
 }
 
-// seqOp is a function run by the sequencer between batches.
+// seqOp is a function run by the committer between batches.
 type seqOp struct {
 	fn   func() error
 	done chan error
 }
 
 func newSequencer(s *Service, period time.Duration) *sequencer {
-	return &sequencer{svc: s, period: period, in: make(chan *entry), ops: make(chan *seqOp),
-		quit: make(chan struct{}), done: make(chan struct{})}
+	return &sequencer{svc: s, period: period, perRound: make(map[string]int),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // submit queues a leaf and waits until its batch is on disk.
 func (s *sequencer) submit(ctx context.Context, e *entry) (outcome, error) {
+	if ctx.Err() != nil {
+		return outcome{}, core.Errorf(core.Unavailable, "timed out waiting for the log; send the ballot again")
+	}
 	e.done = make(chan outcome, 1)
 	e.hash = tlog.RecordHash(e.leaf)
-	select {
-	case s.in <- e:
-	case <-s.done:
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return outcome{}, core.ErrShuttingDown
-	case <-ctx.Done():
-		return outcome{}, core.Errorf(core.Unavailable, "timed out waiting for the log; send the ballot again")
+	}
+	s.seq++
+	e.seq = s.seq
+	first := len(s.pending) == 0
+	s.pending = append(s.pending, e)
+	full := false
+	if s.perRound[e.round]++; s.perRound[e.round] >= batchFull {
+		// This round's part leaves now; the others keep waiting for
+		// the period.
+		s.takeRound(e.round)
+		full = true
+	}
+	gen := s.gen
+	s.queued.Store(int64(len(s.pending)))
+	s.mu.Unlock()
+	if first && !full {
+		time.AfterFunc(s.period, func() { s.tick(gen) })
+	}
+	if full {
+		s.wake()
 	}
 	// Once queued, the entry will be answered: wait for it even past the
 	// context, so that nothing is acknowledged before it is on disk.
@@ -95,93 +136,120 @@ func (s *sequencer) submit(ctx context.Context, e *entry) (outcome, error) {
 	return o, o.err
 }
 
-// do runs fn in the sequencer goroutine after appending the batch in
-// flight, so fn is serialised with every batch.
-func (s *sequencer) do(ctx context.Context, fn func() error) error {
-	op := &seqOp{fn: fn, done: make(chan error, 1)}
-	select {
-	case s.ops <- op:
-	case <-s.done:
-		return core.ErrShuttingDown
-	case <-ctx.Done():
-		return ctx.Err()
+// takeRound moves round's entries from pending into the work (s.mu held).
+func (s *sequencer) takeRound(round string) {
+	var part, rest []*entry
+	for _, p := range s.pending {
+		if p.round == round {
+			part = append(part, p)
+		} else {
+			rest = append(rest, p)
+		}
 	}
+	s.work = append(s.work, seqWork{batch: part})
+	s.pending = rest
+	delete(s.perRound, round)
+	if len(rest) == 0 {
+		s.gen++ // the period's timer has nothing left to take
+	}
+}
+
+// takeAll moves the whole pending batch into the work (s.mu held).
+func (s *sequencer) takeAll() {
+	if len(s.pending) > 0 {
+		s.work = append(s.work, seqWork{batch: s.pending})
+		s.pending = nil
+		clear(s.perRound)
+	}
+	s.gen++
+	s.queued.Store(0)
+}
+
+// tick ends the batch period that began in generation gen.
+func (s *sequencer) tick(gen uint64) {
+	s.mu.Lock()
+	if s.gen != gen || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.takeAll()
+	s.mu.Unlock()
+	s.wake()
+}
+
+func (s *sequencer) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// do runs fn in the committer after appending the batch in flight, so fn
+// is serialised with every batch.
+func (s *sequencer) do(ctx context.Context, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &seqOp{fn: fn, done: make(chan error, 1)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return core.ErrShuttingDown
+	}
+	s.takeAll()
+	s.work = append(s.work, seqWork{op: op})
+	s.mu.Unlock()
+	s.wake()
 	return <-op.done
 }
 
 // stop appends the batch in flight and stops the sequencer. Later
 // submissions fail with 503.
 func (s *sequencer) stop() {
-	select {
-	case <-s.done:
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.done
 		return
-	default:
 	}
+	s.closed = true
+	s.takeAll()
+	s.mu.Unlock()
 	close(s.quit)
 	<-s.done
 }
 
+// run is the committer: it appends the complete batches and runs the ops,
+// in the order they were handed over, until stop.
 func (s *sequencer) run() {
 	defer close(s.done)
-	var pending []*entry
-	perRound := make(map[string]int) // entries of pending by round
-	var timer *time.Timer
-	var tick <-chan time.Time
-	flush := func() {
-		if timer != nil {
-			timer.Stop()
-			timer, tick = nil, nil
-		}
-		if len(pending) > 0 {
-			s.flush(pending)
-			pending = nil
-			clear(perRound)
-			s.queued.Store(0)
-		}
-	}
 	for {
 		select {
-		case e := <-s.in:
-			s.seq++
-			e.seq = s.seq
-			pending = append(pending, e)
-			s.queued.Store(int64(len(pending)))
-			if timer == nil {
-				timer = time.NewTimer(s.period)
-				tick = timer.C
-			}
-			if perRound[e.round]++; perRound[e.round] >= batchFull {
-				// This round's part leaves now; the others keep
-				// waiting for the period.
-				var part, rest []*entry
-				for _, p := range pending {
-					if p.round == e.round {
-						part = append(part, p)
-					} else {
-						rest = append(rest, p)
-					}
-				}
-				s.flush(part)
-				pending = rest
-				delete(perRound, e.round)
-				s.queued.Store(int64(len(pending)))
-				if len(pending) == 0 {
-					timer.Stop()
-					timer, tick = nil, nil
-				}
-			}
-		case <-tick:
-			timer, tick = nil, nil
-			s.flush(pending)
-			pending = nil
-			clear(perRound)
-			s.queued.Store(0)
-		case op := <-s.ops:
-			flush()
-			op.done <- op.fn()
+		case <-s.kick:
+			s.drain()
 		case <-s.quit:
-			flush()
+			s.drain()
 			return
+		}
+	}
+}
+
+// drain does the work handed over so far.
+func (s *sequencer) drain() {
+	for {
+		s.mu.Lock()
+		if len(s.work) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		w := s.work[0]
+		s.work[0] = seqWork{}
+		s.work = s.work[1:]
+		s.mu.Unlock()
+		if w.op != nil {
+			w.op.done <- w.op.fn()
+		} else {
+			s.flush(w.batch)
 		}
 	}
 }
