@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -19,7 +19,7 @@ func (a *App) handleBallot(c *fiber.Ctx) error {
 	if cast.Repeat {
 		status = http.StatusOK
 	}
-	c.Set("X-PB-Index", fmt.Sprint(cast.Receipt.Index))
+	c.Set("X-PB-Index", strconv.FormatInt(cast.Receipt.Index, 10))
 	c.Set("X-PB-Tracker", cast.Receipt.Tracker())
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")

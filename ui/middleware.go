@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -68,12 +69,14 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 		}
 	}
 	rid, _ := c.Locals(localRequestID).(string)
-	a.log.Info("request",
-		"method", c.Method(),
-		"path", c.Path(),
-		"status", c.Response().StatusCode(),
-		"latency", time.Since(start).Round(time.Microsecond).String(),
-		"request_id", rid)
+	// LogAttrs: no boxing of the values (one line per ballot at
+	// thousands a second).
+	a.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+		slog.String("method", c.Method()),
+		slog.String("path", c.Path()),
+		slog.Int("status", c.Response().StatusCode()),
+		slog.String("latency", time.Since(start).Round(time.Microsecond).String()),
+		slog.String("request_id", rid))
 	return nil
 }
 
