@@ -1,11 +1,9 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/hedensted-pb/pb/ui/core"
 
@@ -15,7 +13,8 @@ import (
 
 // Log is one round's Merkle log (docs/record.md §7) inside a transaction:
 // its leaves, the stored hashes of golang.org/x/mod/sumdb/tlog, an index
-// from leaf hash to leaf, what each roll key has done, the signed
+// from leaf hash to leaf and what each roll key has done (both kept in
+// memory, logmem.go; the latter from the voter journal), the signed
 // checkpoints and the result notes. Appends made through a Log obtained
 // from an Update transaction become durable together when it commits.
 //
@@ -299,33 +298,55 @@ func (l *Log) committedVoter(key [32]byte) (core.Voter, int64, error) {
 }
 
 // ForEachVoter calls fn for every roll key the log records something
-// for, in key order, with its state as of the transaction's snapshot
-// (read from the voter journal). An error from fn stops the iteration and
-// is returned.
+// for, in no particular order, with its state as of the transaction's
+// snapshot: from memory when it holds exactly that snapshot, else from the
+// voter journal. An error from fn stops the iteration and is returned.
 func (l *Log) ForEachVoter(fn func(key [32]byte, v core.Voter) error) error {
 	size, err := l.Size()
 	if err != nil {
 		return err
 	}
-	latest := make(map[[32]byte]core.Voter)
-	if err := l.forEachJournal(0, size, func(_ int64, k [32]byte, v core.Voter, _ int64) error {
-		latest[k] = v
-		return nil
-	}); err != nil {
-		return err
+	type keyVoter struct {
+		k [32]byte
+		v core.Voter
 	}
-	if lw := l.tx.logWrites(l.round); lw != nil {
-		for k, jw := range lw.voters {
-			latest[k] = jw.v
+	var all []keyVoter
+	lw := l.tx.logWrites(l.round)
+	if lw == nil {
+		m, unlock, err := l.mem()
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			if m.n == size {
+				all = make([]keyVoter, 0, len(m.voters))
+				for k, va := range m.voters {
+					all = append(all, keyVoter{k, va.v})
+				}
+			}
+			unlock()
 		}
 	}
-	keys := make([][32]byte, 0, len(latest))
-	for k := range latest {
-		keys = append(keys, k)
+	if all == nil {
+		latest := make(map[[32]byte]core.Voter)
+		if err := l.forEachJournal(0, size, func(_ int64, k [32]byte, v core.Voter, _ int64) error {
+			latest[k] = v
+			return nil
+		}); err != nil {
+			return err
+		}
+		if lw != nil {
+			for k, jw := range lw.voters {
+				latest[k] = jw.v
+			}
+		}
+		all = make([]keyVoter, 0, len(latest))
+		for k, v := range latest {
+			all = append(all, keyVoter{k, v})
+		}
 	}
-	slices.SortFunc(keys, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
-	for _, k := range keys {
-		if err := fn(k, latest[k]); err != nil {
+	for _, kv := range all {
+		if err := fn(kv.k, kv.v); err != nil {
 			return err
 		}
 	}
@@ -333,17 +354,20 @@ func (l *Log) ForEachVoter(fn func(key [32]byte, v core.Voter) error) error {
 }
 
 // PutVoter records what the log holds for a roll key: an entry of the
-// voter journal at the log's current size (normally after the
-// transaction's appends), pointing back to the key's previous entry.
+// voter journal at the log's current size, pointing back to the key's
+// previous entry. It must follow an append to the log in the same
+// transaction (the leaf that changed the key's state).
 func (l *Log) PutVoter(key [32]byte, v core.Voter) error {
 	size, err := l.Size()
 	if err != nil {
 		return err
 	}
-	if size == 0 {
-		return fmt.Errorf("store: log %s: voter state of an empty log", l.round)
+	// A key's state changes with the leaf that changes it: the journal
+	// entry belongs to a size no snapshot had before this transaction.
+	lw := l.tx.logWrites(l.round)
+	if lw == nil || lw.start < 0 {
+		return fmt.Errorf("store: log %s: voter state changed without an append in the transaction", l.round)
 	}
-	lw := l.tx.writes(l.round)
 	var prev int64
 	if jw, ok := lw.voters[key]; ok {
 		prev = jw.at

@@ -160,6 +160,12 @@ func TestLogMemorySnapshots(t *testing.T) {
 		if got := voter(tx, k2); got != (core.Voter{Ballots: 2, Last: 5}) {
 			t.Errorf("Voter(k2) = %+v", got)
 		}
+		// From memory (it holds this snapshot).
+		got := voters(tx)
+		slices.SortFunc(got, func(a, b [32]byte) int { return int(a[0]) - int(b[0]) })
+		if !slices.Equal(got, [][32]byte{k1, k2}) {
+			t.Errorf("voters %x, want k1 and k2", got)
+		}
 		return nil
 	})
 	path := s.Path()
