@@ -47,6 +47,7 @@ type sequencer struct {
 	pending  []*entry       // the batch being collected
 	perRound map[string]int // entries of pending by round
 	gen      uint64         // grows when pending is taken; a period's timer holds the gen it began in
+	timer    *time.Timer    // the period of pending, nil when pending is empty
 	work     []seqWork      // complete batches and ops, for the committer in order
 	closed   bool
 	seq      uint64 // arrival counter
@@ -121,12 +122,12 @@ func (s *sequencer) submit(ctx context.Context, e *entry) (outcome, error) {
 		s.takeRound(e.round)
 		full = true
 	}
-	gen := s.gen
+	if first && !full {
+		gen := s.gen
+		s.timer = time.AfterFunc(s.period, func() { s.tick(gen) })
+	}
 	s.queued.Store(int64(len(s.pending)))
 	s.mu.Unlock()
-	if first && !full {
-		time.AfterFunc(s.period, func() { s.tick(gen) })
-	}
 	if full {
 		s.wake()
 	}
@@ -150,7 +151,17 @@ func (s *sequencer) takeRound(round string) {
 	s.pending = rest
 	delete(s.perRound, round)
 	if len(rest) == 0 {
-		s.gen++ // the period's timer has nothing left to take
+		s.endPeriod() // its timer has nothing left to take
+	}
+}
+
+// endPeriod ends the period of the pending batch (s.mu held): its timer,
+// if it has not fired, is stopped, and if it has, finds a newer gen.
+func (s *sequencer) endPeriod() {
+	s.gen++
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
 	}
 }
 
@@ -161,7 +172,7 @@ func (s *sequencer) takeAll() {
 		s.pending = nil
 		clear(s.perRound)
 	}
-	s.gen++
+	s.endPeriod()
 	s.queued.Store(0)
 }
 
