@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -30,16 +31,20 @@ type Receipt struct {
 
 // Bytes returns the canonical receipt file.
 func (r *Receipt) Bytes() []byte {
-	var b bytes.Buffer
-	b.WriteString(receiptHeader + "\n")
-	b.WriteString("extra " + canon.EncodeB64(r.Extra) + "\n")
-	b.WriteString("index " + canon.FormatDecimal(r.Index) + "\n")
+	// One buffer of the receipt's size: the server writes one per ballot.
+	n := len(receiptHeader) + len("\nextra \nindex \n\n") + (len(r.Extra)+2)/3*4 + 20 + 45*len(r.Proof) + len(r.Checkpoint)
+	b := make([]byte, 0, n)
+	b = append(b, receiptHeader+"\nextra "...)
+	b = canon.AppendB64(b, r.Extra)
+	b = append(b, "\nindex "...)
+	b = strconv.AppendInt(b, r.Index, 10)
+	b = append(b, '\n')
 	for _, h := range r.Proof {
-		b.WriteString(canon.EncodeB64(h[:]) + "\n")
+		b = canon.AppendB64(b, h[:])
+		b = append(b, '\n')
 	}
-	b.WriteString("\n")
-	b.Write(r.Checkpoint)
-	return b.Bytes()
+	b = append(b, '\n')
+	return append(b, r.Checkpoint...)
 }
 
 // ParseReceipt parses a receipt file strictly: the header line, an extra
