@@ -121,6 +121,10 @@ func (c *requestCtx) end() {
 	}
 }
 
+// AccessLogMessage is the message of the access log's line, one per
+// request, at level Info (pbserver writes these lines in bursts).
+const AccessLogMessage = "request"
+
 // accessLog logs one line per request: method, path without the query,
 // status, latency and request id. Never the client address, the query
 // string, headers or the body: ballot routes must not leave traces of who
@@ -137,7 +141,7 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	rid, _ := c.Locals(localRequestID).(string)
 	// LogAttrs: no boxing of the values (one line per ballot at
 	// thousands a second).
-	a.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+	a.log.LogAttrs(context.Background(), slog.LevelInfo, AccessLogMessage,
 		slog.String("method", c.Method()),
 		slog.String("path", c.Path()),
 		slog.Int("status", c.Response().StatusCode()),

@@ -56,7 +56,8 @@ func maxConns(configured, openFiles int, logger *slog.Logger) (int, error) {
 // flight and sign the final checkpoints, close the store. It prints how to
 // use the server to stdout and logs to stderr.
 func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.Writer) (err error) {
-	logger := newLogger(cfg.LogFormat, stderr)
+	logger, sink := newLogger(cfg.LogFormat, stderr)
+	defer sink.Flush()
 	data := cfg.Data
 	temporary := false
 	if data == "" {
@@ -160,13 +161,17 @@ func serve(ctx context.Context, cfg config, ln net.Listener, stdout, stderr io.W
 	}
 }
 
-// newLogger builds the server's one logger.
-func newLogger(format string, w io.Writer) *slog.Logger {
+// newLogger builds the server's one logger, writing to w through a
+// logSink (access lines in bursts, everything else at once); the caller
+// flushes the sink when it stops.
+func newLogger(format string, w io.Writer) (*slog.Logger, *logSink) {
+	sink := newLogSink(w)
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	var h slog.Handler = slog.NewTextHandler(sink, opts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(sink, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(sinkHandler{h, sink}), sink
 }
 
 // publicAddr is the host:port to put in URLs: the configured host (so
