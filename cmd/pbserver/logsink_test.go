@@ -1,32 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hedensted-pb/pb/ui"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the sink's timer goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogSink: access lines wait (and come out on Flush, on the timer, or
 // when 32 KiB are held); any other record is written at once, after the
@@ -34,7 +14,7 @@ func (l *lockedBuffer) String() string {
 func TestLogSink(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
-			var out lockedBuffer
+			var out syncBuffer
 			log, sink := newLogger(format, &out)
 			log.Info(ui.AccessLogMessage, "path", "/b/1")
 			if got := out.String(); got != "" {
