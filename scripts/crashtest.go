@@ -16,16 +16,13 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +32,7 @@ import (
 	"time"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/scripts/internal/harness"
 	"github.com/hedensted-pb/pb/tally/ledger"
 	"github.com/hedensted-pb/pb/tally/recount"
 )
@@ -128,7 +126,7 @@ func run() error {
 		return err
 	}
 	base := "http://" + addr
-	admin := newClient(base)
+	admin := harness.NewAdmin(base)
 	codes, manifest, err := setupRound(admin, *voters)
 	if err != nil {
 		s.stop()
@@ -207,7 +205,7 @@ func run() error {
 
 	// Close, publish, verify.
 	for _, ph := range []string{"closed", "published"} {
-		if st, b := admin.do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": ph}); st != 200 {
+		if st, b := admin.Do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": ph}); st != 200 {
 			s.stop()
 			return fmt.Errorf("phase %s: %d %s", ph, st, b)
 		}
@@ -274,73 +272,11 @@ func randInt(n int) int {
 	return int(v.Int64())
 }
 
-// client is an administrator's HTTP client with a session.
-type client struct {
-	base string
-	http *http.Client
-	csrf string
-}
-
-func newClient(base string) *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{base: base, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute}}
-}
-
-func (c *client) do(method, path string, body any) (int, []byte) {
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd, ct = bytes.NewReader(b), "text/plain"
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequestWithContext(context.Background(), method, c.base+path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", ct)
-	}
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, []byte(err.Error())
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
-// setupRound makes a round with three projects and a roll of n codes,
-// freezes it and opens voting, as an administrator.
-func setupRound(c *client, n int) ([]ballot.Code, [32]byte, error) {
-	var s struct{ CSRF string }
-	st, b := c.do("POST", "/api/login", map[string]string{"name": "admin", "password": password})
-	if st != 200 {
-		return nil, [32]byte{}, fmt.Errorf("login: %d %s", st, b)
-	}
-	json.Unmarshal(b, &s)
-	c.csrf = s.CSRF
-	steps := []struct {
-		want         int
-		method, path string
-		body         any
-	}{
-		{201, "POST", "/api/funds", map[string]any{"id": "pulje", "name": "Landdistriktspuljen", "total": 600_000, "years": []int{2026, 2027, 2028}, "formula": "equal"}},
-		{201, "POST", "/api/communities", map[string]any{"id": "barrit", "name": "Barrit", "population": 720, "fund": "pulje"}},
-		{201, "POST", "/api/rounds", map[string]any{"id": round, "community": "barrit", "year": 2026, "title": "Crashtest 2026"}},
-		{200, "POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "proposals"}},
-		{200, "POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "review"}},
-		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "bibliotek", "title": "Nyt bibliotek", "cost": 90_000, "category": "laering"}},
-		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "legeplads", "title": "Legeplads", "cost": 60_000, "category": "fritid-og-faellesskab"}},
-		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "shelter", "title": "Shelter i skoven", "cost": 40_000, "category": "fritid-og-faellesskab"}},
-	}
-	for _, s := range steps {
-		if st, b := c.do(s.method, s.path, s.body); st != s.want {
-			return nil, [32]byte{}, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
-		}
+// setupRound makes a voting round with three projects and a roll of n
+// random codes, and returns the codes and the manifest hash.
+func setupRound(c *harness.Admin, n int) ([]ballot.Code, [32]byte, error) {
+	if err := c.Login(password); err != nil {
+		return nil, [32]byte{}, err
 	}
 	codes := make([]ballot.Code, n)
 	keys := make([][32]byte, n)
@@ -348,27 +284,8 @@ func setupRound(c *client, n int) ([]ballot.Code, [32]byte, error) {
 		codes[i], _ = ballot.NewCode(rand.Reader)
 		keys[i] = ballot.PublicKey(ballot.DeriveKey(codes[i], round))
 	}
-	roll, err := ballot.NewRoll(round, keys)
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	for _, s := range []struct {
-		method, path string
-		body         any
-	}{
-		{"PUT", "/api/rounds/" + round + "/roll", roll.Bytes()},
-		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "frozen"}},
-		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "voting"}},
-	} {
-		if st, b := c.do(s.method, s.path, s.body); st != 200 {
-			return nil, [32]byte{}, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
-		}
-	}
-	st, manifest := c.do("GET", "/rounds/"+round+"/manifest", nil)
-	if st != 200 {
-		return nil, [32]byte{}, fmt.Errorf("manifest: %d", st)
-	}
-	return codes, ballot.ManifestHash(manifest), nil
+	mh, err := harness.VotingRound(c, round, "Crashtest 2026", keys)
+	return codes, mh, err
 }
 
 // fetchRecord downloads and parses the round's record and anchors.

@@ -24,16 +24,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +45,7 @@ import (
 	"unsafe"
 
 	"github.com/hedensted-pb/pb/ballot"
+	"github.com/hedensted-pb/pb/scripts/internal/harness"
 )
 
 const (
@@ -173,11 +171,11 @@ func run() error {
 		ballots := int(min(next.Load(), int64(len(leaves))))
 		ld := loadavg()
 		t0 := time.Now()
-		st, b := adm.do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": "closed"})
+		st, b := adm.Do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": "closed"})
 		closeTime := time.Since(t0)
 		t0 = time.Now()
 		if st == 200 {
-			st, b = adm.do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": "published"})
+			st, b = adm.Do("POST", "/api/rounds/"+round+"/phase", map[string]string{"phase": "published"})
 		}
 		publishTime := time.Since(t0)
 		if st != 200 {
@@ -474,71 +472,13 @@ func (s *server) stop() {
 	s.cmd.Wait()
 }
 
-// admin is an administrator's HTTP client with a session.
-type admin struct {
-	base string
-	http *http.Client
-	csrf string
-}
-
-func (c *admin) do(method, path string, body any) (int, []byte) {
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd, ct = bytes.NewReader(b), "text/plain"
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequestWithContext(context.Background(), method, c.base+path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", ct)
-	}
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, []byte(err.Error())
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
-// setupRound makes a round with three projects and a roll of n random
-// keys, freezes it, opens voting and returns a signed ballot leaf for
-// every key (signed on every core) and the administrator's client.
-func setupRound(base string, n int) ([][]byte, *admin, error) {
-	jar, _ := cookiejar.New(nil)
-	c := &admin{base: base, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute}}
-	var s struct{ CSRF string }
-	st, b := c.do("POST", "/api/login", map[string]string{"name": "admin", "password": password})
-	if st != 200 {
-		return nil, nil, fmt.Errorf("login: %d %s", st, b)
-	}
-	json.Unmarshal(b, &s)
-	c.csrf = s.CSRF
-	steps := []struct {
-		want         int
-		method, path string
-		body         any
-	}{
-		{201, "POST", "/api/funds", map[string]any{"id": "pulje", "name": "Landdistriktspuljen", "total": 600_000, "years": []int{2026, 2027, 2028}, "formula": "equal"}},
-		{201, "POST", "/api/communities", map[string]any{"id": "barrit", "name": "Barrit", "population": 720, "fund": "pulje"}},
-		{201, "POST", "/api/rounds", map[string]any{"id": round, "community": "barrit", "year": 2026, "title": "Loadtest 2026"}},
-		{200, "POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "proposals"}},
-		{200, "POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "review"}},
-		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "bibliotek", "title": "Nyt bibliotek", "cost": 90_000, "category": "laering"}},
-		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "legeplads", "title": "Legeplads", "cost": 60_000, "category": "fritid-og-faellesskab"}},
-		{200, "POST", "/api/rounds/" + round + "/projects", map[string]any{"id": "shelter", "title": "Shelter i skoven", "cost": 40_000, "category": "fritid-og-faellesskab"}},
-	}
-	for _, s := range steps {
-		if st, b := c.do(s.method, s.path, s.body); st != s.want {
-			return nil, nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
-		}
+// setupRound makes a voting round with three projects and a roll of n
+// random keys and returns a signed ballot leaf for every key (signed on
+// every core) and the administrator's client.
+func setupRound(base string, n int) ([][]byte, *harness.Admin, error) {
+	c := harness.NewAdmin(base)
+	if err := c.Login(password); err != nil {
+		return nil, nil, err
 	}
 	privs := make([]ed25519.PrivateKey, n)
 	pubs := make([][32]byte, n)
@@ -548,27 +488,10 @@ func setupRound(base string, n int) ([][]byte, *admin, error) {
 		privs[i] = ed25519.NewKeyFromSeed(seed[:])
 		pubs[i] = ballot.PublicKey(privs[i])
 	}
-	roll, err := ballot.NewRoll(round, pubs)
+	mh, err := harness.VotingRound(c, round, "Loadtest 2026", pubs)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, s := range []struct {
-		method, path string
-		body         any
-	}{
-		{"PUT", "/api/rounds/" + round + "/roll", roll.Bytes()},
-		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "frozen"}},
-		{"POST", "/api/rounds/" + round + "/phase", map[string]string{"phase": "voting"}},
-	} {
-		if st, b := c.do(s.method, s.path, s.body); st != 200 {
-			return nil, nil, fmt.Errorf("%s %s = %d %s", s.method, s.path, st, b)
-		}
-	}
-	st, manifest := c.do("GET", "/rounds/"+round+"/manifest", nil)
-	if st != 200 {
-		return nil, nil, fmt.Errorf("manifest: %d", st)
-	}
-	mh := ballot.ManifestHash(manifest)
 	leaves := make([][]byte, n)
 	var wg sync.WaitGroup
 	w := runtime.NumCPU()
@@ -577,7 +500,7 @@ func setupRound(base string, n int) ([][]byte, *admin, error) {
 		go func() {
 			defer wg.Done()
 			for i := k; i < n; i += w {
-				b := &ballot.Ballot{Round: round, Manifest: mh, Approve: []string{[]string{"bibliotek", "legeplads", "shelter"}[i%3]}}
+				b := &ballot.Ballot{Round: round, Manifest: mh, Approve: []string{harness.Projects[i%3]}}
 				rand.Read(b.Cast[:])
 				b.Sign(privs[i])
 				leaves[i] = b.Bytes()
