@@ -316,58 +316,40 @@ func threadCPU() time.Duration {
 	return time.Duration(ts.Nano())
 }
 
-// castFor runs c voters for d, each posting the next unused ballot and
-// waiting for its answer, and returns the latencies of the acknowledged
-// ballots (201), their number and the number of other answers.
+// castFor runs c voters casting leaves (from *next on) for d or until the
+// leaves run out; it returns the latencies of the ballots acknowledged
+// (201), their number and the number of errors.
 func castFor(base string, leaves [][]byte, next *atomic.Int64, c int, d time.Duration) ([]time.Duration, int, int) {
-	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 	url := base + "/api/rounds/" + round + "/ballots"
-	var mu sync.Mutex
-	var lat []time.Duration
-	var errs atomic.Int64
-	stop := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(stop) {
-				i := next.Add(1) - 1
-				if i >= int64(len(leaves)) {
-					break
-				}
-				t0 := time.Now()
-				resp, err := client.Post(url, "text/plain", bytes.NewReader(leaves[i]))
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					errs.Add(1)
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return lat, len(lat), int(errs.Load())
+	return loadFor(c, d, 2*time.Minute, false, http.StatusCreated, func() (*http.Request, bool) {
+		i := next.Add(1) - 1
+		if i >= int64(len(leaves)) {
+			return nil, false
+		}
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(leaves[i]))
+		req.Header.Set("Content-Type", "text/plain")
+		return req, true
+	})
 }
 
 // getFor runs c connections getting url for d (at least once each),
 // anonymous, in Danish.
 func getFor(url string, c int, d time.Duration) ([]time.Duration, int, int) {
+	return loadFor(c, d, time.Minute, true, http.StatusOK, func() (*http.Request, bool) {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Accept-Language", "da")
+		return req, true
+	})
+}
+
+// loadFor runs c connections for d, each sending the requests next makes
+// (until it reports false) one after the other, at least one each when
+// once is set. It returns the latencies of the answers with status want,
+// their number and the number of other answers and errors.
+func loadFor(c int, d, timeout time.Duration, once bool, want int, next func() (*http.Request, bool)) ([]time.Duration, int, int) {
 	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	client := &http.Client{Transport: tr, Timeout: timeout}
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs atomic.Int64
@@ -378,9 +360,11 @@ func getFor(url string, c int, d time.Duration) ([]time.Duration, int, int) {
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			for first := true; first || time.Now().Before(stop); first = false {
-				req, _ := http.NewRequest("GET", url, nil)
-				req.Header.Set("Accept-Language", "da")
+			for first := once; first || time.Now().Before(stop); first = false {
+				req, ok := next()
+				if !ok {
+					break
+				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
@@ -389,7 +373,7 @@ func getFor(url string, c int, d time.Duration) ([]time.Duration, int, int) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				if resp.StatusCode != want {
 					errs.Add(1)
 					continue
 				}
