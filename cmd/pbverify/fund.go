@@ -133,11 +133,7 @@ func cmdFund(args []string, stdout, stderr io.Writer) int {
 		hintf(stderr, "a round's record could not be read: the verdict is incomplete")
 		return exitUsage
 	}
-	if !rep.OK() {
-		errorf(stderr, "verification failed: first failing check: %s", rep.FirstFailure())
-		return exitFailed
-	}
-	return exitOK
+	return verdict(stderr, rep)
 }
 
 // fundSource reads a ledger's files and its rounds' records from a

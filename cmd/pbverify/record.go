@@ -158,11 +158,7 @@ func printJSONWhy(stdout, stderr io.Writer, rep *ledger.Report, why whyJSON) int
 		errorf(stderr, "%v", err)
 		return exitUsage
 	}
-	if !rep.OK() {
-		errorf(stderr, "verification failed: first failing check: %s", rep.FirstFailure())
-		return exitFailed
-	}
-	return exitOK
+	return verdict(stderr, rep)
 }
 
 // explained keeps the recount's explanations: the rule's reason for every

@@ -24,6 +24,15 @@ func printReport(stdout, stderr io.Writer, rep *ledger.Report, asJSON bool) int 
 		errorf(stderr, "%v", err)
 		return exitUsage
 	}
+	return verdict(stderr, rep)
+}
+
+// verdict is the exit code of a verification, saying on stderr which check
+// failed first when one did.
+func verdict(stderr io.Writer, rep interface {
+	OK() bool
+	FirstFailure() string
+}) int {
 	if !rep.OK() {
 		errorf(stderr, "verification failed: first failing check: %s", rep.FirstFailure())
 		return exitFailed
